@@ -1,0 +1,245 @@
+"""The `cnn` command line: train, evaluate, predict, summary, datasets.
+
+Every user error prints one line `cnn: error: ...` and exits with code 2, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import json
+import os
+import sys
+import typing
+
+from cnn.errors import CnnError
+
+EXIT_USAGE = 2
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (argparse prints the whole usage first)."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+def main(argv: list[str] | None = None) -> int:
+    with _quiet_native_stderr():
+        import tensorflow as tf  # its native start-up log (CPU flags, CUDA probing) goes to /dev/null
+
+        tf.config.list_physical_devices("GPU")
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args) or 0
+    except CnnError as error:
+        print(f"cnn: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("cnn: interrupted", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> Parser:
+    from cnn.config import Config, PRESETS
+    from cnn.data import DEFAULT_DATASET
+
+    parser = Parser(prog="cnn", description="Train, evaluate and compare Keras CNN variants.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+
+    train = commands.add_parser("train", help="train a preset (or a variant of it) and print its metrics")
+    train.add_argument("--preset", default="seed-cnn", choices=PRESETS.names(), help="base config (default: %(default)s)")
+    train.add_argument("--dataset", default=DEFAULT_DATASET, metavar="SPEC", help="dataset spec, see 'cnn datasets' (default: %(default)s)")
+    train.add_argument("--save", metavar="PATH", help="save the trained model (.keras, or .h5 for the legacy format)")
+    train.add_argument("--json", action="store_true", help="print the metrics as JSON on stdout (progress goes to stderr)")
+    fields = train.add_argument_group("config fields (override the preset's)")
+    hints = typing.get_type_hints(Config)
+    for field in dataclasses.fields(Config):
+        convert, metavar = _field_parser(hints[field.name])
+        fields.add_argument(
+            f"--{field.name.replace('_', '-')}", dest=f"field_{field.name}", type=convert, metavar=metavar,
+            help=f"default: the preset's ({_show(field.default)} in seed-cnn)",
+        )
+    train.set_defaults(run=_train)
+
+    evaluate = commands.add_parser("evaluate", help="accuracy and loss of a saved model on a dataset")
+    evaluate.add_argument("model", metavar="MODEL", help="a .keras or .h5 file")
+    evaluate.add_argument("--dataset", default=DEFAULT_DATASET, metavar="SPEC", help="(default: %(default)s)")
+    evaluate.add_argument("--json", action="store_true", help="print JSON")
+    evaluate.set_defaults(run=_evaluate)
+
+    predict = commands.add_parser("predict", help="classify image files (PNG/JPEG) with a saved model")
+    predict.add_argument("model", metavar="MODEL")
+    predict.add_argument("images", metavar="IMAGE", nargs="+")
+    predict.add_argument("--dataset", metavar="SPEC", help="name the classes as this dataset does (default: class numbers)")
+    predict.add_argument("--json", action="store_true", help="print JSON")
+    predict.set_defaults(run=_predict)
+
+    summary = commands.add_parser("summary", help="layers, parameters and FLOPs of a preset")
+    summary.add_argument("preset", metavar="PRESET", choices=PRESETS.names())
+    summary.add_argument("--input-shape", default="28,28,1", type=_int_tuple, metavar="H,W,C", help="(default: %(default)s)")
+    summary.add_argument("--classes", default=10, type=int, help="(default: %(default)s)")
+    summary.set_defaults(run=_summary)
+
+    datasets = commands.add_parser("datasets", help="the dataset specs and what each holds")
+    datasets.set_defaults(run=_datasets)
+    return parser
+
+
+def _train(args) -> None:
+    from cnn.config import preset
+    from cnn.data import load_dataset
+    from cnn.saving import save_model
+    from cnn.train import train
+
+    overrides = {k[len("field_"):]: v for k, v in vars(args).items() if k.startswith("field_") and v is not None}
+    if "learning_rate" in overrides and overrides["learning_rate"] == "default":
+        overrides["learning_rate"] = None
+    config = dataclasses.replace(preset(args.preset), **overrides)
+    dataset = load_dataset(args.dataset)
+    if args.save:
+        _check_save_path(args.save)
+    progress = sys.stderr if args.json else sys.stdout
+    with contextlib.redirect_stdout(progress):
+        result = train(config, dataset, verbose="auto")
+    if args.save:
+        from pathlib import Path
+
+        save_model(result.model, Path(args.save))
+    if args.json:
+        out = result.to_dict()
+        out["saved"] = args.save
+        print(json.dumps(out, indent=2))
+    else:
+        print(f"\n{config.name} on {dataset.name}\n{result.metrics_table()}")
+        if args.save:
+            print(f"{'saved':>15}: {args.save}")
+
+
+def _evaluate(args) -> None:
+    from cnn.data import load_dataset
+    from cnn.evaluate import evaluate
+    from cnn.saving import load_model
+
+    model = load_model(args.model)
+    dataset = load_dataset(args.dataset)
+    scores = evaluate(model, dataset)
+    if args.json:
+        print(json.dumps({"model": args.model, "dataset": dataset.name, **scores}, indent=2))
+        return
+    print(f"{args.model} on {dataset.name} ({len(dataset.y_train)} train / {len(dataset.y_test)} test)")
+    for key, value in scores.items():
+        print(f"{key.replace('_', ' '):>15}: {value:.4f}")
+
+
+def _predict(args) -> None:
+    from cnn.data import load_dataset
+    from cnn.predict import predict_images
+    from cnn.saving import load_model
+
+    model = load_model(args.model)
+    names = load_dataset(args.dataset).class_names if args.dataset else None
+    predictions = predict_images(model, args.images, names)
+    if args.json:
+        rows = [{"image": p.source, "label": p.label, "class": p.class_name, "confidence": p.confidence,
+                 "probabilities": [round(float(v), 6) for v in p.probabilities]} for p in predictions]
+        print(json.dumps(rows, indent=2))
+        return
+    for p in predictions:
+        runner_up = int(p.probabilities.argsort()[-2])
+        print(f"{p.source}: {p.class_name}  (p={p.confidence:.3f}; next: {runner_up} p={p.probabilities[runner_up]:.3f})")
+
+
+def _summary(args) -> None:
+    from cnn.config import preset
+    from cnn.models import build_model, forward_flops
+
+    config = preset(args.preset)
+    model = build_model(config, args.input_shape, args.classes)
+    model.summary()
+    flops = forward_flops(model)
+    print(f"FLOPs per sample: {flops / 1e6:.2f} M forward, about {3 * flops / 1e6:.1f} M per training step")
+    print("config: " + json.dumps(config.to_dict()))
+
+
+def _datasets(args) -> None:
+    from cnn.data import DATASETS, DEFAULT_DATASET
+
+    for name in DATASETS.names():
+        marker = " (default)" if name == DEFAULT_DATASET else ""
+        print(f"{name:<15} {DATASETS.get(name).description}{marker}")
+    print(f"{'npz:PATH':<15} your own arrays: an .npz with x_train, y_train, x_test, y_test (optional class_names)")
+
+
+def _check_save_path(path: str) -> None:
+    """Fail before training, not after it, when the model could not be saved."""
+    from pathlib import Path
+
+    target = Path(path)
+    if target.suffix not in (".keras", ".h5"):
+        raise CnnError(f"cannot save to {path}: the file name must end in .keras (or .h5 for the legacy format)")
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        raise CnnError(f"cannot save to {path}: folder {folder} does not exist; create it first")
+    if not os.access(folder, os.W_OK):
+        raise CnnError(f"cannot save to {path}: folder {folder} is not writable")
+
+
+def _field_parser(hint):
+    """An argparse converter and metavar for a Config field's type."""
+    origin = typing.get_origin(hint)
+    if origin is tuple:
+        return _int_tuple, "N,N,..."
+    if hint in (int, float, str):
+        return hint, hint.__name__.upper()
+    args = typing.get_args(hint)
+    if float in args:  # float | None: a number, or 'default'
+        return _float_or_default, "FLOAT|default"
+    return str, "VALUE"
+
+
+def _int_tuple(text: str) -> tuple[int, ...]:
+    if text.strip().lower() in ("", "none"):
+        return ()
+    try:
+        return tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers (e.g. 32,64,64; 'none' for empty)")
+
+
+def _float_or_default(text: str):
+    if text == "default":
+        return "default"
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (or 'default')")
+
+
+def _show(value) -> str:
+    if isinstance(value, tuple):
+        return ",".join(map(str, value)) or "none"
+    return str(value)
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr():
+    """Send file descriptor 2 to /dev/null: TensorFlow's C++ start-up log ignores TF_CPP_MIN_LOG_LEVEL."""
+    if os.environ.get("CNN_VERBOSE_TF"):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

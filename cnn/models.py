@@ -1,0 +1,80 @@
+"""Turn a Config into a keras.Sequential that outputs logits."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from cnn.activations import ACTIVATIONS, register_activation  # noqa: F401  (re-exported)
+from cnn.config import Config
+from cnn.errors import CnnError
+
+
+def check_feature_maps(config: Config, input_shape: tuple[int, ...]) -> list[tuple[int, int]]:
+    """The (height, width) after each conv block; raises CnnError when a kernel or pool does not fit."""
+    height, width = input_shape[:2]
+    sizes = []
+    for index, _ in enumerate(config.conv_filters):
+        if min(height, width) < config.kernel_size:
+            raise CnnError(
+                f"config field kernel_size={config.kernel_size} does not fit: conv {index + 1} sees a "
+                f"{height}x{width} feature map; use fewer conv layers, a smaller kernel or less pooling"
+            )
+        height, width = height - config.kernel_size + 1, width - config.kernel_size + 1  # 'valid' conv
+        if config.pool_size and index < len(config.conv_filters) - 1:
+            if config.pool_padding == "valid":
+                if min(height, width) < config.pool_size:
+                    raise CnnError(
+                        f"config field pool_size={config.pool_size} is larger than the {height}x{width} feature map "
+                        f"after conv {index + 1}; use a smaller pool_size or pool_padding='same'"
+                    )
+                height, width = height // config.pool_size, width // config.pool_size
+            else:
+                height, width = -(-height // config.pool_size), -(-width // config.pool_size)
+        sizes.append((height, width))
+    return sizes
+
+
+def build_model(config: Config, input_shape: tuple[int, ...], num_classes: int) -> keras.Sequential:
+    """The network `config` describes, for images of `input_shape` (H, W, C); its output is logits.
+
+    Raises CnnError when the config does not fit the input (a kernel or pool larger than a feature map).
+    """
+    check_feature_maps(config, input_shape)
+    activation = ACTIVATIONS.get(config.activation)
+    dtype = config.precision
+    pool = layers.MaxPooling2D if config.pool_type == "max" else layers.AveragePooling2D
+    stack: list = [keras.Input(shape=input_shape)]
+    for index, filters in enumerate(config.conv_filters):
+        stack.append(
+            layers.Conv2D(
+                filters, config.kernel_size, activation=activation, kernel_initializer=config.initializer, dtype=dtype
+            )
+        )
+        # Pool between convs, not after the last: the notebook's Conv-Pool-Conv-Pool-Conv.
+        if config.pool_size and index < len(config.conv_filters) - 1:
+            stack.append(pool(config.pool_size, padding=config.pool_padding, dtype=dtype))
+    stack.append(layers.Flatten(dtype=dtype))
+    for width in config.dense_units:
+        stack.append(layers.Dense(width, activation=activation, kernel_initializer=config.initializer, dtype=dtype))
+        if config.dropout:
+            stack.append(layers.Dropout(config.dropout, dtype=dtype))
+    # Logits stay float32 under mixed precision, so the softmax cross-entropy is computed stably.
+    stack.append(layers.Dense(num_classes, kernel_initializer=config.initializer, dtype="float32", name="logits"))
+    return keras.Sequential(stack, name="mlp" if config.is_mlp else "cnn")
+
+
+def forward_flops(model: keras.Model) -> int:
+    """Floating-point operations of one forward pass for one sample: 2 per multiply-add in the conv
+    and dense layers (activations, pooling and biases are a rounding error next to them).
+    A training step costs about 3x this (forward, and backward for inputs and weights)."""
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, layers.Conv2D):
+            _, height, width, out_channels = layer.output.shape
+            kh, kw = layer.kernel_size
+            in_channels = layer.input.shape[-1]
+            total += 2 * kh * kw * in_channels * out_channels * height * width
+        elif isinstance(layer, layers.Dense):
+            total += 2 * layer.input.shape[-1] * layer.units
+    return int(total)

@@ -1,0 +1,52 @@
+"""Save and load models: the `.keras` format, or legacy `.h5` when asked (as the notebook does)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import keras
+
+import cnn.activations  # noqa: F401  (registers custom activations so models using them reload)
+from cnn.errors import CnnError
+
+FORMATS = (".keras", ".h5")
+
+
+def save_model(model: keras.Model, path: str | Path) -> Path:
+    """Write `model` to `path` (.keras or .h5) atomically: a crash leaves the old file or none, never half."""
+    path = Path(path)
+    if path.suffix not in FORMATS:
+        raise CnnError(f"cannot save to {path}: the file name must end in .keras (or .h5 for the legacy format)")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise CnnError(f"cannot save to {path}: folder {folder} does not exist; create it first")
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=folder)
+    os.close(handle)
+    try:
+        model.save(temporary)
+        os.replace(temporary, path)
+    except PermissionError:
+        raise CnnError(f"cannot save to {path}: folder {folder} is not writable") from None
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+    return path
+
+
+def load_model(path: str | Path) -> keras.Model:
+    """The model saved at `path`, uncompiled. Raises CnnError when missing, corrupt or not a Keras model."""
+    path = Path(path)
+    if not path.exists():
+        raise CnnError(f"model file {path} not found; train one with 'cnn train --save {path.name or 'model.keras'}'")
+    if path.is_dir() or path.suffix not in FORMATS:
+        raise CnnError(f"{path} is not a Keras model file; give a .keras (or .h5) file saved by 'cnn train --save'")
+    try:
+        model = keras.models.load_model(path, compile=False)
+    except Exception as error:  # Keras and h5py raise many kinds for a bad file
+        reason = str(error).strip().splitlines()[0][:120] if str(error).strip() else type(error).__name__
+        raise CnnError(f"{path} is corrupt or not a Keras model ({reason}); save it again with 'cnn train --save'") from None
+    if len(model.inputs) != 1 or len(model.outputs[0].shape) != 2:
+        raise CnnError(f"{path} is a Keras model but not an image classifier (one image input, class logits out)")
+    return model

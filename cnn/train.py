@@ -1,0 +1,207 @@
+"""Train one config on one dataset and measure it honestly.
+
+Honest means: train accuracy re-measured in inference mode after training (the running average
+Keras shows during fit mixes weights from the whole epoch and has dropout on); the first epoch,
+which includes graph tracing, timed apart from the steady epochs; validation time kept out of
+the epoch time; a NaN loss recorded as `diverged`, not raised.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import platform
+import statistics
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+import keras
+import numpy as np
+
+from cnn.config import Config
+from cnn.data import Dataset
+from cnn.evaluate import measure
+from cnn.models import build_model, forward_flops
+from cnn.optimizers import make_optimizer
+
+
+
+@dataclass
+class RunResult:
+    """What one training run measured. `to_dict()` is JSON-ready; `model` stays in memory only."""
+
+    config: Config
+    dataset: str
+    dataset_fingerprint: str
+    n_train: int
+    n_test: int
+    status: str  # "ok" or "diverged"
+    diverged_epoch: int | None  # 1-based epoch whose loss turned NaN/inf
+    epochs_run: int
+    train_accuracy: float
+    train_loss: float
+    test_accuracy: float
+    test_loss: float
+    accuracy_gap: float  # train minus test: how much it overfits
+    loss_gap: float  # test minus train loss (positive when it overfits)
+    first_epoch_s: float  # includes tracing and compiling the graph
+    steady_epoch_s: float  # median of the later epochs (the first epoch when there is only one)
+    samples_per_s: float  # training images per second in steady state
+    fit_s: float  # wall time of model.fit, validation included
+    params: int
+    flops_per_sample: int  # forward pass; a training step costs about 3x
+    device: str
+    history: dict[str, list[float]]
+    versions: dict[str, str]
+    machine: dict[str, str]
+    created: str
+    model: keras.Model | None = field(default=None, repr=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "model"}
+        out["config"] = self.config.to_dict()
+        out["config_key"] = self.config.key()
+        return _finite_or_none(out)
+
+    def metrics_table(self) -> str:
+        """The figures a user reads after training, one per line."""
+        rows = [
+            ("status", self.status + (f" at epoch {self.diverged_epoch}" if self.diverged_epoch else "")),
+            ("dataset", f"{self.dataset} ({self.n_train} train / {self.n_test} test)"),
+            ("test accuracy", f"{self.test_accuracy:.4f}"),
+            ("train accuracy", f"{self.train_accuracy:.4f}  (re-measured in inference mode)"),
+            ("accuracy gap", f"{self.accuracy_gap:+.4f}  (train - test)"),
+            ("test loss", f"{self.test_loss:.4f}"),
+            ("train loss", f"{self.train_loss:.4f}"),
+            ("loss gap", f"{self.loss_gap:+.4f}  (test - train)"),
+            ("first epoch", f"{self.first_epoch_s:.2f} s  (includes tracing)"),
+            ("steady epoch", f"{self.steady_epoch_s:.2f} s"),
+            ("throughput", f"{self.samples_per_s:,.0f} samples/s"),
+            ("parameters", f"{self.params:,}"),
+            ("FLOPs/sample", f"{self.flops_per_sample / 1e6:.2f} M forward, {3 * self.flops_per_sample / 1e6:.1f} M per training step"),
+            ("device", self.device),
+        ]
+        return "\n".join(f"{name:>15}: {value}" for name, value in rows)
+
+
+class EpochTimer(keras.callbacks.Callback):
+    """Wall time of each epoch's training steps, stopping where validation starts."""
+
+    def __init__(self):
+        super().__init__()
+        self.train_seconds: list[float] = []
+        self._start: float | None = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._start = time.perf_counter()
+
+    def on_test_begin(self, logs=None):
+        if self._start is not None:  # validation inside fit: the epoch's training is done
+            self.train_seconds.append(time.perf_counter() - self._start)
+            self._start = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._start is not None:  # no validation ran this epoch
+            self.train_seconds.append(time.perf_counter() - self._start)
+            self._start = None
+
+
+def train(config: Config, dataset: Dataset, *, verbose: int | str = 0) -> RunResult:
+    """Train `config` on `dataset` (its training subset per `config.train_fraction`), validating on
+    the test set as the notebook does. Returns a RunResult; a NaN/inf loss gives status
+    'diverged' rather than an exception. Raises CnnError when the config does not fit the data."""
+    # Drop the previous run's graphs and layer names so a grid does not grow memory.
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(config.seed)
+    data = dataset.subset(config.train_fraction, seed=config.seed)
+
+    model = build_model(config, data.input_shape, data.num_classes)
+    optimizer = make_optimizer(config.optimizer, config.learning_rate)
+    if config.precision == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)  # float16 gradients underflow without it
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+    )
+
+    timer = EpochTimer()
+    started = time.perf_counter()
+    history = model.fit(
+        data.x_train,
+        data.y_train,
+        batch_size=config.batch_size,
+        epochs=config.epochs,
+        validation_data=(data.x_test, data.y_test),
+        callbacks=[timer, keras.callbacks.TerminateOnNaN()],
+        verbose=verbose,
+    ).history
+    fit_s = time.perf_counter() - started
+
+    losses = history.get("loss", [])
+    diverged_epoch = next((i + 1 for i, loss in enumerate(losses) if not math.isfinite(loss)), None)
+    scores = measure(model, data)
+
+    seconds = timer.train_seconds
+    steady = statistics.median(seconds[1:]) if len(seconds) > 1 else seconds[0]
+    history = {key: [float(v) for v in values] for key, values in history.items()}
+    history["epoch_s"] = seconds
+    return RunResult(
+        config=config,
+        dataset=dataset.name,
+        dataset_fingerprint=dataset.fingerprint,
+        n_train=len(data.y_train),
+        n_test=len(data.y_test),
+        status="diverged" if diverged_epoch else "ok",
+        diverged_epoch=diverged_epoch,
+        epochs_run=len(losses),
+        **scores,
+        first_epoch_s=seconds[0],
+        steady_epoch_s=steady,
+        samples_per_s=len(data.y_train) / steady,
+        fit_s=fit_s,
+        params=model.count_params(),
+        flops_per_sample=forward_flops(model),
+        device=device_name(),
+        history=history,
+        versions=library_versions(),
+        machine=machine_info(),
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        model=model,
+    )
+
+
+def device_name() -> str:
+    """'gpu:<name>' when TensorFlow sees a GPU (it places work there by default), else 'cpu'."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        return f"gpu:{details.get('device_name', gpus[0].name)}"
+    return "cpu"
+
+
+def library_versions() -> dict[str, str]:
+    import tensorflow as tf
+
+    return {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__}
+
+
+def machine_info() -> dict[str, str]:
+    import os
+
+    return {"node": platform.node(), "processor": platform.processor() or platform.machine(), "cpus": str(os.cpu_count())}
+
+
+def _finite_or_none(value):
+    """JSON has no NaN: a diverged run's NaN metrics become null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite_or_none(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite_or_none(v) for v in value]
+    return value
