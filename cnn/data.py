@@ -43,7 +43,9 @@ class Dataset:
         """Validate and normalise raw arrays; raises CnnError naming the bad array and the problem."""
         arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
         for key, value in arrays.items():
-            if not isinstance(value, np.ndarray) or value.size == 0:
+            if not isinstance(value, np.ndarray):
+                raise CnnError(f"{name}: {key} is a {type(value).__name__}, not a numpy array; convert it with numpy.asarray")
+            if value.size == 0:
                 raise CnnError(f"{name}: {key} is empty; every one of {', '.join(NPZ_KEYS)} needs samples")
         x_train, x_test = _images("x_train", x_train, name), _images("x_test", x_test, name)
         if x_train.shape[1:] != x_test.shape[1:]:
@@ -104,10 +106,23 @@ class Dataset:
                 f"{self.name}: a subset of {count} training images is impossible; "
                 f"choose between {present} (one per class) and {n}"
             )
-        from sklearn.model_selection import train_test_split
+        classes, sizes = np.unique(self.y_train, return_counts=True)
+        if sizes.min() < 2:
+            raise CnnError(
+                f"{self.name}: class {classes[sizes.argmin()]} has a single training image; "
+                "a stratified subset needs at least 2 per class (use the whole training set)"
+            )
+        if n - count < present:
+            # Too few left out for sklearn to stratify: leave out one image of each of the largest classes.
+            rng = np.random.default_rng(seed)
+            largest = classes[np.lexsort((rng.random(present), -sizes))[: n - count]]
+            drop = [rng.choice(np.flatnonzero(self.y_train == c)) for c in largest]
+            keep = np.setdiff1d(np.arange(n), drop)
+        else:
+            from sklearn.model_selection import train_test_split
 
-        keep, _ = train_test_split(np.arange(n), train_size=count, stratify=self.y_train, random_state=seed)
-        keep = np.sort(keep)
+            keep, _ = train_test_split(np.arange(n), train_size=count, stratify=self.y_train, random_state=seed)
+            keep = np.sort(keep)
         return Dataset(
             f"{self.name}[{count}]", self.x_train[keep], self.y_train[keep], self.x_test, self.y_test, self.class_names
         )
@@ -220,11 +235,16 @@ def _load_fashion_mnist() -> Dataset:
 def read_idx(path: Path) -> np.ndarray:
     """An IDX file (the MNIST format: big-endian header, then raw data), gzipped or not."""
     opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rb") as stream:
-        raw = stream.read()
+    try:
+        with opener(path, "rb") as stream:
+            raw = stream.read()
+    except (OSError, EOFError) as error:
+        raise CnnError(f"{path} cannot be read ({type(error).__name__}: {error}); download it again") from None
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] != 0x08:
         raise CnnError(f"{path} is not an unsigned-byte IDX file; expected the MNIST file format")
     ndim = raw[3]
+    if len(raw) < 4 + 4 * ndim:
+        raise CnnError(f"{path} is truncated: its header promises {ndim} dimensions but the file ends first")
     dims = np.frombuffer(raw, dtype=">u4", count=ndim, offset=4).astype(int)
     data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
     if data.size != int(np.prod(dims)):
@@ -253,7 +273,10 @@ def load_npz(path: str | Path) -> Dataset:
     if not path.is_file():
         raise CnnError(f"{name}: file not found; give the path of an .npz holding {', '.join(NPZ_KEYS)}")
     try:
-        with np.load(path, allow_pickle=False) as npz:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise CnnError(f"{name}: holds a single array (.npy), not an .npz; save the four arrays with numpy.savez")
+        with loaded as npz:
             missing = [key for key in NPZ_KEYS if key not in npz.files]
             if missing:
                 raise CnnError(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+
 import keras
 from keras import layers
 
@@ -12,6 +14,8 @@ from cnn.errors import CnnError
 
 def check_feature_maps(config: Config, input_shape: tuple[int, ...]) -> list[tuple[int, int]]:
     """The (height, width) after each conv block; raises CnnError when a kernel or pool does not fit."""
+    if len(input_shape) != 3 or not all(isinstance(n, numbers.Integral) and n > 0 for n in input_shape):
+        raise CnnError(f"input shape {tuple(input_shape)} is invalid: images must be (height, width, channels), e.g. 28,28,1")
     height, width = input_shape[:2]
     sizes = []
     for index, _ in enumerate(config.conv_filters):
@@ -41,6 +45,8 @@ def build_model(config: Config, input_shape: tuple[int, ...], num_classes: int) 
     Raises CnnError when the config does not fit the input (a kernel or pool larger than a feature map).
     """
     check_feature_maps(config, input_shape)
+    if not (isinstance(num_classes, numbers.Integral) and num_classes >= 1):
+        raise CnnError(f"the number of classes must be a positive integer, not {num_classes!r}")
     activation = ACTIVATIONS.get(config.activation)
     dtype = config.precision
     pool = layers.MaxPooling2D if config.pool_type == "max" else layers.AveragePooling2D

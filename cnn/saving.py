@@ -22,7 +22,10 @@ def save_model(model: keras.Model, path: str | Path) -> Path:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise CnnError(f"cannot save to {path}: folder {folder} does not exist; create it first")
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=folder)
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=folder)
+    except OSError as error:  # read-only folder or file system
+        raise CnnError(f"cannot save to {path}: folder {folder} is not writable ({error.strerror})") from None
     os.close(handle)
     try:
         model.save(temporary)

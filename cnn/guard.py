@@ -1,0 +1,117 @@
+"""The regression guard and the effect checks.
+
+A variant regresses when its mean test accuracy falls below the committed baseline by more than
+the seed spread allows. One-sided: improving never fails. An effect ("dropout narrows the gap")
+is claimed only where the difference of the two variants' means is beyond their spread.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from cnn.files import read_json, write_json
+from cnn.grid import Effect
+
+SPREAD_FACTOR = 3.0  # a drop of 3 standard errors happens by chance about once in 700 checks
+MIN_TOLERANCE = 0.015  # accuracy points; keeps a lucky tiny seed spread from making the guard flaky
+EFFECT_FACTOR = 2.0  # an effect is claimed when the means differ by 2 standard errors of the difference
+LEARNED_FACTOR = 3.0  # "learned" means test accuracy at least 3x chance
+
+
+def variant_key(device: str, axis: str, variant: str) -> str:
+    return f"{device}/{axis}[{variant}]"
+
+
+def mean_std(values: list[float]) -> tuple[float, float | None]:
+    """Mean and sample standard deviation (None for a single value: its spread is unknown)."""
+    mean = statistics.fmean(values)
+    return mean, (statistics.stdev(values) if len(values) > 1 else None)
+
+
+@dataclass
+class Baseline:
+    """Expected test accuracy per variant, per profile, from several seeds (results/baseline.json)."""
+
+    path: Path
+    profiles: dict
+
+    @classmethod
+    def load(cls, path: str | Path) -> "Baseline":
+        return cls(Path(path), read_json(path) or {})
+
+    def entry(self, profile: str, dataset_fingerprint: str, key: str) -> dict | None:
+        """The baseline for a variant, when one was recorded for this profile on the same data."""
+        recorded = self.profiles.get(profile)
+        if not recorded or recorded.get("dataset_fingerprint") != dataset_fingerprint:
+            return None
+        return recorded["variants"].get(key)
+
+    def check(self, profile: str, dataset_fingerprint: str, key: str, accuracies: list[float]) -> str | None:
+        """A one-line failure when `accuracies` (one per seed) fall below the baseline, else None."""
+        entry = self.entry(profile, dataset_fingerprint, key)
+        if entry is None:
+            return None
+        mean, _ = mean_std(accuracies)
+        spread = entry["std"] or 0.0
+        allowed = max(SPREAD_FACTOR * spread * math.sqrt(1 / len(accuracies) + 1 / entry["n"]), MIN_TOLERANCE)
+        if mean < entry["mean"] - allowed:
+            return (
+                f"{key}: test accuracy {mean:.4f} (n={len(accuracies)}) regressed below the {profile} baseline "
+                f"{entry['mean']:.4f} +/- {spread:.4f} (n={entry['n']}) by {entry['mean'] - mean:.4f} > allowed {allowed:.4f}"
+            )
+        return None
+
+    def update(self, profile: str, dataset: str, dataset_fingerprint: str, accuracies: dict[str, list[float]]) -> None:
+        """Replace this profile's entries with `accuracies` (variant key -> one value per seed) and save."""
+        variants = {}
+        for key, values in sorted(accuracies.items()):
+            mean, std = mean_std(values)
+            variants[key] = {"mean": round(mean, 5), "std": None if std is None else round(std, 5), "n": len(values)}
+        self.profiles[profile] = {
+            "dataset": dataset,
+            "dataset_fingerprint": dataset_fingerprint,
+            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "variants": variants,
+        }
+        write_json(self.path, self.profiles)
+
+
+@dataclass(frozen=True)
+class EffectOutcome:
+    effect: Effect
+    verdict: str  # "shown", "no clear effect" or "contradicted"
+    text: str
+
+
+def judge_effect(effect: Effect, low: list[float], high: list[float], low_std: float | None = None,
+                 high_std: float | None = None) -> EffectOutcome:
+    """Whether the seeds show `effect` (high > low) beyond their spread.
+
+    `low_std`/`high_std` stand in for a side's spread when it has a single seed (e.g. the
+    baseline's measured spread); without any spread nothing is claimed.
+    """
+    mean_low, std_low = mean_std(low)
+    mean_high, std_high = mean_std(high)
+    std_low = std_low if std_low is not None else low_std
+    std_high = std_high if std_high is not None else high_std
+    numbers = (
+        f"{effect.metric} {effect.high}: {_pm(mean_high, std_high)} (n={len(high)}) vs "
+        f"{effect.low}: {_pm(mean_low, std_low)} (n={len(low)})"
+    )
+    if std_low is None or std_high is None:
+        return EffectOutcome(effect, "no clear effect", f"no clear effect: one seed, spread unknown ({numbers})")
+    error = math.sqrt(std_low**2 / len(low) + std_high**2 / len(high))
+    difference = mean_high - mean_low
+    if difference > EFFECT_FACTOR * error:
+        return EffectOutcome(effect, "shown", f"{effect.claim}: {numbers}")
+    if difference < -EFFECT_FACTOR * error:
+        return EffectOutcome(effect, "contradicted", f"contradicted, the opposite holds: {effect.claim} is false: {numbers}")
+    return EffectOutcome(effect, "no clear effect", f"no clear effect, the seeds overlap ({numbers})")
+
+
+def _pm(mean: float, std: float | None) -> str:
+    return f"{mean:.4f}" if std is None else f"{mean:.4f} +/- {std:.4f}"

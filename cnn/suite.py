@@ -1,0 +1,264 @@
+"""The ablation session behind `pytest ablations/`: trains each variant for each seed (or finds it
+in the cache), times it with pytest-benchmark, checks it against the baseline, judges the axis'
+effects, and at the end writes the results tables. The pytest hooks in conftest.py delegate here.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from cnn import guard, tables
+from cnn.cache import RunCache, run_key
+from cnn.config import Config
+from cnn.data import Dataset, load_dataset
+from cnn.grid import AXES, Axis, Profile, Variant
+from cnn.guard import Baseline, EffectOutcome, judge_effect, variant_key
+
+ROWS_PROPERTY = "ablation_rows"  # how a test hands its rows to the session (works across xdist workers)
+HISTORY_PROPERTY = "ablation_history"
+EFFECTS_PROPERTY = "ablation_effects"
+BASELINE_SPREAD_METRICS = ("test_accuracy", "train_accuracy", "accuracy_gap", "loss_gap", "steady_epoch_s")
+
+
+@dataclass(frozen=True)
+class SuiteOptions:
+    profile: Profile
+    dataset: str
+    seeds: int
+    devices: tuple[str, ...]
+    results_dir: Path
+    baseline_path: Path
+    retrain: bool = False
+    update_baseline: bool = False
+    worker: str = ""  # the pytest-xdist worker id; runs timed in parallel are marked with it
+
+    @property
+    def output_dir(self) -> Path:
+        suffix = "" if self.dataset == self.profile.dataset else f"-{self.dataset.replace(':', '_').replace('/', '_')}"
+        return self.results_dir / f"{self.profile.name}{suffix}"
+
+
+class AblationSession:
+    def __init__(self, options: SuiteOptions):
+        self.options = options
+        self.cache = RunCache(options.results_dir / "cache")
+        self.baseline = Baseline.load(options.baseline_path)
+        self.rows: list[dict] = []
+        self.histories: list[dict] = []
+        self.effect_rows: list[dict] = []
+        self.written: list[Path] = []
+        self.table = ""
+
+    # --- running one variant ------------------------------------------------------------------
+
+    @functools.cached_property
+    def dataset(self) -> Dataset:
+        return load_dataset(self.options.dataset)
+
+    @functools.cached_property
+    def versions(self) -> dict[str, str]:
+        from cnn.train import library_versions
+
+        return library_versions()
+
+    def configs(self, variant: Variant) -> dict[int, Config]:
+        base = self.options.profile.base()
+        return {seed: variant.config(base, seed) for seed in range(self.options.seeds)}
+
+    def key(self, config: Config, device: str) -> str:
+        return run_key(config, self.dataset.fingerprint, device, self.versions)
+
+    def run(self, axis_name: str, variant_id: str, device: str, benchmark=None) -> tuple[list[dict], list[dict]]:
+        """Rows (one per seed) and per-epoch history rows for a variant: cached runs are reused unless
+        --ablation-retrain; the rest are trained inside `benchmark.pedantic`, one round per seed."""
+        axis = AXES.get(axis_name)
+        variant = axis.variant(variant_id)
+        configs = self.configs(variant)
+        keys = {seed: self.key(config, device) for seed, config in configs.items()}
+        records: dict[int, dict] = {}
+        if not self.options.retrain:
+            for seed, key in keys.items():
+                record = self.cache.get(key)
+                if record is not None:
+                    records[seed] = {**record, "cached": True}
+        queue = [seed for seed in configs if seed not in records]
+
+        def train_seed(seed: int) -> None:
+            records[seed] = self._train(configs[seed], keys[seed], device)
+
+        if queue and benchmark is not None:
+            rounds = len(queue)
+            # One round per missing seed, so the saved timing is real training, never a cache hit.
+            benchmark.pedantic(train_seed, setup=lambda: ((queue.pop(0),), {}), rounds=rounds, iterations=1)
+        for seed in list(queue):  # without a benchmark, or when it is disabled (it then runs one round)
+            queue.remove(seed)
+            train_seed(seed)
+
+        rows = [self._row(axis, variant, device, seed, records[seed]) for seed in sorted(records)]
+        history = [
+            {"profile": self.options.profile.name, "axis": axis.name, "variant": variant.id, "device": device,
+             "seed": seed, "epoch": epoch + 1, **{k: values[epoch] for k, values in records[seed]["history"].items()}}
+            for seed in sorted(records)
+            for epoch in range(len(records[seed]["history"].get("loss", [])))
+        ]
+        if benchmark is not None:
+            benchmark.extra_info.update(_extra_info(rows))
+        return rows, history
+
+    def _train(self, config: Config, key: str, device: str) -> dict:
+        import tensorflow as tf
+
+        from cnn.train import train
+
+        with tf.device("/GPU:0" if device == "gpu" else "/CPU:0"):
+            result = train(config, self.dataset)
+        result.model = None  # free the network now; only the numbers are kept
+        record = {**result.to_dict(), "run_key": key, "parallel": self.options.worker}
+        self.cache.put(key, record)
+        return {**record, "cached": False}
+
+    def _row(self, axis: Axis, variant: Variant, device: str, seed: int, record: dict) -> dict:
+        row = {k: record.get(k) for k in tables.RUN_COLUMNS if k in record}
+        row.update(
+            profile=self.options.profile.name, axis=axis.name, variant=variant.id, device=device, seed=seed,
+            epochs=record["config"]["epochs"], cached=record["cached"], parallel=record.get("parallel", ""),
+        )
+        return row
+
+    # --- checks ------------------------------------------------------------------------------
+
+    def failures(self, axis_name: str, variant_id: str, device: str, rows: list[dict]) -> list[str]:
+        """Why this variant fails: an unexpected divergence, not learning, or a regression."""
+        variant = AXES.get(axis_name).variant(variant_id)
+        key = variant_key(device, axis_name, variant_id)
+        problems = []
+        for row in rows:
+            if row["status"] == "diverged":
+                problems.append(f"{key} seed {row['seed']}: loss turned NaN/inf at epoch {row['diverged_epoch']} (unexpected divergence)")
+        accuracies = [row["test_accuracy"] for row in rows if row["test_accuracy"] is not None]
+        if problems or not accuracies:
+            return problems or [f"{key}: no test accuracy was measured"]
+        mean = sum(accuracies) / len(accuracies)
+        chance = 1 / self.dataset.num_classes
+        if variant.learns and mean < guard.LEARNED_FACTOR * chance:
+            problems.append(f"{key}: test accuracy {mean:.4f} is not well above chance ({chance:.2f}); it did not learn")
+        if not variant.learns and mean >= 2 * chance:
+            problems.append(f"{key}: expected not to learn (test accuracy near chance {chance:.2f}) but reached {mean:.4f}")
+        if variant.learns and not self.options.update_baseline:
+            regression = self.baseline.check(self.options.profile.name, self.dataset.fingerprint, key, accuracies)
+            if regression:
+                problems.append(regression)
+        return problems
+
+    def effects(self, axis_name: str, device: str) -> list[EffectOutcome] | None:
+        """The axis' effects judged on cached results; None when some variant has not run yet."""
+        axis = AXES.get(axis_name)
+        values: dict[str, list[dict]] = {}
+        for variant in axis.variants:
+            records = [self.cache.get(self.key(config, device)) for config in self.configs(variant).values()]
+            if any(record is None for record in records):
+                return None
+            values[variant.id] = records
+        outcomes = []
+        for effect in axis.effects:
+            low = [r[effect.metric] for r in values[effect.low]]
+            high = [r[effect.metric] for r in values[effect.high]]
+            outcomes.append(judge_effect(effect, low, high, self._baseline_spread(axis, effect.low, effect.metric, device),
+                                         self._baseline_spread(axis, effect.high, effect.metric, device)))
+        return outcomes
+
+    def _baseline_spread(self, axis: Axis, variant_id: str, metric: str, device: str) -> float | None:
+        entry = self.baseline.entry(self.options.profile.name, self.dataset.fingerprint, variant_key(device, axis.name, variant_id))
+        return (entry or {}).get("spread", {}).get(metric)
+
+    # --- session end -------------------------------------------------------------------------
+
+    def collect(self, user_properties) -> None:
+        """Take the rows a finished test attached to its report (in this process or an xdist worker)."""
+        for name, value in user_properties:
+            if name == ROWS_PROPERTY:
+                self.rows.extend(value)
+            elif name == HISTORY_PROPERTY:
+                self.histories.extend(value)
+            elif name == EFFECTS_PROPERTY:
+                self.effect_rows.extend(value)
+
+    def finish(self) -> None:
+        """Write runs.csv, summary.csv, histories.csv (merged with earlier runs of other variants),
+        run.json, and the baseline when asked."""
+        if not self.rows:
+            return
+        folder = self.options.output_dir
+        order = [(axis, v.id) for axis in AXES for v in AXES.get(axis).variants]
+        runs = tables.runs_frame(_merge(folder / "runs.csv", self.rows, ["axis", "variant", "device", "seed"]), order)
+        histories = tables.history_frame(_merge(folder / "histories.csv", self.histories, ["axis", "variant", "device", "seed", "epoch"]))
+        runs = runs[runs["seed"] < self.options.seeds]  # a run with fewer seeds replaces the extra ones
+        summary = tables.summary_frame(runs)
+        self.written = tables.write_csvs(folder, runs, summary, histories)
+        from cnn.files import write_json
+        from cnn.train import machine_info
+
+        self.written.append(write_json(folder / "run.json", {
+            "profile": self.options.profile.name, "dataset": self.dataset.name,
+            "dataset_fingerprint": self.dataset.fingerprint, "seeds": self.options.seeds,
+            "devices": list(self.options.devices), "versions": self.versions,
+            "machine": machine_info(), "commit": _git_commit(), "rows_this_session": len(self.rows),
+        }))
+        self.table = tables.axis_tables(summary)
+        if self.options.update_baseline:
+            self._update_baseline(runs)
+
+    def _update_baseline(self, runs: pd.DataFrame) -> None:
+        accuracies, spreads = {}, {}
+        for (axis, variant, device), group in runs.groupby(["axis", "variant", "device"], sort=False):
+            key = variant_key(device, axis, variant)
+            accuracies[key] = group["test_accuracy"].dropna().tolist()
+            spreads[key] = {m: float(group[m].std()) for m in BASELINE_SPREAD_METRICS if len(group) > 1}
+        self.baseline.update(self.options.profile.name, self.dataset.name, self.dataset.fingerprint, accuracies)
+        for key, spread in spreads.items():
+            self.baseline.profiles[self.options.profile.name]["variants"][key]["spread"] = {k: round(v, 6) for k, v in spread.items()}
+        from cnn.files import write_json
+
+        write_json(self.baseline.path, self.baseline.profiles)
+        self.written.append(self.baseline.path)
+
+
+def _extra_info(rows: list[dict]) -> dict:
+    """What goes into pytest-benchmark's saved JSON next to the timing."""
+    first = rows[0]
+    return {
+        "axis": first["axis"], "variant": first["variant"], "device": first["device"], "profile": first["profile"],
+        "dataset": first["dataset"], "seeds": [r["seed"] for r in rows], "cached_seeds": [r["seed"] for r in rows if r["cached"]],
+        **{m: [r[m] for r in rows] for m in ("test_accuracy", "train_accuracy", "test_loss", "train_loss", "accuracy_gap",
+                                             "loss_gap", "steady_epoch_s", "first_epoch_s", "samples_per_s")},
+        "params": first["params"], "status": [r["status"] for r in rows],
+    }
+
+
+def _merge(path: Path, new_rows: list[dict], keys: list[str]) -> list[dict]:
+    """Earlier rows from `path` that this session did not redo, then this session's rows."""
+    if not path.exists():
+        return list(new_rows)
+    try:
+        old = pd.read_csv(path)
+    except (OSError, ValueError, pd.errors.ParserError):
+        return list(new_rows)
+    if old.empty or any(k not in old.columns for k in keys):
+        return list(new_rows)
+    done = {tuple(str(row[k]) for k in keys) for row in new_rows}
+    kept = [row for row in old.to_dict("records") if tuple(str(row[k]) for k in keys) not in done]
+    return kept + list(new_rows)
+
+
+def _git_commit() -> str:
+    import subprocess
+
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""

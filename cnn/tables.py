@@ -1,0 +1,82 @@
+"""Results as pandas: a row per variant and seed, a summary per variant (mean, std, n over seeds),
+per-epoch histories, the CSV files they are written to, and the per-axis text table."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from cnn.files import write_atomic
+
+RUN_COLUMNS = [
+    "profile", "axis", "variant", "device", "seed", "status", "diverged_epoch",
+    "train_accuracy", "test_accuracy", "train_loss", "test_loss", "accuracy_gap", "loss_gap",
+    "first_epoch_s", "steady_epoch_s", "samples_per_s", "fit_s", "params", "flops_per_sample",
+    "n_train", "epochs", "dataset", "cached", "parallel", "config_key", "run_key", "created",
+]
+METRICS = [
+    "test_accuracy", "train_accuracy", "test_loss", "train_loss", "accuracy_gap", "loss_gap",
+    "first_epoch_s", "steady_epoch_s", "samples_per_s",
+]
+HISTORY_COLUMNS = ["profile", "axis", "variant", "device", "seed", "epoch", "loss", "accuracy", "val_loss", "val_accuracy", "epoch_s"]
+KEYS = ["axis", "variant", "device"]
+
+
+def runs_frame(rows: list[dict], order: list[tuple[str, str]] | None = None) -> pd.DataFrame:
+    """One row per variant and seed, in grid order (`order`: (axis, variant) pairs) when given."""
+    frame = pd.DataFrame(rows).reindex(columns=RUN_COLUMNS)
+    if order and not frame.empty:
+        rank = {pair: i for i, pair in enumerate(order)}
+        frame["_rank"] = [rank.get((a, v), len(rank)) for a, v in zip(frame["axis"], frame["variant"])]
+        frame = frame.sort_values(["_rank", "device", "seed"], kind="stable").drop(columns="_rank")
+    return frame.reset_index(drop=True)
+
+
+def summary_frame(runs: pd.DataFrame) -> pd.DataFrame:
+    """Per variant and device: mean, std and n over seeds of each metric, plus params and status."""
+    if runs.empty:
+        return pd.DataFrame()
+    grouped = runs.groupby(KEYS, sort=False)
+    # mean() and std() apart: .agg() trips over the grouping column called "axis" (pandas looks up .axis).
+    stats = pd.concat([grouped[METRICS].mean().add_suffix("_mean"), grouped[METRICS].std().add_suffix("_std")], axis=1)
+    stats = stats[[f"{m}_{s}" for m in METRICS for s in ("mean", "std")]]
+    stats["n"] = grouped.size()
+    stats["params"] = grouped["params"].first()
+    stats["diverged"] = grouped["status"].apply(lambda s: int((s == "diverged").sum()))
+    return stats.reset_index()
+
+
+def history_frame(histories: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(histories).reindex(columns=HISTORY_COLUMNS)
+
+
+def write_csvs(folder: Path, runs: pd.DataFrame, summary: pd.DataFrame, histories: pd.DataFrame) -> list[Path]:
+    """runs.csv, summary.csv and histories.csv in `folder`, each written atomically."""
+    out = []
+    for name, frame in (("runs", runs), ("summary", summary), ("histories", histories)):
+        out.append(write_atomic(folder / f"{name}.csv", frame.to_csv(index=False, float_format="%.6g")))
+    return out
+
+
+def axis_tables(summary: pd.DataFrame) -> str:
+    """The per-axis table printed at the end of a run: mean +/- std over seeds."""
+    if summary.empty:
+        return "no ablation results in this run"
+    blocks = []
+    for axis, rows in summary.groupby("axis", sort=False):
+        lines = [f"{axis}", f"  {'variant':<22} {'dev':<4} {'n':>2} {'test acc':>16} {'train acc':>8} {'acc gap':>8} "
+                 f"{'loss gap':>8} {'epoch s':>8} {'samples/s':>9} {'params':>10}"]
+        for _, r in rows.iterrows():
+            flag = "  DIVERGED" if r["diverged"] else ""
+            lines.append(
+                f"  {r['variant']:<22} {r['device']:<4} {r['n']:>2} {_pm(r['test_accuracy_mean'], r['test_accuracy_std']):>16} "
+                f"{r['train_accuracy_mean']:>8.4f} {r['accuracy_gap_mean']:>+8.4f} {r['loss_gap_mean']:>+8.4f} "
+                f"{r['steady_epoch_s_mean']:>8.2f} {r['samples_per_s_mean']:>9,.0f} {int(r['params']):>10,}{flag}"
+            )
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _pm(mean: float, std: float) -> str:
+    return f"{mean:.4f}" if pd.isna(std) else f"{mean:.4f}+/-{std:.4f}"

@@ -1,0 +1,134 @@
+"""pytest options and hooks for the ablation suite. The hooks stay thin: the work is in cnn.suite."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def _profile(name: str):
+    from cnn.errors import CnnError
+    from cnn.grid import PROFILES
+
+    try:
+        return PROFILES.get(name)
+    except CnnError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seeds")
+    return value
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("ablation", "CNN ablation suite")
+    group.addoption("--ablation-profile", type=_profile, default="smoke", metavar="NAME",
+                    help="grid size: smoke (CI, minutes), standard (3 seeds), full (full-size data) (default: smoke)")
+    group.addoption("--ablation-dataset", default=None, metavar="SPEC",
+                    help="dataset spec, see 'cnn datasets' (default: the profile's)")
+    group.addoption("--ablation-seeds", type=_positive_int, default=None, metavar="N",
+                    help="seeds per variant (default: the profile's)")
+    group.addoption("--ablation-device", choices=("cpu", "gpu", "all"), default="cpu",
+                    help="where to train; gpu variants skip when TensorFlow sees no GPU (default: cpu)")
+    group.addoption("--ablation-results", default="results", metavar="DIR",
+                    help="results folder: CSVs per profile and the run cache (default: results)")
+    group.addoption("--ablation-retrain", action="store_true", help="train every variant even when cached")
+    group.addoption("--ablation-update-baseline", action="store_true",
+                    help="rewrite this profile's entries in results/baseline.json from this run")
+
+
+def pytest_configure(config):
+    from cnn.suite import AblationSession, SuiteOptions
+
+    profile = config.getoption("--ablation-profile")
+    if isinstance(profile, str):  # the default is not passed through the type converter
+        profile = _profile(profile)
+    results = Path(config.getoption("--ablation-results"))
+    if not results.is_absolute():
+        results = config.rootpath / results
+    _check_writable(results)
+    device = config.getoption("--ablation-device")
+    options = SuiteOptions(
+        profile=profile,
+        dataset=config.getoption("--ablation-dataset") or profile.dataset,
+        seeds=config.getoption("--ablation-seeds") or profile.seeds,
+        devices=("cpu", "gpu") if device == "all" else (device,),
+        results_dir=results,
+        baseline_path=config.rootpath / "results" / "baseline.json",
+        retrain=config.getoption("--ablation-retrain"),
+        update_baseline=config.getoption("--ablation-update-baseline"),
+        worker=getattr(config, "workerinput", {}).get("workerid", ""),
+    )
+    config.ablation = AblationSession(options)
+    config.pluginmanager.register(_ResultCollector(config.ablation), "ablation-collector")
+
+
+class _ResultCollector:
+    """Hands each finished test's rows to the session; under xdist these reports come from the workers."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def pytest_runtest_logreport(self, report):
+        if report.when == "call":
+            self.session.collect(report.user_properties)
+
+
+def _check_writable(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        raise pytest.UsageError(
+            f"--ablation-results {folder} is not writable ({error.strerror}); pass a folder you can write to"
+        ) from None
+
+
+def pytest_generate_tests(metafunc):
+    # One device: test ids stay `test_dropout[0.2]`; with several, the device is part of the id.
+    devices = metafunc.config.ablation.options.devices
+    if "device" in metafunc.fixturenames and devices != ("cpu",):
+        metafunc.parametrize("device", devices)
+
+
+@pytest.fixture
+def device():
+    return "cpu"
+
+
+@pytest.fixture
+def ablation(request, device):
+    """The session, for one device; skips GPU variants when TensorFlow sees no GPU."""
+    if device == "gpu":
+        import tensorflow as tf
+
+        if not tf.config.list_physical_devices("GPU"):
+            pytest.skip("no GPU visible to TensorFlow (install the 'gpu' extra on a machine with an NVIDIA GPU)")
+    return request.config.ablation
+
+
+def pytest_sessionfinish(session):
+    if not hasattr(session.config, "workerinput"):  # under xdist the controller writes, not the workers
+        session.config.ablation.finish()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    session = config.ablation
+    if session.table:
+        terminalreporter.write_sep("=", f"ablation results ({session.options.profile.name}, {session.options.dataset})")
+        terminalreporter.write_line(session.table)
+        for path in session.written:
+            terminalreporter.write_line(f"wrote {path}")
