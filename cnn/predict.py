@@ -52,6 +52,10 @@ def load_image(path: str | Path, shape: tuple[int, int, int] = (28, 28, 1)) -> n
         with Image.open(path) as image:
             image.load()
             image = ImageOps.exif_transpose(image)  # phone photos are often stored rotated
+            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+                # Drawing apps export ink on a transparent background: lay it on white paper,
+                # or dropping the alpha channel leaves black ink on black.
+                image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image.convert("RGBA"))
             height, width, channels = shape
             if channels == 3:
                 rgb = image.convert("RGB").resize((width, height), Image.BILINEAR)
@@ -59,6 +63,8 @@ def load_image(path: str | Path, shape: tuple[int, int, int] = (28, 28, 1)) -> n
             if channels != 1:
                 raise CnnError(f"the model takes {channels}-channel images; only 1 (grayscale) or 3 (RGB) can be read from files")
             gray = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+    except CnnError:  # a ValueError too: keep it from being reported as a corrupt file below
+        raise
     except UnidentifiedImageError:
         raise CnnError(f"{path} is not an image file PIL can read; give a PNG or JPEG") from None
     except (OSError, SyntaxError, ValueError) as error:

@@ -1,0 +1,200 @@
+"""The `cnn` command: what a user types, what they read back, and clean one-line errors."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cnn.cli import main
+
+TINY_ARGS = ["--conv-filters", "4,8", "--dense-units", "16", "--epochs", "1"]
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    """Run `cnn ARGV` in this process: (exit code, stdout, stderr). Usage errors exit via SystemExit."""
+    try:
+        code = main([str(arg) for arg in argv])
+    except SystemExit as exit:
+        code = exit.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def assert_one_line_error(code: int, err: str, *fragments: str) -> None:
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("cnn")
+    assert "Traceback" not in err
+    for fragment in fragments:
+        assert fragment in lines[0]
+
+
+@dataclass
+class CliRun:
+    code: int
+    out: str
+    err: str
+    saved: Path
+
+
+@pytest.fixture(scope="module")
+def trained_by_cli(tiny_npz, tmp_path_factory) -> CliRun:
+    """`cnn train ... --save PATH --json`, run once for the module."""
+    path = tmp_path_factory.mktemp("cli") / "tiny.keras"
+    out, err = io.StringIO(), io.StringIO()  # capsys is per test, so capture by hand here
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["train", "--dataset", f"npz:{tiny_npz}", *TINY_ARGS, "--save", str(path), "--json"])
+    return CliRun(code, out.getvalue(), err.getvalue(), path)
+
+
+def test_train_json_prints_metrics_and_saves_the_model(trained_by_cli):
+    trained = trained_by_cli
+    assert trained.code == 0
+    result = json.loads(trained.out)  # stdout holds the JSON alone; progress went to stderr
+    assert 0 <= result["test_accuracy"] <= 1
+    assert result["config"]["conv_filters"] == [4, 8] and result["config"]["epochs"] == 1
+    assert result["n_train"] == 300 and result["saved"] == str(trained.saved)
+    assert trained.saved.is_file()
+    assert "val_accuracy" in trained.err  # the progress bar, kept off stdout
+
+
+def test_train_prints_a_readable_table(capsys, tiny_npz):
+    code, out, _ = run(capsys, "train", "--dataset", f"npz:{tiny_npz}", *TINY_ARGS, "--learning-rate", "default")
+    assert code == 0
+    assert "conv_filters=4-8,dense_units=16,epochs=1" in out
+    assert "test accuracy" in out and "300 train / 200 test" in out
+
+
+def test_train_an_mlp(capsys, tiny_npz):
+    code, out, _ = run(capsys, "train", "--preset", "seed-mlp", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", "--json")
+    assert code == 0
+    result = json.loads(out)
+    assert result["config"]["conv_filters"] == [] and result["config"]["dense_units"] == [128]
+
+
+def test_evaluate_a_saved_model(capsys, trained_by_cli, tiny_npz):
+    code, out, _ = run(capsys, "evaluate", trained_by_cli.saved, "--dataset", f"npz:{tiny_npz}", "--json")
+    assert code == 0
+    scores = json.loads(out)
+    trained = json.loads(trained_by_cli.out)
+    assert scores["test_accuracy"] == pytest.approx(trained["test_accuracy"])
+    assert scores["train_accuracy"] == pytest.approx(trained["train_accuracy"])
+
+
+def test_evaluate_prints_a_table(capsys, trained_by_cli, tiny_npz):
+    code, out, _ = run(capsys, "evaluate", trained_by_cli.saved, "--dataset", f"npz:{tiny_npz}")
+    assert code == 0 and "test accuracy" in out and "300 train / 200 test" in out
+
+
+def test_predict_reads_the_photo(capsys, trained_path, photo_digit):
+    path, label = photo_digit
+    code, out, _ = run(capsys, "predict", trained_path, path, "--json")
+    assert code == 0
+    [row] = json.loads(out)
+    assert row["label"] == label and row["image"] == str(path)
+    assert sum(row["probabilities"]) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_predict_prints_label_and_runner_up(capsys, trained_path, photo_digit):
+    path, label = photo_digit
+    code, out, _ = run(capsys, "predict", trained_path, path, path)
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith(f"{path}: {label}  (p=") and "next:" in lines[0]
+
+
+def test_summary_shows_the_seed_cnn(capsys):
+    code, out, _ = run(capsys, "summary", "seed-cnn")
+    assert code == 0
+    assert "2,990,754" in out  # total parameters
+    assert "FLOPs per sample: 11.37 M forward" in out
+
+
+def test_datasets_lists_every_spec(capsys):
+    code, out, _ = run(capsys, "datasets")
+    assert code == 0
+    for spec in ("mnist-5k", "mnist", "fashion-mnist", "npz:PATH"):
+        assert spec in out
+    assert "(default)" in out
+
+
+@pytest.mark.parametrize(
+    "argv, fragments",
+    [
+        (["train", "--dataset", "cifar-10"], ["unknown dataset 'cifar-10'", "mnist-5k"]),
+        (["train", "--dataset", "npz:/nowhere/data.npz"], ["file not found"]),
+        (["train", "--dropout", "1.5"], ["dropout=1.5"]),
+        (["train", "--epochs", "ten"], ["--epochs", "'ten'"]),
+        (["train", "--conv-filters", "32,x"], ["comma-separated list of integers"]),
+        (["train", "--activation", "swish"], ["activation='swish'", "relu"]),
+        (["train", "--preset", "seed-rnn"], ["seed-rnn"]),
+        (["train", "--save", "model.pkl"], ["must end in .keras"]),
+        (["summary", "seed-cnn", "--input-shape", "28,28"], ["input shape (28, 28)"]),
+        (["summary", "seed-cnn", "--input-shape", "4,4,1"], ["kernel_size=3 does not fit"]),
+        (["evaluate", "/nowhere/model.keras"], ["not found"]),
+        (["frobnicate"], ["invalid choice"]),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(capsys, argv, fragments):
+    code, _, err = run(capsys, *argv)
+    assert_one_line_error(code, err, *fragments)
+
+
+def test_evaluate_on_data_of_another_shape(capsys, trained_by_cli, tmp_path):
+    path = tmp_path / "big.npz"
+    x, y = np.zeros((10, 32, 32), np.uint8), np.arange(10)
+    np.savez(path, x_train=x, y_train=y, x_test=x, y_test=y)
+    code, _, err = run(capsys, "evaluate", trained_by_cli.saved, "--dataset", f"npz:{path}")
+    assert_one_line_error(code, err, "(28, 28, 1)", "(32, 32, 1)")
+
+
+def test_predict_bad_image(capsys, trained_path, tmp_path):
+    notes = tmp_path / "notes.png"
+    notes.write_text("not a picture")
+    code, _, err = run(capsys, "predict", trained_path, notes)
+    assert_one_line_error(code, err, "notes.png", "not an image")
+
+
+def test_predict_with_a_corrupt_model(capsys, photo_digit, tmp_path):
+    model = tmp_path / "model.keras"
+    model.write_bytes(b"\x00" * 100)
+    code, _, err = run(capsys, "predict", model, photo_digit[0])
+    assert_one_line_error(code, err, "model.keras", "corrupt")
+
+
+# --- as a user runs it: a fresh process (slow: TensorFlow starts each time) --------------------
+
+
+def cnn_command() -> list[str]:
+    script = Path(sys.executable).with_name("cnn")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "cnn"]
+
+
+def test_fresh_process_reloads_a_custom_activation_model(tiny_npz, tmp_path, capsys):
+    # Saved here, loaded by a new process: only the registration on import can find scaled_tanh.
+    path = tmp_path / "scaled.keras"
+    code, _, _ = run(capsys, "train", "--dataset", f"npz:{tiny_npz}", *TINY_ARGS, "--activation", "scaled_tanh",
+                     "--save", path, "--json")
+    assert code == 0
+    done = subprocess.run([*cnn_command(), "evaluate", str(path), "--dataset", f"npz:{tiny_npz}", "--json"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert 0 <= json.loads(done.stdout)["test_accuracy"] <= 1
+
+
+def test_fresh_process_error_is_one_clean_line(tmp_path):
+    # TensorFlow's native start-up log must not reach the user's terminal around the error.
+    done = subprocess.run([*cnn_command(), "evaluate", str(tmp_path / "missing.keras")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert_one_line_error(done.returncode, done.stderr, "missing.keras", "not found")

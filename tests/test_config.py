@@ -1,0 +1,191 @@
+"""Config: every invalid field is refused up front, with a message naming the field and the value."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from cnn.activations import ACTIVATIONS
+from cnn.config import INITIALIZERS, PRESETS, Config, preset
+from cnn.errors import CnnError
+from cnn.optimizers import OPTIMIZERS, make_optimizer
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("dropout", 1.5),
+        ("dropout", 1.0),  # a rate of 1 drops everything
+        ("dropout", -0.1),
+        ("dropout", float("nan")),
+        ("conv_filters", (32, -64)),
+        ("conv_filters", (0,)),
+        ("conv_filters", "32,64"),
+        ("conv_filters", (32, 2.5)),
+        ("dense_units", (-5,)),
+        ("kernel_size", 0),
+        ("pool_size", -1),
+        ("learning_rate", 0),
+        ("learning_rate", -0.1),
+        ("learning_rate", float("inf")),
+        ("learning_rate", "fast"),
+        ("epochs", 0),
+        ("epochs", 2.5),
+        ("batch_size", 0),
+        ("train_fraction", 0),
+        ("train_fraction", 1.5),
+        ("seed", -1),
+        # bool is an int subclass in Python; True epochs or a True dropout is a caller's bug.
+        ("epochs", True),
+        ("dropout", True),
+        ("seed", False),
+        ("conv_filters", (True, 8)),
+    ],
+)
+def test_invalid_field_is_refused_naming_field_and_value(field, value):
+    with pytest.raises(CnnError) as error:
+        Config(**{field: value})
+    message = str(error.value)
+    assert f"{field}={value!r}" in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    "field, known",
+    [
+        ("activation", ACTIVATIONS.names()),
+        ("optimizer", OPTIMIZERS.names()),
+        ("initializer", INITIALIZERS),
+        ("pool_type", ("max", "average")),
+        ("pool_padding", ("valid", "same")),
+        ("precision", ("float32", "mixed_bfloat16")),
+    ],
+)
+def test_unknown_name_lists_the_known_ones(field, known):
+    with pytest.raises(CnnError, match=f"{field}='nope'") as error:
+        Config(**{field: "nope"})
+    for name in known:
+        assert name in str(error.value)
+
+
+def test_the_custom_activation_is_a_known_name():
+    assert Config(activation="scaled_tanh").activation == "scaled_tanh"
+
+
+def test_lists_become_tuples_so_configs_stay_hashable():
+    config = Config(conv_filters=[4, 8], dense_units=[16])
+    assert config.conv_filters == (4, 8) and config.dense_units == (16,)
+    assert config == Config(conv_filters=(4, 8), dense_units=(16,))
+    assert len({config, Config(conv_filters=(4, 8), dense_units=(16,))}) == 1
+
+
+def test_config_is_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        Config().dropout = 0.5
+
+
+def test_key_is_equal_for_equal_configs_however_built():
+    base = Config()
+    same = [
+        Config(),
+        Config(conv_filters=[32, 64, 64], dense_units=[5000]),
+        Config(dropout=0, train_fraction=1),  # ints where floats are expected
+        dataclasses.replace(Config(dropout=0.5), dropout=0.0),
+        Config.from_dict(json.loads(json.dumps(base.to_dict()))),
+    ]
+    for config in same:
+        assert config == base
+        assert config.key() == base.key()
+    assert len(base.key()) == 16 and int(base.key(), 16) >= 0
+
+
+def test_int_fractions_are_stored_as_floats():
+    # Dataset.subset reads an int as a count of images: train_fraction=1 must mean "all".
+    config = Config(train_fraction=1, dropout=0, learning_rate=1)
+    assert type(config.train_fraction) is float and config.train_fraction == 1.0
+    assert type(config.dropout) is float and type(config.learning_rate) is float
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"conv_filters": (32, 64)},
+        {"kernel_size": 5},
+        {"activation": "tanh"},
+        {"initializer": "he_normal"},
+        {"pool_size": 0},
+        {"pool_type": "average"},
+        {"pool_padding": "same"},
+        {"dropout": 0.5},
+        {"dense_units": (128,)},
+        {"optimizer": "sgd"},
+        {"learning_rate": 0.01},
+        {"epochs": 1},
+        {"batch_size": 64},
+        {"train_fraction": 0.5},
+        {"seed": 1},
+        {"precision": "mixed_bfloat16"},
+    ],
+)
+def test_key_changes_when_any_field_changes(changes):
+    assert dataclasses.replace(Config(), **changes).key() != Config().key()
+
+
+def test_every_field_is_covered_by_the_key_test():
+    # A new Config field must be added to the parametrisation above.
+    tested = {
+        "conv_filters", "kernel_size", "activation", "initializer", "pool_size", "pool_type", "pool_padding",
+        "dropout", "dense_units", "optimizer", "learning_rate", "epochs", "batch_size", "train_fraction",
+        "seed", "precision",
+    }
+    assert {f.name for f in dataclasses.fields(Config)} == tested
+
+
+def test_presets_are_named_by_their_preset_name():
+    assert preset("seed-cnn").name == "seed-cnn"
+    assert preset("seed-mlp").name == "seed-mlp"
+    assert Config().name == "seed-cnn"
+
+
+def test_a_variant_is_named_by_the_fields_it_changes():
+    assert Config(dropout=0.5).name == "dropout=0.5"
+    assert Config(conv_filters=(4, 8), epochs=3).name == "conv_filters=4-8,epochs=3"
+    assert Config(conv_filters=()).name == "conv_filters=none"
+
+
+def test_seed_presets_match_the_notebook():
+    cnn = preset("seed-cnn")
+    assert (cnn.conv_filters, cnn.kernel_size, cnn.dense_units, cnn.optimizer) == ((32, 64, 64), 3, (5000,), "adam")
+    mlp = preset("seed-mlp")
+    assert (mlp.conv_filters, mlp.dense_units, mlp.dropout) == ((), (128,), 0.2)
+    assert mlp.is_mlp and not cnn.is_mlp
+
+
+def test_unknown_preset_lists_the_known_ones():
+    with pytest.raises(CnnError) as error:
+        preset("seed-rnn")
+    assert "seed-rnn" in str(error.value)
+    for name in PRESETS.names():
+        assert name in str(error.value)
+
+
+def test_from_dict_round_trips_and_refuses_unknown_fields():
+    config = Config(conv_filters=(4, 8), dropout=0.25, learning_rate=0.01)
+    assert Config.from_dict(config.to_dict()) == config
+    with pytest.raises(CnnError, match="dropuot") as error:
+        Config.from_dict({"dropuot": 0.5})
+    assert "dropout" in str(error.value)  # the known fields are listed, so the typo is easy to spot
+
+
+def test_to_dict_is_plain_json():
+    values = Config(conv_filters=(4, 8)).to_dict()
+    assert values["conv_filters"] == [4, 8]
+    assert json.loads(json.dumps(values, allow_nan=False)) == values
+
+
+@pytest.mark.parametrize("name, default", [("sgd", 0.01), ("momentum", 0.01), ("adam", 0.001), ("rmsprop", 0.001)])
+def test_learning_rate_none_takes_the_optimizers_default(name, default):
+    assert float(make_optimizer(name, None).learning_rate) == pytest.approx(default)
+    assert float(make_optimizer(name, 0.5).learning_rate) == pytest.approx(0.5)

@@ -1,0 +1,137 @@
+"""Training: the figures a RunResult reports are finite, consistent and reproducible."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+
+import numpy as np
+import pytest
+
+from cnn.config import Config
+from cnn.data import Dataset
+from cnn.errors import CnnError
+from cnn.train import RunResult, train
+
+METRICS = ("train_accuracy", "train_loss", "test_accuracy", "test_loss", "accuracy_gap", "loss_gap",
+           "first_epoch_s", "steady_epoch_s", "samples_per_s", "fit_s")
+
+
+@pytest.fixture(scope="module")
+def one_epoch(tiny, tiny_config) -> RunResult:
+    return train(tiny_config, tiny)
+
+
+def test_one_epoch_run_reports_finite_metrics(one_epoch, tiny):
+    result = one_epoch
+    assert result.status == "ok" and result.diverged_epoch is None
+    assert result.epochs_run == 1
+    for name in METRICS:
+        assert math.isfinite(getattr(result, name)), name
+    assert 0 <= result.test_accuracy <= 1 and 0 <= result.train_accuracy <= 1
+    assert result.n_train == 300 and result.n_test == 200
+    assert result.dataset == "mnist-tiny" and result.dataset_fingerprint == tiny.fingerprint
+
+
+def test_metrics_are_consistent(one_epoch):
+    result = one_epoch
+    assert result.accuracy_gap == pytest.approx(result.train_accuracy - result.test_accuracy)
+    assert result.loss_gap == pytest.approx(result.test_loss - result.train_loss)
+    assert result.samples_per_s == pytest.approx(result.n_train / result.steady_epoch_s)
+    # With one epoch there are no steady epochs: the first stands in, and fit adds validation.
+    assert result.steady_epoch_s == result.first_epoch_s <= result.fit_s
+    assert result.params == result.model.count_params()
+    assert result.flops_per_sample > 0
+
+
+def test_test_accuracy_is_the_last_validation_accuracy(one_epoch):
+    # Both are measured in inference mode on the same weights and test set.
+    assert one_epoch.test_accuracy == pytest.approx(one_epoch.history["val_accuracy"][-1])
+
+
+def test_history_has_one_entry_per_epoch(one_epoch):
+    history = one_epoch.history
+    assert set(history) >= {"loss", "accuracy", "val_loss", "val_accuracy", "epoch_s"}
+    assert all(len(values) == 1 for values in history.values())
+    assert history["epoch_s"][0] == one_epoch.first_epoch_s
+
+
+def test_to_dict_is_json_ready(one_epoch):
+    values = one_epoch.to_dict()
+    assert "model" not in values
+    assert values["config"] == one_epoch.config.to_dict()
+    assert values["config_key"] == one_epoch.config.key()
+    assert set(values["versions"]) >= {"tensorflow", "keras", "numpy", "python"}
+    assert json.loads(json.dumps(values, allow_nan=False))["test_accuracy"] == one_epoch.test_accuracy
+
+
+def test_metrics_table_names_the_figures(one_epoch):
+    table = one_epoch.metrics_table()
+    for label in ("test accuracy", "train accuracy", "accuracy gap", "throughput", "parameters"):
+        assert label in table
+
+
+def test_learns_above_chance(tiny, tiny_config):
+    result = train(dataclasses.replace(tiny_config, epochs=3), tiny)
+    assert result.test_accuracy > 0.25  # chance is 0.10
+    assert result.history["loss"][-1] < result.history["loss"][0]
+    assert len(result.history["epoch_s"]) == 3
+    # The first epoch includes tracing; the steady figure is the median of the others.
+    assert result.steady_epoch_s == pytest.approx(float(np.median(result.history["epoch_s"][1:])))
+
+
+def test_same_config_and_seed_give_identical_runs(one_epoch, tiny, tiny_config):
+    again = train(tiny_config, tiny)
+    for name in ("train_accuracy", "train_loss", "test_accuracy", "test_loss"):
+        assert getattr(again, name) == getattr(one_epoch, name), name
+    for first, second in zip(one_epoch.model.get_weights(), again.model.get_weights()):
+        np.testing.assert_array_equal(first, second)
+
+
+def test_another_seed_gives_another_run(one_epoch, tiny, tiny_config):
+    other = train(dataclasses.replace(tiny_config, seed=1), tiny)
+    assert not np.array_equal(other.model.get_weights()[0], one_epoch.model.get_weights()[0])
+    assert other.test_loss != one_epoch.test_loss
+
+
+def test_train_fraction_trains_on_a_stratified_share(tiny, tiny_config):
+    result = train(dataclasses.replace(tiny_config, train_fraction=0.5), tiny)
+    assert result.n_train == 150 and result.n_test == 200
+    assert result.dataset == "mnist-tiny"  # the dataset named, not the subset's internal name
+
+
+@pytest.mark.parametrize(
+    "activation, learning_rate, blow_up",
+    [
+        ("relu", 1e8, math.isnan),  # weights overflow to inf, then inf - inf gives NaN
+        ("sigmoid", 1e37, math.isinf),  # sigmoid bounds the activations: only the logits overflow
+    ],
+)
+def test_divergence_is_recorded_not_raised(tiny, tiny_config, activation, learning_rate, blow_up):
+    config = dataclasses.replace(tiny_config, activation=activation, optimizer="sgd", learning_rate=learning_rate, epochs=3)
+    result = train(config, tiny)
+    assert result.status == "diverged" and result.diverged_epoch == 1
+    assert result.epochs_run == 1  # TerminateOnNaN stops it: no point training on NaN weights
+    assert blow_up(result.history["loss"][0])
+    values = result.to_dict()
+    json.dumps(values, allow_nan=False)  # JSON has no NaN: the blown-up figures become null
+    assert values["history"]["loss"] == [None]
+    assert values["status"] == "diverged"
+    assert "diverged at epoch 1" in result.metrics_table()
+
+
+def test_config_that_does_not_fit_the_images_is_refused_before_training():
+    x, y = np.zeros((20, 8, 8), np.float32), np.arange(20) % 10
+    small_images = Dataset.from_arrays("8x8", x, y, x, y)
+    with pytest.raises(CnnError, match="pool_size=2 is larger than the 1x1 feature map"):
+        train(Config(conv_filters=(4, 4, 4), dense_units=(8,), epochs=1), small_images)
+
+
+def test_colour_images_train(tiny_config):
+    rng = np.random.default_rng(0)
+    x, y = rng.random((40, 32, 32, 3), dtype=np.float32), np.arange(40) % 4
+    result = train(tiny_config, Dataset.from_arrays("rgb", x, y, x[:8], y[:8]))
+    assert result.status == "ok"
+    assert tuple(result.model.inputs[0].shape) == (None, 32, 32, 3)
+    assert result.model.outputs[0].shape[-1] == 4
