@@ -70,6 +70,10 @@ def pytest_configure(config):
         update_baseline=config.getoption("--ablation-update-baseline"),
         worker=getattr(config, "workerinput", {}).get("workerid", ""),
     )
+    if options.worker:  # pytest-xdist: each worker trains with its share of the cores
+        from cnn.threads import cpu_share, set_threads
+
+        set_threads(cpu_share(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
     config.ablation = AblationSession(options)
     config.pluginmanager.register(_ResultCollector(config.ablation), "ablation-collector")
 

@@ -1,4 +1,4 @@
-"""The `cnn` command line: train, evaluate, predict, summary, datasets.
+"""The `cnn` command line: train, evaluate, predict, summary, datasets, report.
 
 Every user error prints one line `cnn: error: ...` and exits with code 2, without a traceback.
 """
@@ -84,6 +84,14 @@ def build_parser() -> Parser:
 
     datasets = commands.add_parser("datasets", help="the dataset specs and what each holds")
     datasets.set_defaults(run=_datasets)
+
+    report = commands.add_parser("report", help="write report.md and its plots for results folders, or compare two runs")
+    report.add_argument("results", nargs="*", metavar="RESULTS_DIR", help="(default: every results/<profile>/ with a runs.csv)")
+    report.add_argument("--out", metavar="DIR", help="where to write (default: each results folder; with --compare, B's folder)")
+    report.add_argument("--compare", nargs=2, metavar=("A", "B"),
+                        help="changes from A to B per variant, flagged beyond the seed spread; results folders or saved .benchmarks JSON files")
+    report.add_argument("--benchmarks", metavar="DIR", help="saved pytest-benchmark runs to add timings from (default: .benchmarks when present)")
+    report.set_defaults(run=_report)
     return parser
 
 
@@ -170,6 +178,33 @@ def _datasets(args) -> None:
         marker = " (default)" if name == DEFAULT_DATASET else ""
         print(f"{name:<15} {DATASETS.get(name).description}{marker}")
     print(f"{'npz:PATH':<15} your own arrays: an .npz with x_train, y_train, x_test, y_test (optional class_names)")
+
+
+def _report(args) -> None:
+    from pathlib import Path
+
+    from cnn import report
+
+    if args.compare:
+        from cnn.compare import write_compare
+
+        if args.results:
+            raise CnnError("give either RESULTS_DIR or --compare A B, not both")
+        a, b = (Path(p) for p in args.compare)
+        text, written = write_compare(a, b, Path(args.out) if args.out else (b if b.is_dir() else Path(".")))
+        print(text)
+        for path in written:
+            print(f"wrote {path}")
+        return
+    benchmarks = Path(args.benchmarks) if args.benchmarks else report.DEFAULT_BENCHMARKS
+    if args.benchmarks and not benchmarks.is_dir():
+        raise CnnError(f"--benchmarks {benchmarks} is not a folder; give the folder pytest-benchmark saves to (.benchmarks)")
+    folders = [Path(p) for p in args.results] or report.default_results()
+    for folder in folders:
+        out = Path(args.out) if args.out else None
+        if out is not None and len(folders) > 1:
+            out = out / folder.name  # several folders into one --out: a subfolder each, so no report overwrites another
+        print(f"wrote {report.write_report(folder, out, benchmarks)}")
 
 
 def _check_save_path(path: str) -> None:

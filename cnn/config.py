@@ -31,6 +31,9 @@ INITIALIZERS = (
 POOL_TYPES = ("max", "average")
 PADDINGS = ("valid", "same")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+PIPELINES = ("numpy", "tf.data")
+LR_SCALINGS = ("none", "sqrt", "linear")
+REFERENCE_BATCH = 32  # the batch size the optimizers' default learning rates are tuned for
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,11 @@ class Config:
     train_fraction: float = 1.0  # share of the training set used (stratified), for data-size ablations
     seed: int = 0
     precision: str = "float32"  # or mixed_bfloat16 (CPU with AMX) / mixed_float16 (GPU)
+    # The fast path's levers; the defaults are the notebook's recipe, kept as the reference.
+    pipeline: str = "numpy"  # numpy arrays into fit, or "tf.data": in memory, shuffled, prefetched
+    lr_scaling: str = "none"  # learning rate x (batch_size / 32) ** 0.5 for "sqrt", ** 1 for "linear"
+    steps_per_execution: int = 1  # training steps per call into the graph; more saves Python overhead
+    jit_compile: bool = False  # XLA; slower on CPU in our measurements
 
     def __post_init__(self):
         for name in ("conv_filters", "dense_units"):
@@ -78,11 +86,24 @@ class Config:
         _check("train_fraction", frac, _is_number(frac) and 0 < frac <= 1, "a fraction in (0, 1]")
         _check("seed", self.seed, _is_int(self.seed) and self.seed >= 0, "an integer >= 0")
         _check_name("precision", self.precision, PRECISIONS)
+        _check_name("pipeline", self.pipeline, PIPELINES)
+        _check_name("lr_scaling", self.lr_scaling, LR_SCALINGS)
+        spe = self.steps_per_execution
+        _check("steps_per_execution", spe, _is_int(spe) and spe >= 1, "an integer >= 1")
+        _check("jit_compile", self.jit_compile, isinstance(self.jit_compile, bool), "true or false")
         # 1 and 1.0 make equal configs but different JSON, hence different keys; and an int
         # train_fraction would be read by Dataset.subset as a count of images.
         for name in ("dropout", "train_fraction", "learning_rate"):
             if getattr(self, name) is not None:
                 object.__setattr__(self, name, float(getattr(self, name)))
+
+    @property
+    def effective_learning_rate(self) -> float:
+        """The rate the optimizer gets: its default (or the given one) scaled for the batch size by
+        `lr_scaling` from the reference batch of 32 (sqrt: Hoffer et al. 2017, linear: Goyal et al. 2017)."""
+        rate = OPTIMIZERS.get(self.optimizer).default_learning_rate if self.learning_rate is None else self.learning_rate
+        power = {"none": 0.0, "sqrt": 0.5, "linear": 1.0}[self.lr_scaling]
+        return rate * (self.batch_size / REFERENCE_BATCH) ** power
 
     @property
     def is_mlp(self) -> bool:
@@ -152,6 +173,9 @@ PRESETS: Registry[Config] = Registry("preset")
 PRESETS.add("seed-cnn", Config())
 # The notebook's MLP: Flatten, Dense 128, Dropout 0.2, Dense 10.
 PRESETS.add("seed-mlp", Config(conv_filters=(), dense_units=(128,), dropout=0.2))
+# The seed CNN on the fast path: bfloat16 compute (AMX on this CPU) with float32 logits, batch 256
+# with the learning rate scaled by sqrt(256 / 32), and an in-memory tf.data pipeline.
+PRESETS.add("fast-cnn", Config(precision="mixed_bfloat16", batch_size=256, lr_scaling="sqrt", pipeline="tf.data"))
 
 
 def preset(name: str) -> Config:

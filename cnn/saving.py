@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import zipfile
 from pathlib import Path
 
 import keras
@@ -45,11 +46,27 @@ def load_model(path: str | Path) -> keras.Model:
         raise CnnError(f"model file {path} not found; train one with 'cnn train --save {path.name or 'model.keras'}'")
     if path.is_dir() or path.suffix not in FORMATS:
         raise CnnError(f"{path} is not a Keras model file; give a .keras (or .h5) file saved by 'cnn train --save'")
+    # Keras reports a .keras file that is not a zip as "File not found", which it is not.
+    container = _container_problem(path)
+    if container:
+        raise CnnError(f"{path} is corrupt or not a Keras model ({container}); save it again with 'cnn train --save'")
     try:
         model = keras.models.load_model(path, compile=False)
     except Exception as error:  # Keras and h5py raise many kinds for a bad file
         reason = str(error).strip().splitlines()[0][:120] if str(error).strip() else type(error).__name__
         raise CnnError(f"{path} is corrupt or not a Keras model ({reason}); save it again with 'cnn train --save'") from None
     if len(model.inputs) != 1 or len(model.outputs[0].shape) != 2:
-        raise CnnError(f"{path} is a Keras model but not an image classifier (one image input, class logits out)")
+        raise CnnError(f"{path} is a Keras model but not an image classifier (one image input, class logits out); give one saved by 'cnn train --save'")
     return model
+
+
+def _container_problem(path: Path) -> str | None:
+    """Why `path` cannot even be the container its suffix names (.keras: a zip, .h5: HDF5), or None."""
+    if path.suffix == ".keras" and not zipfile.is_zipfile(path):
+        return "not a zip archive, as every .keras file is"
+    if path.suffix == ".h5":
+        import h5py
+
+        if not h5py.is_hdf5(path):
+            return "not an HDF5 file, as every .h5 model is"
+    return None

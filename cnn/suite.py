@@ -6,7 +6,7 @@ effects, and at the end writes the results tables. The pytest hooks in conftest.
 from __future__ import annotations
 
 import functools
-import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,12 +16,15 @@ from cnn import guard, tables
 from cnn.cache import RunCache, run_key
 from cnn.config import Config
 from cnn.data import Dataset, load_dataset
+from cnn.files import write_atomic, write_json
 from cnn.grid import AXES, Axis, Profile, Variant
 from cnn.guard import Baseline, EffectOutcome, judge_effect, variant_key
+from cnn.train import library_versions, machine_info, train
 
 ROWS_PROPERTY = "ablation_rows"  # how a test hands its rows to the session (works across xdist workers)
 HISTORY_PROPERTY = "ablation_history"
 EFFECTS_PROPERTY = "ablation_effects"
+PEAK_PROPERTY = "ablation_peak"
 BASELINE_SPREAD_METRICS = ("test_accuracy", "train_accuracy", "accuracy_gap", "loss_gap", "steady_epoch_s")
 
 
@@ -51,6 +54,7 @@ class AblationSession:
         self.rows: list[dict] = []
         self.histories: list[dict] = []
         self.effect_rows: list[dict] = []
+        self.peaks: dict[str, float] = {}
         self.written: list[Path] = []
         self.table = ""
 
@@ -62,13 +66,10 @@ class AblationSession:
 
     @functools.cached_property
     def versions(self) -> dict[str, str]:
-        from cnn.train import library_versions
-
         return library_versions()
 
-    def configs(self, variant: Variant) -> dict[int, Config]:
-        base = self.options.profile.base()
-        return {seed: variant.config(base, seed) for seed in range(self.options.seeds)}
+    def configs(self, axis: Axis, variant: Variant) -> dict[int, Config]:
+        return axis.configs(variant, self.options.profile.base(), self.options.seeds)
 
     def key(self, config: Config, device: str) -> str:
         return run_key(config, self.dataset.fingerprint, device, self.versions)
@@ -78,7 +79,7 @@ class AblationSession:
         --ablation-retrain; the rest are trained inside `benchmark.pedantic`, one round per seed."""
         axis = AXES.get(axis_name)
         variant = axis.variant(variant_id)
-        configs = self.configs(variant)
+        configs = self.configs(axis, variant)
         keys = {seed: self.key(config, device) for seed, config in configs.items()}
         records: dict[int, dict] = {}
         if not self.options.retrain:
@@ -113,14 +114,25 @@ class AblationSession:
     def _train(self, config: Config, key: str, device: str) -> dict:
         import tensorflow as tf
 
-        from cnn.train import train
-
         with tf.device("/GPU:0" if device == "gpu" else "/CPU:0"):
             result = train(config, self.dataset)
+            if config == self.options.profile.base() and device == "cpu":
+                self._write_base_errors(result.model)
         result.model = None  # free the network now; only the numbers are kept
-        record = {**result.to_dict(), "run_key": key, "parallel": self.options.worker}
+        record = {**result.to_dict(), "run_key": key, "parallel": self.options.worker, **memory_mb()}
         self.cache.put(key, record)
         return {**record, "cached": False}
+
+    def _write_base_errors(self, model) -> None:
+        """The test images the base model (seed 0) gets wrong, for the report's grid of mistakes."""
+        from cnn.predict import probabilities
+
+        probs = probabilities(model, self.dataset.x_test)
+        predicted = probs.argmax(axis=1)
+        wrong = (predicted != self.dataset.y_test).nonzero()[0]
+        frame = pd.DataFrame({"test_index": wrong, "true": self.dataset.y_test[wrong], "predicted": predicted[wrong],
+                              "confidence": probs[wrong, predicted[wrong]].round(4)})
+        write_atomic(self.options.output_dir / "base_errors.csv", frame.to_csv(index=False))
 
     def _row(self, axis: Axis, variant: Variant, device: str, seed: int, record: dict) -> dict:
         row = {k: record.get(k) for k in tables.RUN_COLUMNS if k in record}
@@ -145,7 +157,13 @@ class AblationSession:
             return problems or [f"{key}: no test accuracy was measured"]
         mean = sum(accuracies) / len(accuracies)
         chance = 1 / self.dataset.num_classes
-        if variant.learns and mean < guard.LEARNED_FACTOR * chance:
+        learned = guard.LEARNED_FACTOR * chance
+        entry = self.baseline.entry(self.options.profile.name, self.dataset.fingerprint, key)
+        # Where the baseline shows the variant still on a plateau at this profile's epochs (sigmoid
+        # needs ~4 epochs to leave chance), that is the finding, not a failure.
+        # A baseline-building run records what happens rather than judging it.
+        expected_to_learn = variant.learns and not self.options.update_baseline and (entry is None or entry["mean"] >= learned)
+        if expected_to_learn and mean < learned:
             problems.append(f"{key}: test accuracy {mean:.4f} is not well above chance ({chance:.2f}); it did not learn")
         if not variant.learns and mean >= 2 * chance:
             problems.append(f"{key}: expected not to learn (test accuracy near chance {chance:.2f}) but reached {mean:.4f}")
@@ -160,7 +178,7 @@ class AblationSession:
         axis = AXES.get(axis_name)
         values: dict[str, list[dict]] = {}
         for variant in axis.variants:
-            records = [self.cache.get(self.key(config, device)) for config in self.configs(variant).values()]
+            records = [self.cache.get(self.key(config, device)) for config in self.configs(axis, variant).values()]
             if any(record is None for record in records):
                 return None
             values[variant.id] = records
@@ -187,22 +205,24 @@ class AblationSession:
                 self.histories.extend(value)
             elif name == EFFECTS_PROPERTY:
                 self.effect_rows.extend(value)
+            elif name == PEAK_PROPERTY:
+                self.peaks[value["dtype"]] = value["gflops"]
 
     def finish(self) -> None:
-        """Write runs.csv, summary.csv, histories.csv (merged with earlier runs of other variants),
-        run.json, and the baseline when asked."""
+        """Write runs.csv, summary.csv, histories.csv, effects.csv (merged with earlier runs of other
+        variants), run.json, the baseline when asked, and report.md with its plots."""
         if not self.rows:
             return
         folder = self.options.output_dir
         order = [(axis, v.id) for axis in AXES for v in AXES.get(axis).variants]
-        runs = tables.runs_frame(_merge(folder / "runs.csv", self.rows, ["axis", "variant", "device", "seed"]), order)
-        histories = tables.history_frame(_merge(folder / "histories.csv", self.histories, ["axis", "variant", "device", "seed", "epoch"]))
-        runs = runs[runs["seed"] < self.options.seeds]  # a run with fewer seeds replaces the extra ones
+        # A variant run in this session replaces all its earlier rows (every seed); others are kept.
+        runs = tables.runs_frame(_merge(folder / "runs.csv", self.rows, ["axis", "variant", "device"], order), order)
+        histories = tables.history_frame(_merge(folder / "histories.csv", self.histories, ["axis", "variant", "device"], order))
         summary = tables.summary_frame(runs)
         self.written = tables.write_csvs(folder, runs, summary, histories)
-        from cnn.files import write_json
-        from cnn.train import machine_info
-
+        if self.effect_rows:  # merged like runs.csv: a run of one axis keeps the other axes' effects
+            effects = _merge(folder / "effects.csv", self.effect_rows, ["axis", "device", "claim"])
+            self.written.append(write_atomic(folder / "effects.csv", pd.DataFrame(effects).to_csv(index=False)))
         self.written.append(write_json(folder / "run.json", {
             "profile": self.options.profile.name, "dataset": self.dataset.name,
             "dataset_fingerprint": self.dataset.fingerprint, "seeds": self.options.seeds,
@@ -210,8 +230,15 @@ class AblationSession:
             "machine": machine_info(), "commit": _git_commit(), "rows_this_session": len(self.rows),
         }))
         self.table = tables.axis_tables(summary)
+        speed = speed_frame(runs, histories, self.peaks)
+        if not speed.empty:
+            self.written.append(write_atomic(folder / "speed.csv", speed.to_csv(index=False, float_format="%.6g")))
+            self.table += "\n\n" + speed_table(speed, self.peaks)
         if self.options.update_baseline:
             self._update_baseline(runs)
+        from cnn.report import write_report
+
+        self.written.append(write_report(folder))
 
     def _update_baseline(self, runs: pd.DataFrame) -> None:
         accuracies, spreads = {}, {}
@@ -222,10 +249,68 @@ class AblationSession:
         self.baseline.update(self.options.profile.name, self.dataset.name, self.dataset.fingerprint, accuracies)
         for key, spread in spreads.items():
             self.baseline.profiles[self.options.profile.name]["variants"][key]["spread"] = {k: round(v, 6) for k, v in spread.items()}
-        from cnn.files import write_json
-
         write_json(self.baseline.path, self.baseline.profiles)
         self.written.append(self.baseline.path)
+
+
+def speed_frame(runs: pd.DataFrame, histories: pd.DataFrame, peaks: dict[str, float]) -> pd.DataFrame:
+    """Per speed variant and device: samples/s, achieved GFLOP/s (3 x forward FLOPs per training
+    image), its fraction of the matmul peak measured in the same run for its precision, and
+    time-to-accuracy: training seconds until test accuracy first reaches the naive recipe's
+    accuracy after 3 epochs (or its last epoch, when it trains fewer)."""
+    speed = runs[runs["axis"] == "speed"]
+    if speed.empty or histories.empty:
+        return pd.DataFrame()
+    curves = histories[histories["axis"] == "speed"]
+    out = []
+    for device, on_device in speed.groupby("device", sort=False):
+        naive = curves[(curves["variant"] == "naive") & (curves["device"] == device)]
+        if naive.empty:
+            continue
+        target_epoch = min(3, int(naive["epoch"].max()))
+        target = float(naive[naive["epoch"] == target_epoch]["val_accuracy"].mean())
+        for variant, group in on_device.groupby("variant", sort=False):
+            samples = float(group["samples_per_s"].mean())
+            gflops = 3 * float(group["flops_per_sample"].iloc[0]) * samples / 1e9
+            precision = "bfloat16" if variant in ("bfloat16", "fast") else "float32"
+            times = []
+            for _, curve in curves[(curves["variant"] == variant) & (curves["device"] == device)].groupby("seed"):
+                curve = curve.sort_values("epoch")
+                reached = curve["val_accuracy"].to_numpy() >= target - 1e-9
+                times.append(float(curve["epoch_s"].to_numpy()[: reached.argmax() + 1].sum()) if reached.any() else float("nan"))
+            out.append({
+                "device": device, "variant": variant, "n": len(group), "samples_per_s": samples,
+                "speedup": samples / float(on_device[on_device["variant"] == "naive"]["samples_per_s"].mean()),
+                "gflops": gflops, "precision": precision, "peak_gflops": peaks.get(precision, float("nan")),
+                "fraction_of_peak": gflops / peaks[precision] if precision in peaks else float("nan"),
+                "target_accuracy": target, "target_epoch": target_epoch,
+                "time_to_target_s": float(pd.Series(times).mean()), "test_accuracy": float(group["test_accuracy"].mean()),
+            })
+    return pd.DataFrame(out)
+
+
+def speed_table(speed: pd.DataFrame, peaks: dict[str, float]) -> str:
+    peak_text = ", ".join(f"{k} {v:,.0f} GFLOP/s" for k, v in peaks.items()) or "not measured in this run"
+    lines = [f"speed (matmul peak: {peak_text}; target: naive's test accuracy at epoch "
+             f"{int(speed['target_epoch'].iloc[0])} = {speed['target_accuracy'].iloc[0]:.4f})",
+             f"  {'variant':<16} {'dev':<4} {'samples/s':>9} {'x naive':>7} {'GFLOP/s':>8} {'of peak':>7} {'to target s':>11} {'test acc':>8}"]
+    for _, r in speed.iterrows():
+        lines.append(f"  {r['variant']:<16} {r['device']:<4} {r['samples_per_s']:>9,.0f} {r['speedup']:>7.2f} {r['gflops']:>8.1f} "
+                     f"{r['fraction_of_peak']:>7.1%} {r['time_to_target_s']:>11.2f} {r['test_accuracy']:>8.4f}")
+    return "\n".join(lines)
+
+
+def memory_mb() -> dict[str, float]:
+    """This process' resident memory now and at its peak, in MiB: a grid must not grow it run by run."""
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    try:
+        with open("/proc/self/statm") as stream:
+            now = int(stream.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:  # not Linux: only the peak is known
+        now = float("nan")
+    return {"rss_mb": round(now, 1), "peak_rss_mb": round(peak, 1)}
 
 
 def _extra_info(rows: list[dict]) -> dict:
@@ -240,18 +325,22 @@ def _extra_info(rows: list[dict]) -> dict:
     }
 
 
-def _merge(path: Path, new_rows: list[dict], keys: list[str]) -> list[dict]:
-    """Earlier rows from `path` that this session did not redo, then this session's rows."""
+def _merge(path: Path, new_rows: list[dict], keys: list[str], grid: list[tuple[str, str]] | None = None) -> list[dict]:
+    """Earlier rows from `path` that this session did not redo and that are still in the grid, then
+    this session's rows."""
     if not path.exists():
         return list(new_rows)
     try:
-        old = pd.read_csv(path)
+        old = tables.read_csv(path)
     except (OSError, ValueError, pd.errors.ParserError):
         return list(new_rows)
     if old.empty or any(k not in old.columns for k in keys):
         return list(new_rows)
     done = {tuple(str(row[k]) for k in keys) for row in new_rows}
-    kept = [row for row in old.to_dict("records") if tuple(str(row[k]) for k in keys) not in done]
+    in_grid = set(grid) if grid is not None else None
+    kept = [row for row in old.to_dict("records")
+            if tuple(str(row[k]) for k in keys) not in done
+            and (in_grid is None or (row["axis"], row["variant"]) in in_grid)]
     return kept + list(new_rows)
 
 

@@ -13,7 +13,7 @@ RUN_COLUMNS = [
     "profile", "axis", "variant", "device", "seed", "status", "diverged_epoch",
     "train_accuracy", "test_accuracy", "train_loss", "test_loss", "accuracy_gap", "loss_gap",
     "first_epoch_s", "steady_epoch_s", "samples_per_s", "fit_s", "params", "flops_per_sample",
-    "n_train", "epochs", "dataset", "cached", "parallel", "config_key", "run_key", "created",
+    "n_train", "epochs", "dataset", "cached", "parallel", "rss_mb", "peak_rss_mb", "config_key", "run_key", "created",
 ]
 METRICS = [
     "test_accuracy", "train_accuracy", "test_loss", "train_loss", "accuracy_gap", "loss_gap",
@@ -21,6 +21,11 @@ METRICS = [
 ]
 HISTORY_COLUMNS = ["profile", "axis", "variant", "device", "seed", "epoch", "loss", "accuracy", "val_loss", "val_accuracy", "epoch_s"]
 KEYS = ["axis", "variant", "device"]
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    """A results CSV as written here; variant ids stay text ("0" is not the number 0)."""
+    return pd.read_csv(path, dtype={"axis": str, "variant": str, "device": str})
 
 
 def runs_frame(rows: list[dict], order: list[tuple[str, str]] | None = None) -> pd.DataFrame:

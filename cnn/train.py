@@ -22,7 +22,7 @@ import numpy as np
 
 from cnn.config import Config
 from cnn.data import Dataset
-from cnn.evaluate import measure
+from cnn.evaluate import EVAL_BATCH_SIZE, measure
 from cnn.models import build_model, forward_flops
 from cnn.optimizers import make_optimizer
 
@@ -118,23 +118,22 @@ def train(config: Config, dataset: Dataset, *, verbose: int | str = 0) -> RunRes
     data = dataset.subset(config.train_fraction, seed=config.seed)
 
     model = build_model(config, data.input_shape, data.num_classes)
-    optimizer = make_optimizer(config.optimizer, config.learning_rate)
+    optimizer = make_optimizer(config.optimizer, config.effective_learning_rate)
     if config.precision == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)  # float16 gradients underflow without it
     model.compile(
         optimizer=optimizer,
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
+        steps_per_execution=config.steps_per_execution,
+        jit_compile=config.jit_compile,
     )
 
     timer = EpochTimer()
     started = time.perf_counter()
     history = model.fit(
-        data.x_train,
-        data.y_train,
-        batch_size=config.batch_size,
+        **fit_inputs(config, data),
         epochs=config.epochs,
-        validation_data=(data.x_test, data.y_test),
         callbacks=[timer, keras.callbacks.TerminateOnNaN()],
         verbose=verbose,
     ).history
@@ -171,6 +170,24 @@ def train(config: Config, dataset: Dataset, *, verbose: int | str = 0) -> RunRes
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         model=model,
     )
+
+
+def fit_inputs(config: Config, data: Dataset) -> dict:
+    """model.fit's data arguments: the notebook's numpy arrays, or an in-memory tf.data pipeline
+    that shuffles each epoch and prefetches the next batch while the current one trains."""
+    if config.pipeline == "numpy":
+        return {"x": data.x_train, "y": data.y_train, "batch_size": config.batch_size,
+                "validation_data": (data.x_test, data.y_test)}
+    import tensorflow as tf
+
+    train_set = (
+        tf.data.Dataset.from_tensor_slices((data.x_train, data.y_train))
+        .shuffle(len(data.y_train), seed=config.seed, reshuffle_each_iteration=True)
+        .batch(config.batch_size)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    test_set = tf.data.Dataset.from_tensor_slices((data.x_test, data.y_test)).batch(EVAL_BATCH_SIZE).prefetch(tf.data.AUTOTUNE)
+    return {"x": train_set, "validation_data": test_set}
 
 
 def device_name() -> str:

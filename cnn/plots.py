@@ -1,0 +1,287 @@
+"""The report's figures, one per PNG file.
+
+Drawn with matplotlib's object API on its Agg canvas (no pyplot): no display, no global state,
+so it runs headless, in CI and inside pytest. Each function takes the rows it draws (pandas
+frames from runs.csv, summary.csv, histories.csv) and returns the path it wrote.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+from cnn.files import write_atomic
+
+DPI = 110
+TRAIN, TEST, GAP_LOSS = "#4c72b0", "#dd8452", "#55a868"
+DEVICE_COLOURS = {"cpu": "#4c72b0", "gpu": "#c44e52"}
+VARIANT_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h")
+
+
+def accuracy_bars(summary: pd.DataFrame, axis: str, path: Path, chance: float | None) -> Path:
+    """Train and test accuracy per variant, side by side; error bars are the std over seeds."""
+    fig = Figure(figsize=(_width(len(summary)), 4.2))
+    ax = fig.subplots()
+    x = np.arange(len(summary))
+    upright = len(summary) > 5  # side by side, two horizontal labels per variant would run into each other
+    for offset, metric, name, colour in ((-0.2, "train_accuracy", "train (inference mode)", TRAIN), (0.2, "test_accuracy", "test", TEST)):
+        means = summary[f"{metric}_mean"]
+        bars = ax.bar(x + offset, means, 0.4, yerr=_std(summary, metric), capsize=3, label=name, color=colour)
+        ax.bar_label(bars, labels=[_short(v) for v in means], padding=2, fontsize=7, rotation=90 if upright else 0)
+    if chance is not None:
+        ax.axhline(chance, color="grey", linestyle=":", linewidth=1, label=f"chance ({chance:.2f})")
+    ax.set_ylim(0, 1.15)
+    ax.set_ylabel("accuracy (fraction correct)")
+    _variant_ticks(ax, x, summary)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, fontsize=8, frameon=False)
+    ax.set_title(f"{axis}: train and test accuracy per variant\n{_seed_note(summary)}", fontsize=10, pad=22)
+    return _save(fig, path)
+
+
+def gap_bars(summary: pd.DataFrame, axis: str, path: Path) -> Path:
+    """Two panels: the accuracy gap (train - test) and the loss gap (test - train) per variant."""
+    fig = Figure(figsize=(_width(len(summary)) * 1.6, 4.2), layout="constrained")
+    panels = fig.subplots(1, 2)
+    x = np.arange(len(summary))
+    for ax, metric, colour, unit in ((panels[0], "accuracy_gap", TRAIN, "train - test accuracy (fraction)"),
+                                     (panels[1], "loss_gap", GAP_LOSS, "test - train loss (cross-entropy)")):
+        bars = ax.bar(x, summary[f"{metric}_mean"], 0.6, yerr=_std(summary, metric), capsize=3, color=colour)
+        ax.bar_label(bars, labels=[f"{round(v, 3) + 0.0:+.3f}" for v in summary[f"{metric}_mean"]], padding=2, fontsize=7)
+        ax.axhline(0, color="black", linewidth=0.8)
+        ax.margins(y=0.15)
+        ax.set_ylabel(unit)
+        ax.set_title(metric.replace("_", " "), fontsize=9)
+        _variant_ticks(ax, x, summary)
+    fig.suptitle(f"{axis}: overfitting gap per variant (above 0 = fits train better than test)\n{_seed_note(summary)}", fontsize=10)
+    return _save(fig, path)
+
+
+def learning_curves(histories: pd.DataFrame, labels: list[tuple[str, str]], axis: str, path: Path,
+                    chance: float | None) -> Path:
+    """Accuracy and val_accuracy per epoch, one panel per (variant, device) in `labels`; the line is
+    the mean over seeds, the band spans the lowest to the highest seed."""
+    rows = math.ceil(len(labels) / 4)
+    columns = math.ceil(len(labels) / rows)  # balanced rows: 5 panels as 3 + 2, not 4 + 1
+    fig = Figure(figsize=(3.0 * columns + 0.5, 2.6 * rows + 0.9), layout="constrained")
+    panels = np.atleast_1d(fig.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)).ravel()
+    several_devices = len({device for _, device in labels}) > 1
+    # The chance line only where some curve comes near it: otherwise it would squash the curves.
+    near_chance = chance is not None and histories["val_accuracy"].min() < 3 * chance
+    for ax, (variant, device) in zip(panels, labels):
+        part = histories[(histories["variant"] == variant) & (histories["device"] == device)]
+        by_epoch = part.groupby("epoch")
+        for metric, name, colour in (("accuracy", "train (Keras' running average)", TRAIN), ("val_accuracy", "test", TEST)):
+            stats = by_epoch[metric].agg(["mean", "min", "max"])
+            ax.plot(stats.index, stats["mean"], marker="o", markersize=3, color=colour, label=name)
+            ax.fill_between(stats.index, stats["min"], stats["max"], color=colour, alpha=0.2, linewidth=0)
+        if near_chance:
+            ax.axhline(chance, color="grey", linestyle=":", linewidth=1, label=f"chance ({chance:.2f})")
+        ax.set_title(f"{variant} ({device})" if several_devices else variant, fontsize=9)
+        ax.set_xlabel("epoch")
+        ax.tick_params(labelbottom=True)  # shared x hides them above an empty panel otherwise
+        ax.xaxis.get_major_locator().set_params(integer=True)
+        ax.grid(alpha=0.3)
+    for ax in panels[len(labels):]:
+        ax.set_visible(False)
+    for ax in panels[::columns]:
+        ax.set_ylabel("accuracy (fraction correct)")
+    panels[0].set_xlim(0.5, histories["epoch"].max() + 0.5)
+    fig.legend(*panels[0].get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=8, frameon=False)
+    seeds = histories.groupby(["variant", "device"])["seed"].nunique().max()
+    band = f"mean over {seeds} seeds, band from lowest to highest seed" if seeds > 1 else "one seed"
+    fig.suptitle(f"{axis}: accuracy per epoch ({band})", fontsize=10)
+    return _save(fig, path)
+
+
+def data_size(points: pd.DataFrame, path: Path, chance: float | None) -> Path:
+    """Test (and train) accuracy against the number of training images; `points` has n_train and
+    test/train accuracy mean and std per variant. Error bars: std over seeds."""
+    fig = Figure(figsize=(6.5, 4.2))
+    ax = fig.subplots()
+    for metric, name, colour, style in (("test_accuracy", "test", TEST, "-"), ("train_accuracy", "train (inference mode)", TRAIN, "--")):
+        ax.errorbar(points["n_train"], points[f"{metric}_mean"], yerr=_std(points, metric), marker="o", capsize=3,
+                    color=colour, linestyle=style, label=name)
+    for _, row in points.iterrows():
+        ax.annotate(f"{row['variant']}\n{_short(row['test_accuracy_mean'])}", (row["n_train"], row["test_accuracy_mean"]),
+                    textcoords="offset points", xytext=(7, -3), ha="left", va="top", fontsize=7)
+    _accuracy_scale(ax, points["test_accuracy_mean"], chance)
+    ax.set_xscale("log")
+    ax.set_xticks(points["n_train"], [f"{int(n):,}" for n in points["n_train"]])
+    ax.minorticks_off()
+    ax.margins(x=0.1, y=0.15)
+    ax.set_xlabel("training images (log scale)")
+    ax.set_ylabel("accuracy (fraction correct)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title(f"Training data size: accuracy against training images\n{_seed_note(points)}", fontsize=10)
+    return _save(fig, path)
+
+
+def cost_bars(summary: pd.DataFrame, axis: str, path: Path) -> Path:
+    """Steady epoch time and samples/s per variant, a bar per device; where a variant ran on both,
+    the GPU bar is labelled with its speed-up over the CPU."""
+    devices = list(dict.fromkeys(summary["device"]))
+    variants = list(dict.fromkeys(summary["variant"]))
+    fig = Figure(figsize=(_width(len(variants)) * 1.6, 4.2), layout="constrained")
+    panels = fig.subplots(1, 2)
+    x = np.arange(len(variants))
+    width = 0.8 / len(devices)
+    for ax, metric, unit in ((panels[0], "steady_epoch_s", "seconds per epoch (steady state)"),
+                             (panels[1], "samples_per_s", "training images per second")):
+        for i, device in enumerate(devices):
+            rows = summary[summary["device"] == device].set_index("variant").reindex(variants)
+            bars = ax.bar(x + (i - (len(devices) - 1) / 2) * width, rows[f"{metric}_mean"], width, yerr=_std(rows, metric),
+                          capsize=3, color=DEVICE_COLOURS.get(device, "grey"), label=device.upper())
+            ax.bar_label(bars, labels=[_bar_text(metric, device, v, summary) for v in rows.index], padding=2, fontsize=7)
+        ax.margins(y=0.15)
+        ax.set_ylabel(unit)
+        ax.set_title(metric.replace("_per_", "/").replace("_", " "), fontsize=9)
+        ax.set_xticks(x, variants, **_tick_style(variants))
+        if len(devices) > 1:
+            ax.legend(fontsize=8)
+    where = "GPU speed-up over CPU on the GPU bars" if set(devices) >= {"cpu", "gpu"} else f"{' and '.join(d.upper() for d in devices)} only"
+    fig.suptitle(f"{axis}: training cost per variant ({where})\n{_seed_note(summary)}", fontsize=10)
+    return _save(fig, path)
+
+
+def accuracy_vs_time(summary: pd.DataFrame, axes: list[str], path: Path, learned_at: float | None) -> Path:
+    """Every variant as a point: test accuracy against steady epoch time. A panel per axis: its
+    variants in the axis' colour, a marker each, named with their numbers in the legend under the
+    panel (so no labels pile up), the other axes' variants in grey behind. Variants below
+    `learned_at` (they did not learn) sit on the bottom edge, so the scale shows the ones that did."""
+    columns = min(3, len(axes))
+    rows = math.ceil(len(axes) / columns)
+    most = max((summary["axis"] == axis).sum() for axis in axes)
+    fig = Figure(figsize=(4.4 * columns, (3.0 + 0.16 * most) * rows + 0.6), layout="constrained")
+    panels = np.atleast_1d(fig.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)).ravel()
+    colours = _axis_colours(axes)
+    learned = summary["test_accuracy_mean"] >= (learned_at or 0)
+    top, bottom = summary.loc[learned, "test_accuracy_mean"].agg(["max", "min"]) if learned.any() else (1.0, 0.0)
+    floor = bottom - 0.08 * max(top - bottom, 0.01)
+    several_devices = summary["device"].nunique() > 1
+    for ax, axis in zip(panels, axes):
+        ax.scatter(summary.loc[learned, "steady_epoch_s_mean"], summary.loc[learned, "test_accuracy_mean"], s=12,
+                   color="lightgrey", zorder=1)
+        for i, (row, ok) in enumerate(zip(summary[summary["axis"] == axis].itertuples(), learned[summary["axis"] == axis])):
+            name = f"{row.variant} ({row.device})" if several_devices else row.variant
+            note = "" if ok else " (did not learn: on the bottom edge)"
+            ax.scatter(row.steady_epoch_s_mean, row.test_accuracy_mean if ok else floor, s=36, color=colours[axis], zorder=2,
+                       marker=VARIANT_MARKERS[i % len(VARIANT_MARKERS)], edgecolors="black", linewidths=0.4, clip_on=False,
+                       label=f"{name}: {row.test_accuracy_mean:.3f} in {row.steady_epoch_s_mean:.2f} s{note}")
+        ax.set_title(axis, fontsize=9, color=colours[axis])
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False, handletextpad=0.2)
+        _seconds_scale(ax)
+        ax.grid(alpha=0.3)
+    panels[0].set_ylim(floor, top + 0.08 * max(top - bottom, 0.01))
+    for ax in panels[len(axes):]:
+        ax.set_visible(False)
+    fig.supxlabel("steady epoch time (seconds, log scale)", fontsize=9)
+    fig.supylabel("test accuracy (fraction correct)", fontsize=9)
+    devices = " and ".join(d.upper() for d in dict.fromkeys(summary["device"]))
+    fig.suptitle(f"Test accuracy against time per epoch ({devices}; mean over seeds; grey: the other axes' variants)", fontsize=10)
+    return _save(fig, path)
+
+
+def digit_grid(images: np.ndarray, titles: list[str], title: str, path: Path, columns: int = 10) -> Path:
+    """Images (N, H, W, C) in [0, 1] in a grid, at most `columns` wide, each with its caption."""
+    columns = max(1, min(columns, len(images)))
+    rows = max(1, math.ceil(len(images) / columns))
+    fig = Figure(figsize=(columns * 0.95, rows * 1.1 + 0.6), layout="constrained")
+    panels = np.atleast_1d(fig.subplots(rows, columns, squeeze=False)).ravel()
+    for ax in panels:
+        ax.set_axis_off()
+    for ax, image, caption in zip(panels, images, titles):
+        channels = image.shape[-1]
+        ax.imshow(image[..., 0] if channels == 1 else image, cmap="gray_r" if channels == 1 else None, vmin=0, vmax=1)
+        ax.set_title(caption, fontsize=7, pad=2)
+    fig.suptitle(title, fontsize=10)
+    return _save(fig, path)
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _save(fig: Figure, path: Path) -> Path:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=DPI, bbox_inches="tight")
+    return write_atomic(path, buffer.getvalue())
+
+
+def _std(frame: pd.DataFrame, metric: str) -> np.ndarray | None:
+    """The std column as error bars; None (no bars at all) when no row has a known spread."""
+    std = frame[f"{metric}_std"]
+    return None if std.isna().all() else std.fillna(0).to_numpy()
+
+
+def _seed_note(summary: pd.DataFrame) -> str:
+    seeds = sorted({int(n) for n in summary["n"].dropna()})
+    if seeds == [1]:
+        return "one seed per variant: no error bars (spread unknown)"
+    return f"mean over {'/'.join(map(str, seeds))} seeds; error bars: std over seeds"
+
+
+def _variant_ticks(ax, x: np.ndarray, summary: pd.DataFrame) -> None:
+    several_devices = summary["device"].nunique() > 1
+    labels = [f"{v} ({d})" if several_devices else v for v, d in zip(summary["variant"], summary["device"])]
+    ax.set_xticks(x, labels, **_tick_style(labels))
+
+
+def _tick_style(labels: list[str]) -> dict:
+    # Long or many labels would run into each other: slant them.
+    if len(labels) > 4 or max(len(label) for label in labels) > 8:
+        return {"rotation": 30, "ha": "right", "fontsize": 8}
+    return {"fontsize": 9}
+
+
+def _accuracy_scale(ax, accuracies: pd.Series, chance: float | None) -> bool:
+    """A logit accuracy axis, with the chance line, where some variant stayed near chance (a linear
+    one would squash the variants that learned into a sliver); returns whether it is logit."""
+    values = accuracies.dropna()
+    if values.empty or values.max() - values.min() < 0.3 or not values.between(0.001, 0.999).all():
+        return False
+    if chance is not None:
+        ax.axhline(chance, color="grey", linestyle=":", linewidth=1, label=f"chance ({chance:.2f})")
+    ax.set_yscale("logit")
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+    return True
+
+
+def _seconds_scale(ax) -> None:
+    # Times span from a fraction of a second to tens of seconds: log, with plain numbers as labels.
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 3.0, 5.0)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def _width(bars: int) -> float:
+    return max(5.0, 1.0 + 0.9 * bars)
+
+
+def _short(value: float) -> str:
+    return "" if pd.isna(value) else f"{value:.3f}"
+
+
+def _bar_text(metric: str, device: str, variant: str, summary: pd.DataFrame) -> str:
+    """The bar's value, and on a GPU epoch-time bar the speed-up over the same variant on the CPU."""
+    row = summary[(summary["variant"] == variant) & (summary["device"] == device)]
+    if row.empty:
+        return ""
+    value = row[f"{metric}_mean"].iloc[0]
+    text = f"{value:.2f}" if metric == "steady_epoch_s" else f"{value:,.0f}"
+    cpu = summary[(summary["variant"] == variant) & (summary["device"] == "cpu")]
+    if metric == "steady_epoch_s" and device == "gpu" and not cpu.empty:
+        text += f"\n{cpu['steady_epoch_s_mean'].iloc[0] / value:.1f}x faster"
+    return text
+
+
+def _axis_colours(axes: list[str]) -> dict[str, str]:
+    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+    return {axis: palette[i % len(palette)] for i, axis in enumerate(axes)}

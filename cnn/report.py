@@ -1,0 +1,459 @@
+"""`cnn report`: a results folder (runs.csv, summary.csv, histories.csv, run.json, base_errors.csv,
+and saved pytest-benchmark runs) written up as report.md, with its plots in plots/ next to it.
+
+Every number in the report is read from the CSVs and printed at a fixed precision (4 decimals for
+accuracies, losses and gaps; 2 for seconds), so a committed report matches its committed CSVs.
+Effects are judged here from runs.csv with the guard's rule (cnn.guard.judge_effect: claimed only
+beyond 2 standard errors over seeds), so any results folder can be reported, not only the one
+pytest just wrote.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from cnn import plots, tables
+from cnn.errors import CnnError
+from cnn.files import read_json, write_atomic
+from cnn.grid import AXES
+from cnn.guard import LEARNED_FACTOR, judge_effect
+
+REPORT = "report.md"
+PLOTS = "plots"
+DEFAULT_RESULTS = Path("results")
+DEFAULT_BENCHMARKS = Path(".benchmarks")  # where pytest-benchmark saves runs, from the repository root
+RUN_REQUIRED = ("axis", "variant", "device", "seed", "test_accuracy")
+GRID_ORDER = {(axis, v.id): i for i, (axis, v) in enumerate((a, v) for a in AXES for v in AXES.get(a).variants)}
+
+
+@dataclass
+class Results:
+    """One results folder, read into pandas. `base_errors` is None when the folder has none."""
+
+    folder: Path
+    runs: pd.DataFrame
+    summary: pd.DataFrame
+    histories: pd.DataFrame
+    info: dict
+    base_errors: pd.DataFrame | None
+
+    @property
+    def profile(self) -> str:
+        return self.info.get("profile") or _first(self.runs, "profile") or self.folder.name
+
+    @property
+    def dataset(self) -> str:
+        return self.info.get("dataset") or _first(self.runs, "dataset") or "unknown"
+
+    def axes(self) -> list[str]:
+        """The axes with results: the grid's in its order, then any the grid no longer has."""
+        present = list(dict.fromkeys(self.summary["axis"]))
+        return [a for a in AXES if a in present] + [a for a in present if a not in AXES]
+
+
+def load_results(folder: str | Path) -> Results:
+    """Read a results folder. Raises CnnError when runs.csv is missing, unreadable or not a runs table.
+
+    summary.csv is used as written (so the report prints the very numbers it holds) and computed
+    from runs.csv only where it is missing."""
+    folder = Path(folder)
+    runs = read_table(folder / "runs.csv", RUN_REQUIRED)
+    if runs is None:
+        raise CnnError(f"{folder} has no runs.csv; give a results folder the ablation suite wrote (e.g. results/smoke)")
+    if runs.empty:
+        raise CnnError(f"{folder / 'runs.csv'} has no rows; run the ablation suite first (pytest ablations/)")
+    summary = read_table(folder / "summary.csv", ("axis", "variant", "device", "test_accuracy_mean"))
+    histories = read_table(folder / "histories.csv", ("axis", "variant", "device", "seed", "epoch", "accuracy", "val_accuracy"))
+    return Results(
+        folder=folder,
+        runs=grid_order(runs),
+        summary=grid_order(summary if summary is not None and not summary.empty else tables.summary_frame(runs)),
+        histories=histories if histories is not None else pd.DataFrame(columns=["axis", "variant", "device", "seed", "epoch"]),
+        info=read_json(folder / "run.json") or {},
+        base_errors=read_table(folder / "base_errors.csv", ("test_index", "true", "predicted")),
+    )
+
+
+def read_table(path: Path, required: tuple[str, ...]) -> pd.DataFrame | None:
+    """The CSV at `path`; None when it is missing. Raises CnnError when it is unreadable or lacks
+    a column in `required`."""
+    if not path.is_file():
+        return None
+    try:
+        frame = tables.read_csv(path)
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame(columns=list(required))
+    except (OSError, ValueError, pd.errors.ParserError) as error:
+        raise CnnError(f"{path} cannot be read as CSV ({type(error).__name__}: {error}); rerun the suite to rewrite it") from None
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise CnnError(f"{path} lacks column(s) {', '.join(missing)}; it was not written by this suite")
+    return frame
+
+
+def grid_order(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows in the grid's axis and variant order (then device, seed, epoch); rows the grid does not
+    know (a renamed variant) go last, in their own order."""
+    if frame.empty:
+        return frame
+    rank = [GRID_ORDER.get((a, v), len(GRID_ORDER)) for a, v in zip(frame["axis"], frame["variant"])]
+    keys = [c for c in ("device", "seed", "epoch") if c in frame.columns]
+    return frame.assign(_rank=rank).sort_values(["_rank", *keys], kind="stable").drop(columns="_rank").reset_index(drop=True)
+
+
+def default_results(root: Path = DEFAULT_RESULTS) -> list[Path]:
+    """Every results/<profile>/ holding a runs.csv. Raises CnnError when there is none."""
+    found = sorted(path.parent for path in root.glob("*/runs.csv"))
+    if not found:
+        raise CnnError(f"no {root}/<profile>/runs.csv found; run the ablation suite (pytest ablations/) or name a results folder")
+    return found
+
+
+def writable_folder(folder: Path) -> Path:
+    """`folder`, created when missing. Raises CnnError when it cannot be written to."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CnnError(f"cannot write to {folder} ({error.strerror}); pass --out a folder you can write to") from None
+    if not os.access(folder, os.W_OK):
+        raise CnnError(f"cannot write to {folder} (permission denied); pass --out a folder you can write to")
+    return folder
+
+
+# --- numbers as text ---------------------------------------------------------------------------
+
+
+def fmt(metric: str, value: float, std: float | None = None) -> str:
+    """A metric at the report's fixed precision, with '± std' when the spread is known."""
+    if value is None or pd.isna(value):
+        return "n/a"
+    if metric.endswith("_gap"):
+        text, spread = f"{value:+.4f}", "{:.4f}"
+    elif metric == "samples_per_s":
+        text, spread = f"{value:,.0f}", "{:,.0f}"
+    elif metric.endswith("_s"):
+        text, spread = f"{value:.2f}", "{:.2f}"
+    else:
+        text, spread = f"{value:.4f}", "{:.4f}"
+    if text.startswith("-") and not text.strip("-0.,"):
+        text = ("+" if metric.endswith("_gap") else "") + text[1:]  # a tiny negative that rounds to zero: no "-0.0000"
+    return text if std is None or pd.isna(std) else f"{text} ± {spread.format(std)}"
+
+
+def _name(metric: str) -> str:
+    return metric.replace("_per_", "/").replace("_", " ")
+
+
+# --- effects -----------------------------------------------------------------------------------
+
+
+def judge_effects(runs: pd.DataFrame, spreads: dict | None = None) -> list[dict]:
+    """Each grid axis' effects, per device, judged from the seeds in runs.csv: dicts with axis,
+    device, metric, claim, verdict ('shown', 'no clear effect', 'contradicted', or 'not judged'
+    when a variant has no results) and line (the markdown sentence with its numbers).
+
+    `spreads` ((device, axis, variant) -> {metric: std}, from the baseline) stands in for the
+    spread of a side with one seed, as the suite's own judgement does."""
+    judged = []
+    for axis_name in AXES:
+        axis_runs = runs[runs["axis"] == axis_name]
+        for device in dict.fromkeys(axis_runs["device"]):
+            device_runs = axis_runs[axis_runs["device"] == device]
+            for effect in AXES.get(axis_name).effects:
+                low, high = ([*device_runs.loc[device_runs["variant"] == v, effect.metric].dropna()] for v in (effect.low, effect.high))
+                row = {"axis": axis_name, "device": device, "metric": effect.metric, "claim": effect.claim}
+                if not low or not high:
+                    missing = effect.low if not low else effect.high
+                    judged.append({**row, "verdict": "not judged", "line": f"**not judged**: {effect.claim} ({missing} has no {_name(effect.metric)})"})
+                    continue
+                low_std, high_std = ((spreads or {}).get((device, axis_name, v), {}).get(effect.metric) for v in (effect.low, effect.high))
+                outcome = judge_effect(effect, low, high, low_std, high_std)
+                judged.append({**row, "verdict": outcome.verdict, "line": _effect_line(outcome, (low, low_std), (high, high_std))})
+    return judged
+
+
+def baseline_spreads(results: Results, path: Path | None = None) -> dict:
+    """Per (device, axis, variant), the seed spread of each metric the baseline (results/baseline.json
+    beside the profile folders) recorded for this profile on the same data; {} when there is none."""
+    recorded = (read_json(path or results.folder.parent / "baseline.json") or {}).get(results.profile) or {}
+    if not recorded or recorded.get("dataset_fingerprint") != results.info.get("dataset_fingerprint"):
+        return {}
+    spreads = {}
+    for key, entry in (recorded.get("variants") or {}).items():
+        device, _, rest = key.partition("/")
+        axis, _, variant = rest.partition("[")
+        spreads[(device, axis, variant.removesuffix("]"))] = entry.get("spread") or {}
+    return spreads
+
+
+def _effect_line(outcome, low: tuple[list[float], float | None], high: tuple[list[float], float | None]) -> str:
+    effect = outcome.effect
+    numbers = f"{_name(effect.metric)} {effect.high}: {_side(effect.metric, *high)} vs {effect.low}: {_side(effect.metric, *low)}"
+    if outcome.verdict == "shown":
+        return f"**shown**: {effect.claim}: {numbers}"
+    if outcome.verdict == "contradicted":
+        return f"**contradicted**: the seeds show the opposite of \"{effect.claim}\": {numbers}"
+    unknown = any(len(values) < 2 and std is None for values, std in (low, high))
+    reason = "a side has one seed, so its spread is unknown" if unknown else "within the seed spread"
+    return f"**no clear effect** ({reason}) for \"{effect.claim}\": {numbers}"
+
+
+def _side(metric: str, values: list[float], baseline_std: float | None) -> str:
+    """'mean ± std (n=N)'; a single seed shows the baseline's spread, said to be the baseline's."""
+    mean = float(np.mean(values))
+    if len(values) > 1:
+        return f"{fmt(metric, mean, float(np.std(values, ddof=1)))} (n={len(values)})"
+    if baseline_std is not None:
+        return f"{fmt(metric, mean)} (n=1; the baseline's seed std {fmt(metric, baseline_std).lstrip('+')})"
+    return f"{fmt(metric, mean)} (n=1)"
+
+
+# --- the report --------------------------------------------------------------------------------
+
+
+def write_report(folder: str | Path, out: str | Path | None = None, benchmarks: Path | None = DEFAULT_BENCHMARKS) -> Path:
+    """Write report.md and its PNGs for a results folder into `out` (default: the folder itself),
+    with a section on the newest matching saved pytest-benchmark run under `benchmarks` when that
+    folder exists. Returns the report's path; raises CnnError on an unreadable folder or `out`."""
+    results = load_results(folder)
+    out = writable_folder(Path(out) if out is not None else results.folder)
+    dataset, dataset_note = _dataset(results)
+    chance = 1 / dataset.num_classes if dataset is not None else None
+    effects = judge_effects(results.runs, baseline_spreads(results))
+    sections = [_header(results, dataset_note), _found(effects)]
+    sections += [_axis_section(results, axis, effects, out, chance) for axis in results.axes()]
+    sections += [_overview(results, out, chance), _digits(results, dataset, out), _benchmark_section(results, benchmarks)]
+    return write_atomic(out / REPORT, "\n\n".join(s for s in sections if s).rstrip() + "\n")
+
+
+def _dataset(results: Results):
+    """The results' dataset, for chance level and the digit grids, and a note when it is not there."""
+    from cnn.data import load_dataset
+
+    try:
+        return load_dataset(results.dataset), ""
+    except CnnError as error:
+        return None, f"> The dataset could not be loaded here ({error}): no chance level and no digit grids."
+
+
+def _header(results: Results, dataset_note: str) -> str:
+    info = results.info
+    seeds = info.get("seeds") or int(results.summary["n"].max())
+    versions = ", ".join(f"{k} {v}" for k, v in sorted((info.get("versions") or {}).items())) or "not recorded"
+    machine = ", ".join(f"{k} {v}" for k, v in sorted((info.get("machine") or {}).items())) or "not recorded"
+    devices = ", ".join(dict.fromkeys(results.runs["device"]))
+    parallel = int(results.runs["parallel"].notna().sum()) if "parallel" in results.runs else 0
+    timing = (f"\n\n> {parallel} of the {len(results.runs)} runs were timed while another trained beside them "
+              "(pytest-xdist): their epoch times are not comparable with runs timed alone." if parallel else "")
+    return (
+        f"# Ablation report: {results.profile} profile on {results.dataset}\n\n"
+        f"- seeds per variant: {seeds}; devices: {devices}; {len(results.runs)} runs in runs.csv\n"
+        f"- machine: {machine}\n- versions: {versions}\n- commit: {info.get('commit') or 'not recorded'}\n\n"
+        "Means ± sample std over seeds, from runs.csv and summary.csv in this folder. An effect is claimed only where "
+        "the two means differ by more than twice the standard error of their difference (the guard's rule); a variant "
+        "with one seed takes its seed spread from results/baseline.json where that has one, and otherwise nothing is claimed."
+        + timing + (f"\n\n{dataset_note}" if dataset_note else "")
+    )
+
+
+def _found(effects: list[dict]) -> str:
+    shown = [e for e in effects if e["verdict"] == "shown"]
+    several_devices = len({e["device"] for e in effects}) > 1
+    lines = [f"- {e['axis']}{' (' + e['device'] + ')' if several_devices else ''}: {e['line'].removeprefix('**shown**: ')}" for e in shown]
+    if not lines:
+        lines = ["No effect is shown beyond the seed spread in these results"
+                 + (" (with one seed per variant the spread is unknown, so nothing is claimed)." if effects and
+                    all("one seed" in e["line"] for e in effects if e["verdict"] == "no clear effect") else ".")]
+    return "## What it found\n\n" + "\n".join(lines)
+
+
+def _axis_section(results: Results, axis: str, effects: list[dict], out: Path, chance: float | None) -> str:
+    summary = results.summary[results.summary["axis"] == axis].reset_index(drop=True)
+    runs = results.runs[results.runs["axis"] == axis]
+    question = AXES.get(axis).question if axis in AXES else "(not an axis of the current grid)"
+    status = _statuses(axis, summary, runs, chance)
+    lines = [f"## {axis}", "", question, "", _table(summary, status), ""]
+    stuck = [f"- **did not learn in {_epochs(runs, r.variant, r.device)} epochs**: {r.variant} ({r.device}), test accuracy "
+             f"{fmt('test_accuracy', r.test_accuracy_mean)}, chance {chance:.2f}{_expected(axis, r.variant)}"
+             for r in summary.itertuples() if status[r.Index].startswith("did not learn")]
+    lines += [*stuck, *([""] if stuck else [])]
+    in_grid = summary[[(axis, v) in GRID_ORDER for v in summary["variant"]]].reset_index(drop=True)
+    if not in_grid.empty:  # a variant the grid no longer has stays in the table, out of the plots
+        lines += ["\n\n".join(_image(p, out) for p in _axis_plots(results, axis, in_grid, out, chance))]
+    judged = [e for e in effects if e["axis"] == axis]
+    if judged:
+        several_devices = len({e["device"] for e in judged}) > 1
+        lines += ["", "Effects:", ""] + [f"- {e['device'] + ': ' if several_devices else ''}{e['line']}" for e in judged]
+    return "\n".join(lines)
+
+
+def _statuses(axis: str, summary: pd.DataFrame, runs: pd.DataFrame, chance: float | None) -> list[str]:
+    """Per summary row: ok, diverged k/n, did not learn in N epochs, or not in the grid."""
+    out = []
+    for r in summary.itertuples():
+        if (axis, r.variant) not in GRID_ORDER:
+            out.append("not in the grid (renamed or removed variant)")
+        elif getattr(r, "diverged", 0) and r.diverged > 0:
+            out.append(f"diverged {int(r.diverged)}/{int(r.n)}")
+        elif chance is not None and r.test_accuracy_mean < LEARNED_FACTOR * chance:
+            out.append(f"did not learn in {_epochs(runs, r.variant, r.device)} epochs")
+        else:
+            out.append("ok")
+    return out
+
+
+def _epochs(runs: pd.DataFrame, variant: str, device: str) -> str:
+    epochs = runs.loc[(runs["variant"] == variant) & (runs["device"] == device), "epochs"].dropna().unique()
+    return "/".join(str(int(e)) for e in sorted(epochs)) or "?"
+
+
+def _expected(axis: str, variant: str) -> str:
+    known = axis in AXES and variant in AXES.get(axis).ids
+    return " (expected: this variant is there to show it does not learn)" if known and not AXES.get(axis).variant(variant).learns else ""
+
+
+def _table(summary: pd.DataFrame, status: list[str]) -> str:
+    head = "| variant | device | n | test acc | train acc | acc gap | loss gap | steady epoch s | samples/s | params | status |"
+    lines = [head, "|" + "---|" * head.count(" | ") + "---|"]
+    for r, state in zip(summary.itertuples(), status):
+        lines.append(
+            f"| {r.variant} | {r.device} | {int(r.n)} | {fmt('test_accuracy', r.test_accuracy_mean, r.test_accuracy_std)} "
+            f"| {fmt('train_accuracy', r.train_accuracy_mean)} | {fmt('accuracy_gap', r.accuracy_gap_mean)} "
+            f"| {fmt('loss_gap', r.loss_gap_mean)} | {fmt('steady_epoch_s', r.steady_epoch_s_mean)} "
+            f"| {fmt('samples_per_s', r.samples_per_s_mean)} | {int(r.params):,} | {state} |"
+        )
+    return "\n".join(lines)
+
+
+def _axis_plots(results: Results, axis: str, summary: pd.DataFrame, out: Path, chance: float | None) -> list[Path]:
+    folder = out / PLOTS
+    paths = [plots.accuracy_bars(summary, axis, folder / f"{axis}-accuracy.png", chance),
+             plots.gap_bars(summary, axis, folder / f"{axis}-gap.png")]
+    history = results.histories[results.histories["axis"] == axis]
+    if not history.empty:
+        labels = [(v, d) for v, d in zip(summary["variant"], summary["device"])
+                  if ((history["variant"] == v) & (history["device"] == d)).any()]
+        paths.append(plots.learning_curves(history, labels, axis, folder / f"{axis}-curves.png", chance))
+    if axis == "data":
+        paths.append(plots.data_size(_data_points(results, summary), folder / "data-size.png", chance))
+    paths.append(plots.cost_bars(summary, axis, folder / f"{axis}-cost.png"))
+    return paths
+
+
+def _data_points(results: Results, summary: pd.DataFrame) -> pd.DataFrame:
+    """The data axis on one device (the CPU where it ran) with each variant's number of training images."""
+    device = "cpu" if (summary["device"] == "cpu").any() else summary["device"].iloc[0]
+    rows = summary[summary["device"] == device]
+    runs = results.runs[(results.runs["axis"] == "data") & (results.runs["device"] == device)]
+    n_train = runs.groupby("variant", sort=False)["n_train"].first()
+    return rows.assign(n_train=rows["variant"].map(n_train)).dropna(subset=["n_train"])
+
+
+def _overview(results: Results, out: Path, chance: float | None) -> str:
+    summary = results.summary[[key in GRID_ORDER for key in zip(results.summary["axis"], results.summary["variant"])]]
+    if summary.empty:
+        return ""
+    learned_at = LEARNED_FACTOR * chance if chance is not None else None
+    path = plots.accuracy_vs_time(summary, list(dict.fromkeys(summary["axis"])), out / PLOTS / "accuracy-vs-time.png", learned_at)
+    return "## Accuracy against cost\n\n" + _image(path, out)
+
+
+def _digits(results: Results, dataset, out: Path) -> str:
+    if dataset is None:
+        return ""
+    folder = out / PLOTS
+    names = dataset.class_names
+    samples = plots.digit_grid(dataset.x_train[:100], [names[y] for y in dataset.y_train[:100]],
+                               f"The first 100 training images of {dataset.name} with their labels", folder / "samples.png")
+    lines = ["## The data", "", _image(samples, out), ""]
+    errors = results.base_errors
+    fingerprint = results.info.get("dataset_fingerprint")
+    if errors is None:
+        lines.append("No base_errors.csv in this folder (the suite writes it when it trains the base model, not when the "
+                     "base model comes from the cache), so no grid of its mistakes.")
+    elif fingerprint and fingerprint != dataset.fingerprint:
+        lines.append(f"base_errors.csv indexes another copy of {dataset.name} (fingerprint {fingerprint}, here "
+                     f"{dataset.fingerprint}), so its mistakes are not drawn.")
+    else:
+        worst = errors.sort_values("confidence", ascending=False).head(100) if "confidence" in errors else errors.head(100)
+        captions = [f"true {names[t]}\npred {names[p]}" for t, p in zip(worst["true"], worst["predicted"])]
+        path = plots.digit_grid(dataset.x_test[worst["test_index"].to_numpy()], captions,
+                                f"Test images the base model gets wrong: {len(worst)} of {len(errors)} "
+                                f"(of {len(dataset.y_test):,}), surest mistakes first", folder / "base-errors.png")
+        lines.append(_image(path, out))
+    return "\n".join(lines)
+
+
+def _image(path: Path, out: Path) -> str:
+    relative = path.relative_to(out).as_posix()
+    return f"![{path.stem}]({relative})"
+
+
+# --- saved pytest-benchmark runs ---------------------------------------------------------------
+
+
+def saved_benchmarks(folder: Path) -> list[tuple[Path, dict]]:
+    """Every readable pytest-benchmark JSON under `folder` as (path, parsed JSON), oldest first."""
+    found = []
+    for path in sorted(folder.rglob("*.json")):
+        data = read_json(path)
+        if isinstance(data, dict) and isinstance(data.get("benchmarks"), list):
+            found.append((path, data))
+    return sorted(found, key=lambda item: str(item[1].get("datetime", "")))
+
+
+def benchmark_runs(data: dict) -> pd.DataFrame:
+    """A saved pytest-benchmark run as runs.csv-like rows (one per variant and seed) from each
+    entry's extra_info, with the entry's timing stats (seconds per trained seed) alongside."""
+    rows = []
+    for bench in data.get("benchmarks", []):
+        info, stats = bench.get("extra_info") or {}, bench.get("stats") or {}
+        if "axis" not in info:
+            continue  # a benchmark of something else
+        for i, seed in enumerate(info.get("seeds", [])):
+            rows.append({
+                "profile": info.get("profile"), "dataset": info.get("dataset"), "axis": info["axis"], "variant": str(info["variant"]),
+                "device": info.get("device", "cpu"), "seed": seed, "test": bench.get("name"),
+                **{m: info[m][i] for m in ("test_accuracy", "steady_epoch_s") if i < len(info.get(m) or [])},
+                **{f"bench_{k}": stats.get(k) for k in ("rounds", "mean", "stddev", "min")},
+            })
+    return grid_order(pd.DataFrame(rows)) if rows else pd.DataFrame()
+
+
+def _benchmark_section(results: Results, folder: Path | None) -> str:
+    if folder is None or not folder.is_dir():
+        return ""
+    for path, data in reversed(saved_benchmarks(folder)):
+        runs = benchmark_runs(data)
+        if runs.empty:
+            continue
+        runs = runs[(runs["profile"] == results.profile) & (runs["dataset"] == results.dataset)]
+        if not runs.empty:
+            return _benchmark_table(path, data, runs.drop_duplicates("test"))
+    return ""
+
+
+def _benchmark_table(path: Path, data: dict, tests: pd.DataFrame) -> str:
+    lines = [
+        "## Saved benchmark timings", "",
+        f"From {path.name} ({data.get('datetime', 'no date')}): pytest-benchmark's time for one whole training per seed "
+        "(fit and evaluation), over the seeds that run trained (cached seeds are not re-timed).", "",
+        "| test | rounds | s per seed | min s |", "|---|---|---|---|",
+    ]
+    for r in tests.itertuples():
+        rounds = int(r.bench_rounds) if pd.notna(r.bench_rounds) else 0
+        spread = r.bench_stddev if rounds > 1 else None
+        lines.append(f"| {r.test} | {rounds} | {fmt('fit_s', r.bench_mean, spread)} | {fmt('fit_s', r.bench_min)} |")
+    return "\n".join(lines)
+
+
+def _first(frame: pd.DataFrame, column: str) -> str | None:
+    if column not in frame or frame[column].dropna().empty:
+        return None
+    return str(frame[column].dropna().iloc[0])
+

@@ -1,0 +1,20 @@
+"""TensorFlow's thread pools, set before its runtime starts (it ignores changes afterwards)."""
+
+from __future__ import annotations
+
+import os
+
+
+def set_threads(intra_op: int, inter_op: int = 1) -> None:
+    """Use `intra_op` threads inside each op and `inter_op` ops at once (a Sequential CNN is a chain
+    of ops, so running several at once buys nothing and takes cores from the one that matters)."""
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(intra_op)
+    tf.config.threading.set_inter_op_parallelism_threads(inter_op)
+
+
+def cpu_share(processes: int) -> int:
+    """Cores per process when `processes` train side by side on this machine."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // max(1, processes))
