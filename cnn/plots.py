@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from cnn.files import write_atomic
+from cnn.guard import LEARNED_FACTOR
 
 DPI = 110
 TRAIN, TEST, GAP_LOSS = "#4c72b0", "#dd8452", "#55a868"
@@ -72,7 +73,7 @@ def learning_curves(histories: pd.DataFrame, labels: list[tuple[str, str]], axis
     panels = np.atleast_1d(fig.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)).ravel()
     several_devices = len({device for _, device in labels}) > 1
     # The chance line only where some curve comes near it: otherwise it would squash the curves.
-    near_chance = chance is not None and histories["val_accuracy"].min() < 3 * chance
+    near_chance = chance is not None and histories["val_accuracy"].min() < LEARNED_FACTOR * chance
     for ax, (variant, device) in zip(panels, labels):
         part = histories[(histories["variant"] == variant) & (histories["device"] == device)]
         by_epoch = part.groupby("epoch")
@@ -101,7 +102,8 @@ def learning_curves(histories: pd.DataFrame, labels: list[tuple[str, str]], axis
 
 def data_size(points: pd.DataFrame, path: Path, chance: float | None) -> Path:
     """Test (and train) accuracy against the number of training images; `points` has n_train and
-    test/train accuracy mean and std per variant. Error bars: std over seeds."""
+    test/train accuracy mean and std per variant. Error bars: std over seeds. The chance line shows
+    only where some variant comes near it (otherwise it would squash the curve)."""
     fig = Figure(figsize=(6.5, 4.2))
     ax = fig.subplots()
     for metric, name, colour, style in (("test_accuracy", "test", TEST, "-"), ("train_accuracy", "train (inference mode)", TRAIN, "--")):
@@ -110,7 +112,8 @@ def data_size(points: pd.DataFrame, path: Path, chance: float | None) -> Path:
     for _, row in points.iterrows():
         ax.annotate(f"{row['variant']}\n{_short(row['test_accuracy_mean'])}", (row["n_train"], row["test_accuracy_mean"]),
                     textcoords="offset points", xytext=(7, -3), ha="left", va="top", fontsize=7)
-    _accuracy_scale(ax, points["test_accuracy_mean"], chance)
+    if chance is not None and points["test_accuracy_mean"].min() < LEARNED_FACTOR * chance:
+        ax.axhline(chance, color="grey", linestyle=":", linewidth=1, label=f"chance ({chance:.2f})")
     ax.set_xscale("log")
     ax.set_xticks(points["n_train"], [f"{int(n):,}" for n in points["n_train"]])
     ax.minorticks_off()
@@ -170,7 +173,7 @@ def accuracy_vs_time(summary: pd.DataFrame, axes: list[str], path: Path, learned
                    color="lightgrey", zorder=1)
         for i, (row, ok) in enumerate(zip(summary[summary["axis"] == axis].itertuples(), learned[summary["axis"] == axis])):
             name = f"{row.variant} ({row.device})" if several_devices else row.variant
-            note = "" if ok else " (did not learn: on the bottom edge)"
+            note = "" if ok else " (no test accuracy)" if pd.isna(row.test_accuracy_mean) else " (did not learn: on the bottom edge)"
             ax.scatter(row.steady_epoch_s_mean, row.test_accuracy_mean if ok else floor, s=36, color=colours[axis], zorder=2,
                        marker=VARIANT_MARKERS[i % len(VARIANT_MARKERS)], edgecolors="black", linewidths=0.4, clip_on=False,
                        label=f"{name}: {row.test_accuracy_mean:.3f} in {row.steady_epoch_s_mean:.2f} s{note}")
@@ -184,7 +187,7 @@ def accuracy_vs_time(summary: pd.DataFrame, axes: list[str], path: Path, learned
     fig.supxlabel("steady epoch time (seconds, log scale)", fontsize=9)
     fig.supylabel("test accuracy (fraction correct)", fontsize=9)
     devices = " and ".join(d.upper() for d in dict.fromkeys(summary["device"]))
-    fig.suptitle(f"Test accuracy against time per epoch ({devices}; mean over seeds; grey: the other axes' variants)", fontsize=10)
+    fig.suptitle(f"Test accuracy against time per epoch ({devices}; grey: the other axes' variants)\n{_seed_note(summary)}", fontsize=10)
     return _save(fig, path)
 
 
@@ -237,20 +240,6 @@ def _tick_style(labels: list[str]) -> dict:
     if len(labels) > 4 or max(len(label) for label in labels) > 8:
         return {"rotation": 30, "ha": "right", "fontsize": 8}
     return {"fontsize": 9}
-
-
-def _accuracy_scale(ax, accuracies: pd.Series, chance: float | None) -> bool:
-    """A logit accuracy axis, with the chance line, where some variant stayed near chance (a linear
-    one would squash the variants that learned into a sliver); returns whether it is logit."""
-    values = accuracies.dropna()
-    if values.empty or values.max() - values.min() < 0.3 or not values.between(0.001, 0.999).all():
-        return False
-    if chance is not None:
-        ax.axhline(chance, color="grey", linestyle=":", linewidth=1, label=f"chance ({chance:.2f})")
-    ax.set_yscale("logit")
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
-    ax.yaxis.set_minor_formatter(NullFormatter())
-    return True
 
 
 def _seconds_scale(ax) -> None:

@@ -69,11 +69,15 @@ def load_results(folder: str | Path) -> Results:
         raise CnnError(f"{folder / 'runs.csv'} has no rows; run the ablation suite first (pytest ablations/)")
     summary = read_table(folder / "summary.csv", ("axis", "variant", "device", "test_accuracy_mean"))
     histories = read_table(folder / "histories.csv", ("axis", "variant", "device", "seed", "epoch", "accuracy", "val_accuracy"))
+    if histories is None or histories.empty:
+        histories = pd.DataFrame(columns=["axis", "variant", "device", "seed", "epoch", "accuracy", "val_accuracy"])
+    else:  # only the curves of the runs in runs.csv: histories.csv can still hold seeds a later run dropped
+        histories = histories.merge(runs[["axis", "variant", "device", "seed"]].drop_duplicates(), on=["axis", "variant", "device", "seed"])
     return Results(
         folder=folder,
         runs=grid_order(runs),
         summary=grid_order(summary if summary is not None and not summary.empty else tables.summary_frame(runs)),
-        histories=histories if histories is not None else pd.DataFrame(columns=["axis", "variant", "device", "seed", "epoch"]),
+        histories=histories,
         info=read_json(folder / "run.json") or {},
         base_errors=read_table(folder / "base_errors.csv", ("test_index", "true", "predicted")),
     )
@@ -325,7 +329,7 @@ def _table(summary: pd.DataFrame, status: list[str]) -> str:
             f"| {r.variant} | {r.device} | {int(r.n)} | {fmt('test_accuracy', r.test_accuracy_mean, r.test_accuracy_std)} "
             f"| {fmt('train_accuracy', r.train_accuracy_mean)} | {fmt('accuracy_gap', r.accuracy_gap_mean)} "
             f"| {fmt('loss_gap', r.loss_gap_mean)} | {fmt('steady_epoch_s', r.steady_epoch_s_mean)} "
-            f"| {fmt('samples_per_s', r.samples_per_s_mean)} | {int(r.params):,} | {state} |"
+            f"| {fmt('samples_per_s', r.samples_per_s_mean)} | {f'{int(r.params):,}' if pd.notna(r.params) else 'n/a'} | {state} |"
         )
     return "\n".join(lines)
 
@@ -335,9 +339,9 @@ def _axis_plots(results: Results, axis: str, summary: pd.DataFrame, out: Path, c
     paths = [plots.accuracy_bars(summary, axis, folder / f"{axis}-accuracy.png", chance),
              plots.gap_bars(summary, axis, folder / f"{axis}-gap.png")]
     history = results.histories[results.histories["axis"] == axis]
-    if not history.empty:
-        labels = [(v, d) for v, d in zip(summary["variant"], summary["device"])
-                  if ((history["variant"] == v) & (history["device"] == d)).any()]
+    labels = [(v, d) for v, d in zip(summary["variant"], summary["device"])
+              if ((history["variant"] == v) & (history["device"] == d)).any()]
+    if labels:
         paths.append(plots.learning_curves(history, labels, axis, folder / f"{axis}-curves.png", chance))
     if axis == "data":
         paths.append(plots.data_size(_data_points(results, summary), folder / "data-size.png", chance))

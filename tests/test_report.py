@@ -1,0 +1,211 @@
+"""`cnn report` and `--compare` on small synthetic results (2 axes x 2 variants x 2 seeds): no training.
+
+The numbers are planted so the right verdicts are known: dropout 0.5 narrows the accuracy gap far
+beyond its seed spread but not the loss gap; the full training set beats 10% of it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from cnn import tables
+from cnn.cli import main
+from cnn.compare import compare, load_side, write_compare
+from cnn.data import load_dataset
+from cnn.report import load_results, write_report
+
+# (axis, variant): per seed (test accuracy, train accuracy, loss gap, steady epoch s, n_train)
+PLANTED = {
+    ("dropout", "0"): [(0.950, 0.970, 0.060, 2.00, 4000), (0.952, 0.974, 0.040, 2.10, 4000)],
+    ("dropout", "0.5"): [(0.955, 0.965, 0.045, 2.05, 4000), (0.957, 0.968, 0.058, 2.02, 4000)],
+    ("data", "10%"): [(0.900, 0.990, 0.200, 0.25, 400), (0.910, 0.995, 0.190, 0.26, 400)],
+    ("data", "100%"): [(0.960, 0.975, 0.050, 2.00, 4000), (0.965, 0.978, 0.055, 2.03, 4000)],
+}
+
+
+def planted_rows(shift: dict | None = None, seeds: int = 2) -> list[dict]:
+    """runs.csv rows for PLANTED; `shift` adds to the test accuracy of some (axis, variant)s."""
+    rows = []
+    for (axis, variant), values in PLANTED.items():
+        for seed, (test, train, loss_gap, epoch_s, n_train) in enumerate(values[:seeds]):
+            test += (shift or {}).get((axis, variant), 0.0)
+            rows.append({
+                "profile": "smoke", "axis": axis, "variant": variant, "device": "cpu", "seed": seed, "status": "ok",
+                "train_accuracy": train, "test_accuracy": test, "train_loss": 0.1, "test_loss": 0.1 + loss_gap,
+                "accuracy_gap": train - test, "loss_gap": loss_gap, "first_epoch_s": epoch_s + 1, "steady_epoch_s": epoch_s,
+                "samples_per_s": n_train / epoch_s, "fit_s": 2 * epoch_s + 1, "params": 2990754, "flops_per_sample": 11373472,
+                "n_train": n_train, "epochs": 2, "dataset": "mnist-5k", "cached": False,
+            })
+    return rows
+
+
+def write_results(folder: Path, rows: list[dict], base_errors: bool = True) -> Path:
+    """A results folder as the suite writes it: the three CSVs, run.json and base_errors.csv."""
+    runs = tables.runs_frame(rows)
+    histories = [{"profile": "smoke", "axis": r["axis"], "variant": r["variant"], "device": "cpu", "seed": r["seed"],
+                  "epoch": epoch, "loss": 0.5 / epoch, "accuracy": r["train_accuracy"] - 0.1 / epoch,
+                  "val_accuracy": r["test_accuracy"] - 0.05 / epoch, "val_loss": 0.3 / epoch, "epoch_s": r["steady_epoch_s"]}
+                 for r in rows for epoch in (1, 2)]
+    tables.write_csvs(folder, runs, tables.summary_frame(runs), tables.history_frame(histories))
+    info = {"profile": "smoke", "dataset": "mnist-5k", "dataset_fingerprint": load_dataset("mnist-5k").fingerprint,
+            "seeds": 2, "versions": {"keras": "3.0"}, "machine": {"cpus": "2"}, "commit": "abc1234"}
+    (folder / "run.json").write_text(json.dumps(info))
+    if base_errors:
+        pd.DataFrame({"test_index": [3, 17, 42], "true": [1, 2, 3], "predicted": [7, 3, 5],
+                      "confidence": [0.9, 0.6, 0.7]}).to_csv(folder / "base_errors.csv", index=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def reported(tmp_path_factory) -> tuple[Path, str]:
+    """(folder, report.md text) for the planted results, with a saved pytest-benchmark run beside them."""
+    folder = write_results(tmp_path_factory.mktemp("smoke"), planted_rows())
+    benchmarks = tmp_path_factory.mktemp("benchmarks")
+    (benchmarks / "Linux-CPython-3.11-64bit").mkdir()
+    (benchmarks / "Linux-CPython-3.11-64bit" / "0001_mine.json").write_text(json.dumps(benchmark_json(planted_rows())))
+    return folder, write_report(folder, benchmarks=benchmarks).read_text()
+
+
+def benchmark_json(rows: list[dict]) -> dict:
+    """What `pytest --benchmark-save` writes for these rows: one entry per variant, the seeds in extra_info."""
+    entries = []
+    for (axis, variant), group in pd.DataFrame(rows).groupby(["axis", "variant"], sort=False):
+        entries.append({
+            "name": f"test_{axis}[{variant}]",
+            "extra_info": {"axis": axis, "variant": variant, "device": "cpu", "profile": "smoke", "dataset": "mnist-5k",
+                           "seeds": group["seed"].tolist(), "test_accuracy": group["test_accuracy"].tolist(),
+                           "steady_epoch_s": group["steady_epoch_s"].tolist()},
+            "stats": {"min": 4.5, "max": 5.5, "mean": 5.0, "stddev": 0.7071, "rounds": len(group)},
+        })
+    return {"datetime": "2026-01-01T00:00:00+00:00", "benchmarks": entries}
+
+
+def test_report_tables_hold_the_csv_numbers(reported):
+    _, text = reported
+    assert text.startswith("# Ablation report: smoke profile on mnist-5k")
+    assert "commit: abc1234" in text
+    # dropout 0: test 0.951 +/- 0.0014, train 0.972, gap +0.021, loss gap +0.05, 2.05 s, 1,952 samples/s
+    assert "| 0 | cpu | 2 | 0.9510 ± 0.0014 | 0.9720 | +0.0210 | +0.0500 | 2.05 | 1,952 | 2,990,754 | ok |" in text
+    assert "| 100% | cpu | 2 | 0.9625 ± 0.0035 |" in text
+    assert text.index("## dropout") < text.index("## data")  # the grid's axis order
+
+
+def test_what_it_found_lists_only_the_shown_effects_with_numbers(reported):
+    _, text = reported
+    found = text.split("## What it found")[1].split("\n## ")[0]
+    assert "dropout 0.5 narrows the train-test accuracy gap: accuracy gap 0: +0.0210 ± 0.0014 (n=2) vs 0.5: +0.0105 ± 0.0007 (n=2)" in found
+    assert "the full training set beats 10% of it on test accuracy" in found
+    assert "loss gap" not in found
+    assert '**no clear effect** (within the seed spread) for "dropout 0.5 narrows the train-test loss gap"' in text
+
+
+def test_every_plot_exists_opens_and_is_not_blank(reported):
+    folder, text = reported
+    links = re.findall(r"!\[[^]]*]\(([^)]+)\)", text)
+    names = {Path(link).name for link in links}
+    assert {"dropout-accuracy.png", "dropout-gap.png", "dropout-curves.png", "dropout-cost.png", "data-size.png",
+            "accuracy-vs-time.png", "samples.png", "base-errors.png"} <= names
+    for link in links:
+        with Image.open(folder / link) as image:
+            pixels = np.asarray(image.convert("L"))
+        assert min(pixels.shape) > 150, link
+        assert (pixels < 128).mean() > 0.005, f"{link} is nearly blank"
+
+
+def test_saved_benchmark_timings_are_reported(reported):
+    _, text = reported
+    assert "## Saved benchmark timings" in text
+    assert "| test_dropout[0.5] | 2 | 5.00 ± 0.71 | 4.50 |" in text
+
+
+def test_a_variant_at_chance_is_called_out(tmp_path):
+    rows = planted_rows(shift={("dropout", "0.5"): -0.86})  # 0.095, 0.097: chance is 0.10 on ten digits
+    text = write_report(write_results(tmp_path, rows, base_errors=False), benchmarks=None).read_text()
+    assert "**did not learn in 2 epochs**: 0.5 (cpu), test accuracy 0.0960, chance 0.10" in text
+    assert "| did not learn in 2 epochs |" in text
+    assert "No base_errors.csv in this folder" in text
+
+
+def test_one_seed_borrows_the_baseline_spread_and_says_so(tmp_path):
+    folder = write_results(tmp_path / "smoke", planted_rows(seeds=1), base_errors=False)
+    spread = {"spread": {"accuracy_gap": 0.001, "loss_gap": 0.02}}
+    baseline = {"smoke": {"dataset_fingerprint": load_dataset("mnist-5k").fingerprint,
+                          "variants": {"cpu/dropout[0]": spread, "cpu/dropout[0.5]": spread}}}
+    (tmp_path / "baseline.json").write_text(json.dumps(baseline))
+    text = write_report(folder, benchmarks=None).read_text()
+    assert ("**shown**: dropout 0.5 narrows the train-test accuracy gap: accuracy gap 0: +0.0200 (n=1; the baseline's "
+            "seed std 0.0010) vs 0.5: +0.0100 (n=1; the baseline's seed std 0.0010)") in text
+    assert '**no clear effect** (within the seed spread) for "dropout 0.5 narrows the train-test loss gap"' in text
+    # No baseline entry for the data axis: its spread is unknown and nothing is claimed.
+    assert '**no clear effect** (a side has one seed, so its spread is unknown) for "the full training set' in text
+
+
+def test_curves_and_tables_use_only_the_runs_in_runs_csv(tmp_path):
+    folder = write_results(tmp_path, planted_rows(seeds=1), base_errors=False)
+    stale = pd.read_csv(folder / "histories.csv", dtype={"variant": str}).assign(seed=1)  # a seed a later run dropped
+    stale.to_csv(folder / "histories.csv", mode="a", header=False, index=False)
+    results = load_results(folder)
+    assert set(results.histories["seed"]) == {0}
+    assert list(results.summary["variant"]) == ["0", "0.5", "10%", "100%"]  # the grid's order, variant ids as text
+
+
+def test_compare_flags_a_planted_accuracy_drop_and_not_noise(tmp_path):
+    a = load_side(write_results(tmp_path / "a", planted_rows()))
+    noise = {key: 0.001 for key in PLANTED}
+    b = load_side(write_results(tmp_path / "b", planted_rows(shift={**noise, ("data", "100%"): -0.05})))
+    verdicts = compare(a, b).set_index(["axis", "variant"])["test_accuracy_verdict"]
+    assert verdicts[("data", "100%")] == "beyond spread"
+    assert (verdicts.drop(("data", "100%")) == "within spread").all()
+
+
+def test_compare_says_spread_unknown_for_one_seed_and_reads_benchmark_json(tmp_path):
+    a = tmp_path / "a"
+    write_results(a, planted_rows(seeds=1))
+    saved = tmp_path / "0002_b.json"
+    saved.write_text(json.dumps(benchmark_json(planted_rows(shift={("data", "100%"): -0.05}))))
+    text, written = write_compare(a, saved, tmp_path / "out")
+    frame = pd.read_csv(written[1], dtype={"variant": str})
+    assert set(frame["test_accuracy_verdict"]) == {"spread unknown"}
+    assert (tmp_path / "out" / "compare.md").read_text() == text
+    assert "| data | 100% | cpu | 1/2 | 0.9600 | 0.9125 ± 0.0035 | -0.0475 | spread unknown |" in text
+
+
+def run_cli(capsys, *argv) -> tuple[int, str, str]:
+    try:
+        code = main([str(a) for a in argv])
+    except SystemExit as exit:
+        code = exit.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_cli_writes_the_report_into_out(tmp_path, capsys):
+    folder = write_results(tmp_path / "smoke", planted_rows())
+    code, out, err = run_cli(capsys, "report", folder, "--out", tmp_path / "out", "--benchmarks", tmp_path)
+    assert code == 0, err
+    assert (tmp_path / "out" / "report.md").is_file()
+    assert (tmp_path / "out" / "plots" / "dropout-accuracy.png").is_file()
+    assert out.strip() == f"wrote {tmp_path / 'out' / 'report.md'}"
+
+
+@pytest.mark.parametrize("problem", ["no runs.csv", "unwritable out", "compare missing side"])
+def test_cli_errors_are_one_line_and_exit_2(problem, tmp_path, capsys):
+    folder = write_results(tmp_path / "smoke", planted_rows()) if problem != "no runs.csv" else tmp_path
+    (tmp_path / "a-file").write_text("")
+    argv = {
+        "no runs.csv": ["report", tmp_path],
+        "unwritable out": ["report", folder, "--out", tmp_path / "a-file" / "out"],
+        "compare missing side": ["report", "--compare", folder, tmp_path / "nothing-here"],
+    }[problem]
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("cnn: error: "), err
+    assert "Traceback" not in err
