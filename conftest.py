@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from cnn.cli import _quiet_native_stderr  # noqa: E402
+
+with _quiet_native_stderr():  # TensorFlow's native start-up log ignores TF_CPP_MIN_LOG_LEVEL
+    import tensorflow  # noqa: E402,F401
 
 
 def _profile(name: str):
@@ -18,26 +22,24 @@ def _profile(name: str):
     try:
         return PROFILES.get(name)
     except CnnError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
+        raise pytest.UsageError(f"--ablation-profile: {error}") from None
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seeds")
-    return value
+def _seeds(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise pytest.UsageError(f"--ablation-seeds {text!r} is not a positive whole number of seeds; try 3")
+    return int(text)
 
 
 def pytest_addoption(parser):
     group = parser.getgroup("ablation", "CNN ablation suite")
-    group.addoption("--ablation-profile", type=_profile, default="smoke", metavar="NAME",
+    group.addoption("--ablation-profile", default="smoke", metavar="NAME",
                     help="grid size: smoke (CI, minutes), standard (3 seeds), full (full-size data) (default: smoke)")
     group.addoption("--ablation-dataset", default=None, metavar="SPEC",
                     help="dataset spec, see 'cnn datasets' (default: the profile's)")
-    group.addoption("--ablation-seeds", type=_positive_int, default=None, metavar="N",
+    group.addoption("--ablation-seeds", default=None, metavar="N",
                     help="seeds per variant (default: the profile's)")
     group.addoption("--ablation-device", choices=("cpu", "gpu", "all"), default="cpu",
                     help="where to train; gpu variants skip when TensorFlow sees no GPU (default: cpu)")
@@ -51,9 +53,8 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     from cnn.suite import AblationSession, SuiteOptions
 
-    profile = config.getoption("--ablation-profile")
-    if isinstance(profile, str):  # the default is not passed through the type converter
-        profile = _profile(profile)
+    # Checked here, not by an argparse type=, so that a bad value is one line (a UsageError).
+    profile = _profile(config.getoption("--ablation-profile"))
     results = Path(config.getoption("--ablation-results"))
     if not results.is_absolute():
         results = config.rootpath / results
@@ -62,7 +63,7 @@ def pytest_configure(config):
     options = SuiteOptions(
         profile=profile,
         dataset=config.getoption("--ablation-dataset") or profile.dataset,
-        seeds=config.getoption("--ablation-seeds") or profile.seeds,
+        seeds=_seeds(config.getoption("--ablation-seeds")) or profile.seeds,
         devices=("cpu", "gpu") if device == "all" else (device,),
         results_dir=results,
         baseline_path=config.rootpath / "results" / "baseline.json",
@@ -75,6 +76,10 @@ def pytest_configure(config):
 
         set_threads(cpu_share(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
     config.ablation = AblationSession(options)
+    if not options.worker:  # xdist workers are stopped by their controller
+        from cnn import interrupt
+
+        interrupt.install()
     config.pluginmanager.register(_ResultCollector(config.ablation), "ablation-collector")
 
 
@@ -97,7 +102,8 @@ def _check_writable(folder: Path) -> None:
         probe.unlink()
     except OSError as error:
         raise pytest.UsageError(
-            f"--ablation-results {folder} is not writable ({error.strerror}); pass a folder you can write to"
+            f"--ablation-results {folder} cannot be created or written to ({error.strerror}); "
+            "pass a folder you can write to"
         ) from None
 
 

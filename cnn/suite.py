@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cnn import guard, tables
+from cnn import guard, interrupt, tables
 from cnn.cache import RunCache, run_key
 from cnn.config import Config
 from cnn.data import Dataset, load_dataset
@@ -87,6 +87,7 @@ class AblationSession:
                 record = self.cache.get(key)
                 if record is not None:
                     records[seed] = {**record, "cached": True}
+        interrupt.check()  # a Ctrl-C swallowed during the last variant stops the grid here
         queue = [seed for seed in configs if seed not in records]
 
         def train_seed(seed: int) -> None:
@@ -121,6 +122,7 @@ class AblationSession:
         result.model = None  # free the network now; only the numbers are kept
         record = {**result.to_dict(), "run_key": key, "parallel": self.options.worker, **memory_mb()}
         self.cache.put(key, record)
+        interrupt.check()  # finished and cached: nothing is lost by stopping now
         return {**record, "cached": False}
 
     def _write_base_errors(self, model) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 import keras
 import numpy as np
 
+from cnn import interrupt
 from cnn.config import Config
 from cnn.data import Dataset
 from cnn.evaluate import EVAL_BATCH_SIZE, measure
@@ -104,6 +105,17 @@ def forget_custom_gradients() -> None:
         del registry[name]
 
 
+class StopOnInterrupt(keras.callbacks.Callback):
+    """Ends training after the epoch in which Ctrl-C came, even when its KeyboardInterrupt was
+    swallowed. Checked per epoch, not per batch: a batch hook would sync every step and slow it."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        interrupt.check()
+
+    def on_test_end(self, logs=None):
+        interrupt.check()
+
+
 class EpochTimer(keras.callbacks.Callback):
     """Wall time of each epoch's training steps, stopping where validation starts."""
 
@@ -153,7 +165,7 @@ def train(config: Config, dataset: Dataset, *, verbose: int | str = 0) -> RunRes
     history = model.fit(
         **fit_inputs(config, data),
         epochs=config.epochs,
-        callbacks=[timer, keras.callbacks.TerminateOnNaN()],
+        callbacks=[timer, keras.callbacks.TerminateOnNaN(), StopOnInterrupt()],
         verbose=verbose,
     ).history
     fit_s = time.perf_counter() - started

@@ -1,0 +1,183 @@
+"""The run cache and atomic files: a key per run, and entries that are whole or absent, even when
+several processes write the same folder at once or a write is cut off."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from cnn import files
+from cnn.cache import RunCache, run_key, source_hash
+from cnn.config import Config
+from cnn.files import read_json, write_atomic, write_json
+
+ROOT = Path(__file__).resolve().parents[1]
+VERSIONS = {"python": "3.11", "tensorflow": "2.21.0", "keras": "3.15.1", "numpy": "2.4.6"}
+
+
+def temp_files(folder: Path) -> list[Path]:
+    """What write_atomic leaves behind when it is cut off: `.NAME.XXXX.tmp`."""
+    return sorted(p for p in folder.rglob("*") if p.name.endswith(".tmp"))
+
+
+# --- keys ----------------------------------------------------------------------------------------
+
+
+def test_run_key_is_stable_and_short():
+    key = run_key(Config(), "f" * 16, "cpu", VERSIONS)
+    assert key == run_key(Config(), "f" * 16, "cpu", dict(reversed(VERSIONS.items())))
+    assert len(key) == 24 and int(key, 16) >= 0
+    assert source_hash() == source_hash() and len(source_hash()) == 16
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"config": dataclasses.replace(Config(), dropout=0.5)},
+        {"config": dataclasses.replace(Config(), seed=1)},
+        {"fingerprint": "0" * 16},
+        {"device": "gpu"},
+        {"versions": {**VERSIONS, "tensorflow": "2.22.0"}},
+    ],
+    ids=["config-field", "seed", "dataset", "device", "library-version"],
+)
+def test_everything_that_decides_a_run_changes_its_key(change):
+    base = {"config": Config(), "fingerprint": "f" * 16, "device": "cpu", "versions": VERSIONS}
+    changed = {**base, **change}
+    assert run_key(*changed.values()) != run_key(*base.values())
+
+
+def test_equal_configs_give_equal_keys_whatever_the_number_type():
+    # dropout=1 and dropout=1.0 are the same config: they must hit the same cache entry.
+    assert run_key(Config(train_fraction=1), "f", "cpu", VERSIONS) == run_key(Config(train_fraction=1.0), "f", "cpu", VERSIONS)
+
+
+# --- entries -------------------------------------------------------------------------------------
+
+
+def test_cache_round_trip_and_missing_entry(tmp_path):
+    cache = RunCache(tmp_path / "cache")
+    assert cache.get("nothing") is None  # the folder need not exist yet
+    record = {"test_accuracy": 0.97, "history": {"loss": [0.5, 0.2]}, "status": "ok"}
+    cache.put("abc", record)
+    assert cache.get("abc") == record
+    assert cache.path("abc") == tmp_path / "cache" / "abc.json"
+    assert temp_files(tmp_path) == []
+
+
+@pytest.mark.parametrize("content", [b"", b'{"test_accuracy": 0.9', b"\x00\x00\x00", b"\xff\xfe not utf-8"],
+                         ids=["empty", "half-written", "zeros", "binary"])
+def test_a_damaged_entry_counts_as_missing_so_the_run_is_trained_again(tmp_path, content):
+    cache = RunCache(tmp_path)
+    cache.path("abc").write_bytes(content)
+    assert cache.get("abc") is None
+    cache.put("abc", {"status": "ok"})  # and training it again replaces it
+    assert cache.get("abc") == {"status": "ok"}
+
+
+@pytest.mark.parametrize("failure", [OSError("disk full"), KeyboardInterrupt()], ids=["disk-full", "ctrl-c"])
+def test_a_write_cut_off_keeps_the_old_file_and_leaves_no_temp_file(tmp_path, monkeypatch, failure):
+    path = write_json(tmp_path / "entry.json", {"version": 1})
+
+    def fail(fd):
+        raise failure
+
+    monkeypatch.setattr(files.os, "fsync", fail)
+    with pytest.raises(type(failure)):
+        write_json(path, {"version": 2})
+    assert read_json(path) == {"version": 1}
+    assert temp_files(tmp_path) == []
+
+
+def test_write_atomic_creates_folders_and_takes_bytes(tmp_path):
+    path = write_atomic(tmp_path / "a" / "b" / "blob.bin", b"\x00\x01")
+    assert path.read_bytes() == b"\x00\x01"
+
+
+# --- several processes at once -----------------------------------------------------------------
+
+WRITER = textwrap.dedent("""
+    import sys
+    from cnn.files import write_json
+    folder, name, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
+    payload = "x" * 20000  # big enough that a non-atomic write would be seen half done
+    for i in range(count):
+        write_json(f"{folder}/{name}-{i}.json", {"writer": name, "i": i, "payload": payload})
+        write_json(f"{folder}/shared.json", {"writer": name, "i": i, "payload": payload})
+""")
+
+READER = textwrap.dedent("""
+    import json, os, sys, time
+    path, stop = sys.argv[1], sys.argv[2]
+    reads = torn = 0
+    while not os.path.exists(stop):
+        try:
+            with open(path) as stream:
+                text = stream.read()
+        except FileNotFoundError:
+            continue
+        reads += 1
+        try:
+            value = json.loads(text)
+            assert len(value["payload"]) == 20000
+        except (ValueError, KeyError, AssertionError):
+            torn += 1
+    print(json.dumps({"reads": reads, "torn": torn}))
+""")
+
+
+def test_processes_writing_one_folder_at_once_lose_nothing_and_tear_nothing(tmp_path):
+    count = 150
+    folder = tmp_path / "cache"
+    folder.mkdir()
+    stop = tmp_path / "stop"
+
+    def python(code, *args):
+        return subprocess.Popen([sys.executable, "-c", code, *map(str, args)], cwd=ROOT,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    reader = python(READER, folder / "shared.json", stop)
+    writers = [python(WRITER, folder, name, count) for name in ("a", "b")]
+    for writer in writers:
+        _, err = writer.communicate(timeout=120)
+        assert writer.returncode == 0, err
+    stop.touch()
+    out, err = reader.communicate(timeout=60)
+    assert reader.returncode == 0, err
+    seen = json.loads(out)
+
+    assert seen["torn"] == 0, f"a reader saw a half-written file in {seen['reads']} reads"
+    assert seen["reads"] > 0
+    cache = RunCache(folder)
+    for name in ("a", "b"):
+        for i in range(count):
+            assert cache.get(f"{name}-{i}") == {"writer": name, "i": i, "payload": "x" * 20000}
+    # The key both wrote holds one writer's last value, whole.
+    assert cache.get("shared") in ({"writer": "a", "i": count - 1, "payload": "x" * 20000},
+                                   {"writer": "b", "i": count - 1, "payload": "x" * 20000})
+    assert len(list(folder.glob("*.json"))) == 2 * count + 1
+    assert temp_files(folder) == []
+    assert not [p for p in folder.iterdir() if p.name.startswith(".")]
+
+
+def test_parallel_writers_in_threads_too(tmp_path):
+    # pytest-xdist workers are processes, but a session may also write from threads (the report).
+    from concurrent.futures import ThreadPoolExecutor
+
+    def put(i):
+        write_json(tmp_path / "same.json", {"i": i})
+        write_json(tmp_path / f"own-{i}.json", {"i": i})
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(put, range(200)))
+    assert read_json(tmp_path / "same.json")["i"] in range(200)
+    assert all(read_json(tmp_path / f"own-{i}.json") == {"i": i} for i in range(200))
+    assert temp_files(tmp_path) == []
+    assert os.listdir(tmp_path).__len__() == 201
