@@ -28,13 +28,16 @@ def source_hash() -> str:
     return digest.hexdigest()[:16]
 
 
-def run_key(config: Config, dataset_fingerprint: str, device: str, versions: dict[str, str]) -> str:
+def run_key(config: Config, dataset_fingerprint: str, device: str, versions: dict[str, str], threads: int = 0) -> str:
+    """`threads`: TensorFlow's intra-op thread count (0 = its default, all cores). It changes the
+    order of floating-point sums, so a run on 1 thread (a pytest-xdist worker) differs slightly."""
     parts = {
         "config": config.to_dict(),
         "dataset": dataset_fingerprint,
         "device": device,
         "versions": versions,
         "source": source_hash(),
+        "threads": threads,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
 

@@ -72,7 +72,10 @@ class AblationSession:
         return axis.configs(variant, self.options.profile.base(), self.options.seeds)
 
     def key(self, config: Config, device: str) -> str:
-        return run_key(config, self.dataset.fingerprint, device, self.versions)
+        import tensorflow as tf
+
+        threads = tf.config.threading.get_intra_op_parallelism_threads()
+        return run_key(config, self.dataset.fingerprint, device, self.versions, threads)
 
     def run(self, axis_name: str, variant_id: str, device: str, benchmark=None) -> tuple[list[dict], list[dict]]:
         """Rows (one per seed) and per-epoch history rows for a variant: cached runs are reused unless

@@ -45,11 +45,12 @@ def test_run_key_is_stable_and_short():
         {"fingerprint": "0" * 16},
         {"device": "gpu"},
         {"versions": {**VERSIONS, "tensorflow": "2.22.0"}},
+        {"threads": 1},
     ],
-    ids=["config-field", "seed", "dataset", "device", "library-version"],
+    ids=["config-field", "seed", "dataset", "device", "library-version", "threads"],
 )
 def test_everything_that_decides_a_run_changes_its_key(change):
-    base = {"config": Config(), "fingerprint": "f" * 16, "device": "cpu", "versions": VERSIONS}
+    base = {"config": Config(), "fingerprint": "f" * 16, "device": "cpu", "versions": VERSIONS, "threads": 0}
     changed = {**base, **change}
     assert run_key(*changed.values()) != run_key(*base.values())
 
