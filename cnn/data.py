@@ -206,9 +206,8 @@ def _load_mnist() -> Dataset:
     try:
         (x_train, y_train), (x_test, y_test) = keras.datasets.mnist.load_data()
     except Exception as error:  # Keras raises a bare Exception on a failed download
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CnnError(
-            f"dataset 'mnist' could not be downloaded ({reason[:120]}); offline, use 'mnist-5k' (embedded), "
+            f"dataset 'mnist' could not be downloaded ({_first_line(error)}); offline, use 'mnist-5k' (embedded), "
             "'fashion-mnist' (apt-get install dataset-fashion-mnist) or 'npz:PATH'"
         ) from None
     return Dataset.from_arrays("mnist", x_train, y_train, x_test, y_test, DIGITS)
@@ -224,12 +223,17 @@ def _load_fashion_mnist() -> Dataset:
     try:
         (x_train, y_train), (x_test, y_test) = keras.datasets.fashion_mnist.load_data()
     except Exception as error:
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CnnError(
-            f"dataset 'fashion-mnist' is not installed and could not be downloaded ({reason[:120]}); "
+            f"dataset 'fashion-mnist' is not installed and could not be downloaded ({_first_line(error)}); "
             "run 'apt-get install dataset-fashion-mnist', or use 'mnist-5k' (embedded) or 'npz:PATH'"
         ) from None
     return Dataset.from_arrays("fashion-mnist", x_train, y_train, x_test, y_test, FASHION)
+
+
+def _first_line(error: Exception) -> str:
+    """An exception's first line, short enough for a one-line error."""
+    text = str(error).strip()
+    return text.splitlines()[0][:120] if text else type(error).__name__
 
 
 def read_idx(path: Path) -> np.ndarray:
