@@ -127,6 +127,10 @@ def test_int_fractions_are_stored_as_floats():
         {"train_fraction": 0.5},
         {"seed": 1},
         {"precision": "mixed_bfloat16"},
+        {"pipeline": "tf.data"},
+        {"lr_scaling": "sqrt"},
+        {"steps_per_execution": 8},
+        {"jit_compile": True},
     ],
 )
 def test_key_changes_when_any_field_changes(changes):
@@ -138,7 +142,7 @@ def test_every_field_is_covered_by_the_key_test():
     tested = {
         "conv_filters", "kernel_size", "activation", "initializer", "pool_size", "pool_type", "pool_padding",
         "dropout", "dense_units", "optimizer", "learning_rate", "epochs", "batch_size", "train_fraction",
-        "seed", "precision",
+        "seed", "precision", "pipeline", "lr_scaling", "steps_per_execution", "jit_compile",
     }
     assert {f.name for f in dataclasses.fields(Config)} == tested
 
@@ -189,3 +193,17 @@ def test_to_dict_is_plain_json():
 def test_learning_rate_none_takes_the_optimizers_default(name, default):
     assert float(make_optimizer(name, None).learning_rate) == pytest.approx(default)
     assert float(make_optimizer(name, 0.5).learning_rate) == pytest.approx(0.5)
+
+
+def test_learning_rate_scales_with_the_batch_by_the_stated_rule():
+    assert Config(batch_size=256).effective_learning_rate == pytest.approx(0.001)  # no scaling by default
+    assert Config(batch_size=256, lr_scaling="sqrt").effective_learning_rate == pytest.approx(0.001 * 8**0.5)
+    assert Config(batch_size=64, lr_scaling="linear", optimizer="sgd").effective_learning_rate == pytest.approx(0.02)
+    assert Config(batch_size=32, lr_scaling="sqrt", learning_rate=0.5).effective_learning_rate == pytest.approx(0.5)
+
+
+@pytest.mark.parametrize("field, value", [("pipeline", "dask"), ("lr_scaling", "cubic"),
+                                          ("steps_per_execution", 0), ("jit_compile", "yes")])
+def test_fast_path_fields_are_validated(field, value):
+    with pytest.raises(CnnError, match=field):
+        Config(**{field: value})

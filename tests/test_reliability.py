@@ -287,14 +287,14 @@ def run_inner_pytest(capsys, *args: str) -> tuple[int, str]:
 
 @pytest.mark.parametrize("args, fragments", [
     (["--ablation-profile", "nope"], ["--ablation-profile", "unknown profile 'nope'", "smoke, standard, full"]),
-    (["--ablation-seeds", "0"], ["--ablation-seeds", "'0' is not a positive number"]),
+    (["--ablation-seeds", "0"], ["--ablation-seeds", "'0' is not a positive whole number"]),
     (["--ablation-seeds", "two"], ["--ablation-seeds", "'two'"]),
     (["--ablation-device", "tpu"], ["--ablation-device", "invalid choice: 'tpu'"]),
 ])
 def test_bad_option_is_a_usage_error_naming_it(capsys, args, fragments):
     code, output = run_inner_pytest(capsys, *args)
     assert code == pytest.ExitCode.USAGE_ERROR == 4
-    [line] = [line for line in output.splitlines() if "error:" in line and "usage:" not in line]
+    [line] = [line for line in output.splitlines() if "error:" in line.lower() and "usage:" not in line]
     for fragment in fragments:
         assert fragment in line
     assert "Traceback" not in output
@@ -305,7 +305,7 @@ def test_unwritable_results_folder_is_one_clear_usage_error(capsys, results):
     code, output = run_inner_pytest(capsys, "--ablation-results", results)
     assert code == 4
     lines = [line for line in output.splitlines() if line.strip()]
-    assert lines == [lines[0]] and lines[0].startswith(f"ERROR: --ablation-results {results} is not writable (")
+    assert lines == [lines[0]] and lines[0].startswith(f"ERROR: --ablation-results {results} cannot be created or written to (")
     assert lines[0].endswith("pass a folder you can write to")
     assert not Path(results).exists()
 
