@@ -98,7 +98,7 @@ def build_parser() -> Parser:
 def _train(args) -> None:
     from cnn.config import preset
     from cnn.data import load_dataset
-    from cnn.saving import save_model
+    from cnn.saving import check_save_path, save_model
     from cnn.train import train
 
     overrides = {k[len("field_"):]: v for k, v in vars(args).items() if k.startswith("field_") and v is not None}
@@ -107,14 +107,12 @@ def _train(args) -> None:
     config = dataclasses.replace(preset(args.preset), **overrides)
     dataset = load_dataset(args.dataset)
     if args.save:
-        _check_save_path(args.save)
+        check_save_path(args.save)
     progress = sys.stderr if args.json else sys.stdout
     with contextlib.redirect_stdout(progress):
         result = train(config, dataset, verbose="auto")
     if args.save:
-        from pathlib import Path
-
-        save_model(result.model, Path(args.save))
+        save_model(result.model, args.save)
     if args.json:
         out = result.to_dict()
         out["saved"] = args.save
@@ -205,20 +203,6 @@ def _report(args) -> None:
         if out is not None and len(folders) > 1:
             out = out / folder.name  # several folders into one --out: a subfolder each, so no report overwrites another
         print(f"wrote {report.write_report(folder, out, benchmarks)}")
-
-
-def _check_save_path(path: str) -> None:
-    """Fail before training, not after it, when the model could not be saved."""
-    from pathlib import Path
-
-    target = Path(path)
-    if target.suffix not in (".keras", ".h5"):
-        raise CnnError(f"cannot save to {path}: the file name must end in .keras (or .h5 for the legacy format)")
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        raise CnnError(f"cannot save to {path}: folder {folder} does not exist; create it first")
-    if not os.access(folder, os.W_OK):
-        raise CnnError(f"cannot save to {path}: folder {folder} is not writable")
 
 
 def _field_parser(hint):

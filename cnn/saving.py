@@ -15,14 +15,24 @@ from cnn.errors import CnnError
 FORMATS = (".keras", ".h5")
 
 
-def save_model(model: keras.Model, path: str | Path) -> Path:
-    """Write `model` to `path` (.keras or .h5) atomically: a crash leaves the old file or none, never half."""
+def check_save_path(path: str | Path) -> Path:
+    """The folder `path` would be saved in; raises CnnError for a wrong suffix or a folder that is
+    missing or not writable. Call it before training, so a bad path fails before the work is done."""
     path = Path(path)
     if path.suffix not in FORMATS:
         raise CnnError(f"cannot save to {path}: the file name must end in .keras (or .h5 for the legacy format)")
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise CnnError(f"cannot save to {path}: folder {folder} does not exist; create it first")
+    if not os.access(folder, os.W_OK):
+        raise CnnError(f"cannot save to {path}: folder {folder} is not writable")
+    return folder
+
+
+def save_model(model: keras.Model, path: str | Path) -> Path:
+    """Write `model` to `path` (.keras or .h5) atomically: a crash leaves the old file or none, never half."""
+    path = Path(path)
+    folder = check_save_path(path)
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=folder)
     except OSError as error:  # read-only folder or file system
