@@ -28,9 +28,11 @@ def source_hash() -> str:
     return digest.hexdigest()[:16]
 
 
-def run_key(config: Config, dataset_fingerprint: str, device: str, versions: dict[str, str], threads: int = 0) -> str:
+def run_key(config: Config, dataset_fingerprint: str, device: str, versions: dict[str, str], threads: int = 0,
+            accuracy_checks: int = 0) -> str:
     """`threads`: TensorFlow's intra-op thread count (0 = its default, all cores). It changes the
-    order of floating-point sums, so a run on 1 thread (a pytest-xdist worker) differs slightly."""
+    order of floating-point sums, so a run on 1 thread (a pytest-xdist worker) differs slightly.
+    `accuracy_checks`: test-accuracy checks per epoch (train's argument), which a cached run must have."""
     parts = {
         "config": config.to_dict(),
         "dataset": dataset_fingerprint,
@@ -38,6 +40,7 @@ def run_key(config: Config, dataset_fingerprint: str, device: str, versions: dic
         "versions": versions,
         "source": source_hash(),
         "threads": threads,
+        "accuracy_checks": accuracy_checks,
     }
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
 

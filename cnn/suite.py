@@ -6,6 +6,7 @@ effects, and at the end writes the results tables. The pytest hooks in conftest.
 from __future__ import annotations
 
 import functools
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,7 @@ from cnn.data import Dataset, load_dataset
 from cnn.files import write_atomic, write_json
 from cnn.grid import AXES, Axis, Profile, Variant
 from cnn.guard import Baseline, EffectOutcome, judge_effect, variant_key
+from cnn.speed import speed_frame, speed_table
 from cnn.train import library_versions, machine_info, train
 
 ROWS_PROPERTY = "ablation_rows"  # how a test hands its rows to the session (works across xdist workers)
@@ -71,11 +73,11 @@ class AblationSession:
     def configs(self, axis: Axis, variant: Variant) -> dict[int, Config]:
         return axis.configs(variant, self.options.profile.base(), self.options.seeds)
 
-    def key(self, config: Config, device: str) -> str:
+    def key(self, config: Config, device: str, accuracy_checks: int = 0) -> str:
         import tensorflow as tf
 
         threads = tf.config.threading.get_intra_op_parallelism_threads()
-        return run_key(config, self.dataset.fingerprint, device, self.versions, threads)
+        return run_key(config, self.dataset.fingerprint, device, self.versions, threads, accuracy_checks)
 
     def run(self, axis_name: str, variant_id: str, device: str, benchmark=None) -> tuple[list[dict], list[dict]]:
         """Rows (one per seed) and per-epoch history rows for a variant: cached runs are reused unless
@@ -83,7 +85,7 @@ class AblationSession:
         axis = AXES.get(axis_name)
         variant = axis.variant(variant_id)
         configs = self.configs(axis, variant)
-        keys = {seed: self.key(config, device) for seed, config in configs.items()}
+        keys = {seed: self.key(config, device, axis.accuracy_checks) for seed, config in configs.items()}
         records: dict[int, dict] = {}
         if not self.options.retrain:
             for seed, key in keys.items():
@@ -94,7 +96,7 @@ class AblationSession:
         queue = [seed for seed in configs if seed not in records]
 
         def train_seed(seed: int) -> None:
-            records[seed] = self._train(configs[seed], keys[seed], device)
+            records[seed] = self._train(configs[seed], keys[seed], device, axis.accuracy_checks)
 
         if queue and benchmark is not None:
             rounds = len(queue)
@@ -115,11 +117,11 @@ class AblationSession:
             benchmark.extra_info.update(_extra_info(rows))
         return rows, history
 
-    def _train(self, config: Config, key: str, device: str) -> dict:
+    def _train(self, config: Config, key: str, device: str, accuracy_checks: int = 0) -> dict:
         import tensorflow as tf
 
         with tf.device("/GPU:0" if device == "gpu" else "/CPU:0"):
-            result = train(config, self.dataset)
+            result = train(config, self.dataset, accuracy_checks=accuracy_checks)
             if config == self.options.profile.base() and device == "cpu":
                 self._write_base_errors(result.model)
         result.model = None  # free the network now; only the numbers are kept
@@ -144,6 +146,7 @@ class AblationSession:
         row.update(
             profile=self.options.profile.name, axis=axis.name, variant=variant.id, device=device, seed=seed,
             epochs=record["config"]["epochs"], cached=record["cached"], parallel=record.get("parallel", ""),
+            accuracy_clock=json.dumps(record["accuracy_clock"]) if record.get("accuracy_clock") else "",
         )
         return row
 
@@ -256,53 +259,6 @@ class AblationSession:
             self.baseline.profiles[self.options.profile.name]["variants"][key]["spread"] = {k: round(v, 6) for k, v in spread.items()}
         write_json(self.baseline.path, self.baseline.profiles)
         self.written.append(self.baseline.path)
-
-
-def speed_frame(runs: pd.DataFrame, histories: pd.DataFrame, peaks: dict[str, float]) -> pd.DataFrame:
-    """Per speed variant and device: samples/s, achieved GFLOP/s (3 x forward FLOPs per training
-    image), its fraction of the matmul peak measured in the same run for its precision, and
-    time-to-accuracy: training seconds until test accuracy first reaches the naive recipe's
-    accuracy after 3 epochs (or its last epoch, when it trains fewer)."""
-    speed = runs[runs["axis"] == "speed"]
-    if speed.empty or histories.empty:
-        return pd.DataFrame()
-    curves = histories[histories["axis"] == "speed"]
-    out = []
-    for device, on_device in speed.groupby("device", sort=False):
-        naive = curves[(curves["variant"] == "naive") & (curves["device"] == device)]
-        if naive.empty:
-            continue
-        target_epoch = min(3, int(naive["epoch"].max()))
-        target = float(naive[naive["epoch"] == target_epoch]["val_accuracy"].mean())
-        for variant, group in on_device.groupby("variant", sort=False):
-            samples = float(group["samples_per_s"].mean())
-            gflops = 3 * float(group["flops_per_sample"].iloc[0]) * samples / 1e9
-            precision = "bfloat16" if variant in ("bfloat16", "fast") else "float32"
-            times = []
-            for _, curve in curves[(curves["variant"] == variant) & (curves["device"] == device)].groupby("seed"):
-                curve = curve.sort_values("epoch")
-                reached = curve["val_accuracy"].to_numpy() >= target - 1e-9
-                times.append(float(curve["epoch_s"].to_numpy()[: reached.argmax() + 1].sum()) if reached.any() else float("nan"))
-            out.append({
-                "device": device, "variant": variant, "n": len(group), "samples_per_s": samples,
-                "speedup": samples / float(on_device[on_device["variant"] == "naive"]["samples_per_s"].mean()),
-                "gflops": gflops, "precision": precision, "peak_gflops": peaks.get(precision, float("nan")),
-                "fraction_of_peak": gflops / peaks[precision] if precision in peaks else float("nan"),
-                "target_accuracy": target, "target_epoch": target_epoch,
-                "time_to_target_s": float(pd.Series(times).mean()), "test_accuracy": float(group["test_accuracy"].mean()),
-            })
-    return pd.DataFrame(out)
-
-
-def speed_table(speed: pd.DataFrame, peaks: dict[str, float]) -> str:
-    peak_text = ", ".join(f"{k} {v:,.0f} GFLOP/s" for k, v in peaks.items()) or "not measured in this run"
-    lines = [f"speed (matmul peak: {peak_text}; target: naive's test accuracy at epoch "
-             f"{int(speed['target_epoch'].iloc[0])} = {speed['target_accuracy'].iloc[0]:.4f})",
-             f"  {'variant':<16} {'dev':<4} {'samples/s':>9} {'x naive':>7} {'GFLOP/s':>8} {'of peak':>7} {'to target s':>11} {'test acc':>8}"]
-    for _, r in speed.iterrows():
-        lines.append(f"  {r['variant']:<16} {r['device']:<4} {r['samples_per_s']:>9,.0f} {r['speedup']:>7.2f} {r['gflops']:>8.1f} "
-                     f"{r['fraction_of_peak']:>7.1%} {r['time_to_target_s']:>11.2f} {r['test_accuracy']:>8.4f}")
-    return "\n".join(lines)
 
 
 def memory_mb() -> dict[str, float]:

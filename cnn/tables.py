@@ -14,6 +14,7 @@ RUN_COLUMNS = [
     "train_accuracy", "test_accuracy", "train_loss", "test_loss", "accuracy_gap", "loss_gap",
     "first_epoch_s", "steady_epoch_s", "samples_per_s", "fit_s", "params", "flops_per_sample",
     "n_train", "epochs", "dataset", "cached", "parallel", "rss_mb", "peak_rss_mb", "config_key", "run_key", "created",
+    "accuracy_clock",  # JSON [[training s, images, test accuracy], ...]: the speed axis' time-to-accuracy
 ]
 METRICS = [
     "test_accuracy", "train_accuracy", "test_loss", "train_loss", "accuracy_gap", "loss_gap",

@@ -49,7 +49,7 @@ class RunResult:
     loss_gap: float  # test minus train loss (positive when it overfits)
     first_epoch_s: float  # includes tracing and compiling the graph
     steady_epoch_s: float  # median of the later epochs (the first epoch when there is only one)
-    samples_per_s: float  # training images per second in steady state
+    samples_per_s: float  # training images per second in steady state (whole batches for tf.data)
     fit_s: float  # wall time of model.fit, validation included
     params: int
     flops_per_sample: int  # forward pass; a training step costs about 3x
@@ -58,6 +58,7 @@ class RunResult:
     versions: dict[str, str]
     machine: dict[str, str]
     created: str
+    accuracy_clock: list[list[float]] = field(default_factory=list)  # (training s, images, test accuracy)
     model: keras.Model | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -117,31 +118,86 @@ class StopOnInterrupt(keras.callbacks.Callback):
 
 
 class EpochTimer(keras.callbacks.Callback):
-    """Wall time of each epoch's training steps, stopping where validation starts."""
+    """Wall time of each epoch's training steps, stopping where validation starts; time spent on
+    measurements inside the epoch (`exclude`) is taken out."""
 
     def __init__(self):
         super().__init__()
         self.train_seconds: list[float] = []
         self._start: float | None = None
+        self._excluded = 0.0
+
+    def exclude(self, seconds: float) -> None:
+        self._excluded += seconds
+
+    def elapsed(self) -> float:
+        """Training seconds so far: the finished epochs and the running one."""
+        running = time.perf_counter() - self._start - self._excluded if self._start is not None else 0.0
+        return sum(self.train_seconds) + running
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._start = time.perf_counter()
+        self._start, self._excluded = time.perf_counter(), 0.0
 
     def on_test_begin(self, logs=None):
-        if self._start is not None:  # validation inside fit: the epoch's training is done
-            self.train_seconds.append(time.perf_counter() - self._start)
-            self._start = None
+        self._stop()  # validation inside fit: the epoch's training is done
 
     def on_epoch_end(self, epoch, logs=None):
-        if self._start is not None:  # no validation ran this epoch
-            self.train_seconds.append(time.perf_counter() - self._start)
+        self._stop()  # no validation ran this epoch
+
+    def _stop(self):
+        if self._start is not None:
+            self.train_seconds.append(time.perf_counter() - self._start - self._excluded)
             self._start = None
 
 
-def train(config: Config, dataset: Dataset, *, verbose: int | str = 0) -> RunResult:
+class AccuracyClock(keras.callbacks.Callback):
+    """Test accuracy after every `every` training images and at each epoch's end, against the
+    training seconds so far (its own measuring is taken out of them): time-to-accuracy finer than
+    an epoch. `points` holds (seconds, images trained, test accuracy)."""
+
+    def __init__(self, x_test, y_test, every: int, batch_size: int, epoch_samples: int, timer: EpochTimer):
+        super().__init__()
+        self.x_test, self.y_test, self.every = x_test, y_test, every
+        self.batch_size, self.epoch_samples, self.timer = batch_size, epoch_samples, timer
+        self.points: list[tuple[float, int, float]] = []
+        self._epoch = 0
+        self._next = every
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        in_epoch = min((batch + 1) * self.batch_size, self.epoch_samples)
+        samples = self._epoch * self.epoch_samples + in_epoch
+        if samples < self._next:
+            return
+        while self._next <= samples:
+            self._next += self.every
+        if in_epoch == self.epoch_samples:
+            return  # the epoch's end: validation measures it next
+        seconds = self.timer.elapsed()
+        started = time.perf_counter()
+        self.points.append((seconds, samples, self._test_accuracy()))
+        self.timer.exclude(time.perf_counter() - started)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs and "val_accuracy" in logs:
+            self.points.append((sum(self.timer.train_seconds), (epoch + 1) * self.epoch_samples, float(logs["val_accuracy"])))
+
+    def _test_accuracy(self) -> float:
+        correct = 0
+        for start in range(0, len(self.y_test), EVAL_BATCH_SIZE):
+            logits = self.model.predict_on_batch(self.x_test[start:start + EVAL_BATCH_SIZE])
+            correct += int((np.argmax(logits, axis=-1) == self.y_test[start:start + EVAL_BATCH_SIZE]).sum())
+        return correct / len(self.y_test)
+
+
+def train(config: Config, dataset: Dataset, *, verbose: int | str = 0, accuracy_checks: int = 0) -> RunResult:
     """Train `config` on `dataset` (its training subset per `config.train_fraction`), validating on
     the test set as the notebook does. Returns a RunResult; a NaN/inf loss gives status
-    'diverged' rather than an exception. Raises CnnError when the config does not fit the data."""
+    'diverged' rather than an exception. Raises CnnError when the config does not fit the data.
+    `accuracy_checks` > 0 also measures test accuracy that many times per epoch, at equal numbers
+    of training images (RunResult.accuracy_clock), for time-to-accuracy finer than an epoch."""
     # Drop the previous run's graphs and layer names so a grid does not grow memory.
     keras.backend.clear_session()
     forget_custom_gradients()
@@ -161,11 +217,16 @@ def train(config: Config, dataset: Dataset, *, verbose: int | str = 0) -> RunRes
     )
 
     timer = EpochTimer()
+    epoch_samples = samples_per_epoch(config, len(data.y_train))
+    clock = None
+    if accuracy_checks:
+        every = -(-epoch_samples // accuracy_checks)
+        clock = AccuracyClock(data.x_test, data.y_test, every, config.batch_size, epoch_samples, timer)
     started = time.perf_counter()
     history = model.fit(
         **fit_inputs(config, data),
         epochs=config.epochs,
-        callbacks=[timer, keras.callbacks.TerminateOnNaN(), StopOnInterrupt()],
+        callbacks=[timer, *([clock] if clock else []), keras.callbacks.TerminateOnNaN(), StopOnInterrupt()],
         verbose=verbose,
     ).history
     fit_s = time.perf_counter() - started
@@ -190,7 +251,7 @@ def train(config: Config, dataset: Dataset, *, verbose: int | str = 0) -> RunRes
         **scores,
         first_epoch_s=seconds[0],
         steady_epoch_s=steady,
-        samples_per_s=len(data.y_train) / steady,
+        samples_per_s=epoch_samples / steady,
         fit_s=fit_s,
         params=model.count_params(),
         flops_per_sample=forward_flops(model),
@@ -199,13 +260,20 @@ def train(config: Config, dataset: Dataset, *, verbose: int | str = 0) -> RunRes
         versions=library_versions(),
         machine=machine_info(),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        accuracy_clock=[list(point) for point in clock.points] if clock else [],
         model=model,
     )
 
 
 def fit_inputs(config: Config, data: Dataset) -> dict:
-    """model.fit's data arguments: the notebook's numpy arrays, or an in-memory tf.data pipeline
-    that shuffles each epoch and prefetches the next batch while the current one trains."""
+    """model.fit's data arguments: the notebook's numpy arrays, or an in-memory tf.data pipeline.
+
+    The pipeline reshuffles each pass, repeats, and prefetches the next batch while the current one
+    trains. It repeats because Keras makes a fresh iterator for every epoch of a finite dataset and
+    the first step on it stalls ~0.5 s on this CPU in about half the epochs (a repeated dataset keeps
+    one iterator and never stalls). An epoch is then ceil(n / batch) full batches: the last one
+    draws from the next pass, so no batch of another shape retraces the step.
+    """
     if config.pipeline == "numpy":
         return {"x": data.x_train, "y": data.y_train, "batch_size": config.batch_size,
                 "validation_data": (data.x_test, data.y_test)}
@@ -214,11 +282,24 @@ def fit_inputs(config: Config, data: Dataset) -> dict:
     train_set = (
         tf.data.Dataset.from_tensor_slices((data.x_train, data.y_train))
         .shuffle(len(data.y_train), seed=config.seed, reshuffle_each_iteration=True)
+        .repeat()
         .batch(config.batch_size)
         .prefetch(tf.data.AUTOTUNE)
     )
     test_set = tf.data.Dataset.from_tensor_slices((data.x_test, data.y_test)).batch(EVAL_BATCH_SIZE).prefetch(tf.data.AUTOTUNE)
-    return {"x": train_set, "validation_data": test_set}
+    return {"x": train_set, "steps_per_epoch": steps_per_epoch(config, len(data.y_train)), "shuffle": False,  # it shuffles itself
+            "validation_data": test_set}
+
+
+def steps_per_epoch(config: Config, n_train: int) -> int:
+    """Batches per epoch: one pass over the training set, the last batch partial in the numpy
+    pipeline and filled from the next pass in the tf.data one."""
+    return -(-n_train // config.batch_size)
+
+
+def samples_per_epoch(config: Config, n_train: int) -> int:
+    """Images one epoch trains on: n_train for numpy, whole batches for the repeating tf.data pipeline."""
+    return n_train if config.pipeline == "numpy" else steps_per_epoch(config, n_train) * config.batch_size
 
 
 def device_name() -> str:

@@ -12,7 +12,7 @@ import pytest
 from cnn.config import Config
 from cnn.data import Dataset
 from cnn.errors import CnnError
-from cnn.train import RunResult, train
+from cnn.train import AccuracyClock, EpochTimer, RunResult, fit_inputs, train
 
 METRICS = ("train_accuracy", "train_loss", "test_accuracy", "test_loss", "accuracy_gap", "loss_gap",
            "first_epoch_s", "steady_epoch_s", "samples_per_s", "fit_s")
@@ -135,3 +135,37 @@ def test_colour_images_train(tiny_config):
     assert result.status == "ok"
     assert tuple(result.model.inputs[0].shape) == (None, 32, 32, 3)
     assert result.model.outputs[0].shape[-1] == 4
+
+
+def test_tf_data_pipeline_repeats_and_trains_whole_batches(tiny, tiny_config):
+    # One iterator for the whole run (a fresh one per epoch stalls the first step), and an epoch of
+    # ceil(300 / 64) = 5 whole batches: 320 images, which samples/s counts.
+    config = dataclasses.replace(tiny_config, pipeline="tf.data", batch_size=64, epochs=2)
+    inputs = fit_inputs(config, tiny)
+    assert inputs["x"].cardinality() == -1  # tf.data.INFINITE_CARDINALITY
+    assert inputs["steps_per_epoch"] == 5
+    assert [tuple(y.shape) for _, y in inputs["x"].take(6)] == [(64,)] * 6  # batches run on across passes
+    result = train(config, tiny)
+    assert result.epochs_run == 2
+    assert result.samples_per_s == pytest.approx(320 / result.steady_epoch_s)
+
+
+def test_accuracy_clock_measures_within_epochs_and_keeps_its_time_out(tiny, tiny_config):
+    config = dataclasses.replace(tiny_config, epochs=2, batch_size=50)  # 6 batches of 50 per epoch
+    result = train(config, tiny, accuracy_checks=3)  # every 100 images
+    seconds, samples, accuracies = zip(*result.accuracy_clock)
+    assert samples == (100, 200, 300, 400, 500, 600)
+    assert list(seconds) == sorted(seconds) and seconds[0] > 0
+    # Epoch ends are the validation's figures, at the epoch timer's training seconds.
+    assert seconds[2] == pytest.approx(result.history["epoch_s"][0])
+    assert seconds[5] == pytest.approx(sum(result.history["epoch_s"]))
+    assert (accuracies[2], accuracies[5]) == pytest.approx(tuple(result.history["val_accuracy"]))
+    assert all(0 <= a <= 1 for a in accuracies)
+    # A check mid-epoch measures what validation does: the model's test accuracy at that moment.
+    clock = AccuracyClock(tiny.x_test, tiny.y_test, 100, 50, 300, EpochTimer())
+    clock.set_model(result.model)
+    assert clock._test_accuracy() == pytest.approx(result.test_accuracy)
+
+
+def test_runs_without_the_clock_have_none(one_epoch):
+    assert one_epoch.accuracy_clock == []

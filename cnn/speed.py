@@ -1,0 +1,82 @@
+"""The speed figures of the `speed` axis: the notebook's recipe against the fast path, per device.
+
+For each variant: samples/s and its ratio to the naive recipe; achieved GFLOP/s (3 x forward FLOPs
+per training image) and its fraction of the matmul peak measured in the same run for its
+precision; time-to-accuracy, the training seconds until test accuracy first reaches the target.
+The target is the naive recipe's mean test accuracy after TARGET_EPOCH epochs, and the yardstick
+its mean training seconds for those epochs: the fast path should get there in half of them.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+
+TARGET_EPOCH = 3  # the naive recipe's accuracy after this many epochs is the target
+REFERENCE = "naive"
+BFLOAT16_VARIANTS = ("bfloat16", "fast")  # the variants timed against the bfloat16 peak
+
+
+def speed_frame(runs: pd.DataFrame, histories: pd.DataFrame, peaks: dict[str, float]) -> pd.DataFrame:
+    """One row per speed variant and device (empty when the naive recipe has not run there)."""
+    speed = runs[runs["axis"] == "speed"]
+    if speed.empty or histories.empty:
+        return pd.DataFrame()
+    curves = histories[histories["axis"] == "speed"]
+    out = []
+    for device, on_device in speed.groupby("device", sort=False):
+        naive_curves = curves[(curves["variant"] == REFERENCE) & (curves["device"] == device)]
+        naive_runs = on_device[on_device["variant"] == REFERENCE]
+        if naive_curves.empty or naive_runs.empty:
+            continue
+        target_epoch = min(TARGET_EPOCH, int(naive_curves["epoch"].max()))
+        target = float(naive_curves[naive_curves["epoch"] == target_epoch]["val_accuracy"].mean())
+        reference_s = float(naive_curves[naive_curves["epoch"] <= target_epoch].groupby("seed")["epoch_s"].sum().mean())
+        naive_samples = float(naive_runs["samples_per_s"].mean())
+        for variant, group in on_device.groupby("variant", sort=False):
+            samples = float(group["samples_per_s"].mean())
+            gflops = 3 * float(group["flops_per_sample"].iloc[0]) * samples / 1e9
+            precision = "bfloat16" if variant in BFLOAT16_VARIANTS else "float32"
+            variant_curves = curves[(curves["variant"] == variant) & (curves["device"] == device)]
+            times = [time_to_target(run, variant_curves[variant_curves["seed"] == run["seed"]], target)
+                     for _, run in group.iterrows()]
+            reached = int(np.sum(~np.isnan(times)))
+            time_s = float(np.mean(times)) if times and reached == len(times) else float("nan")  # NaN: a seed never got there
+            out.append({
+                "device": device, "variant": variant, "n": len(group), "samples_per_s": samples,
+                "speedup": samples / naive_samples, "gflops": gflops, "precision": precision,
+                "peak_gflops": peaks.get(precision, float("nan")),
+                "fraction_of_peak": gflops / peaks[precision] if precision in peaks else float("nan"),
+                "target_accuracy": target, "target_epoch": target_epoch, "naive_target_epoch_s": reference_s,
+                "reached": reached, "time_to_target_s": time_s, "time_vs_naive": time_s / reference_s,
+                "test_accuracy": float(group["test_accuracy"].mean()),
+            })
+    return pd.DataFrame(out)
+
+
+def time_to_target(run: pd.Series, curve: pd.DataFrame, target: float) -> float:
+    """Training seconds until the run's test accuracy first reached `target` (NaN if never): from
+    its accuracy clock when it has one, else at epoch ends from its history."""
+    clock = run.get("accuracy_clock")
+    if isinstance(clock, str) and clock:
+        points = json.loads(clock)
+    else:
+        curve = curve.sort_values("epoch")
+        points = list(zip(curve["epoch_s"].cumsum(), curve["epoch"], curve["val_accuracy"]))
+    return next((float(seconds) for seconds, _, accuracy in points if accuracy >= target - 1e-9), float("nan"))
+
+
+def speed_table(speed: pd.DataFrame, peaks: dict[str, float]) -> str:
+    """The speed figures as the text a session prints."""
+    first = speed.iloc[0]
+    peak_text = ", ".join(f"{k} {v:,.0f} GFLOP/s" for k, v in peaks.items()) or "not measured in this run"
+    lines = [f"speed (matmul peak: {peak_text}; target: naive's test accuracy after {int(first['target_epoch'])} epochs "
+             f"= {first['target_accuracy']:.4f}, which took it {first['naive_target_epoch_s']:.2f} s)",
+             f"  {'variant':<16} {'dev':<4} {'samples/s':>9} {'x naive':>7} {'GFLOP/s':>8} {'of peak':>7} "
+             f"{'to target s':>11} {'x naive s':>9} {'test acc':>8}"]
+    for _, r in speed.iterrows():
+        lines.append(f"  {r['variant']:<16} {r['device']:<4} {r['samples_per_s']:>9,.0f} {r['speedup']:>7.2f} {r['gflops']:>8.1f} "
+                     f"{r['fraction_of_peak']:>7.1%} {r['time_to_target_s']:>11.2f} {r['time_vs_naive']:>9.2f} {r['test_accuracy']:>8.4f}")
+    return "\n".join(lines)

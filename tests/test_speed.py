@@ -1,0 +1,70 @@
+"""The speed figures: samples/s against the naive recipe, fraction of peak, time-to-accuracy."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+import pytest
+
+from cnn.speed import speed_frame, speed_table
+
+FLOPS = 10_000_000  # forward, per image
+
+
+def frames(clocks: dict[str, list] | None = None):
+    """Two seeds each of naive (1,000 samples/s; epochs of 2 s reaching 0.90, 0.94, 0.96) and fast
+    (4,000 samples/s; epochs of 0.5 s reaching 0.80, 0.92, 0.95, 0.97)."""
+    curves = {"naive": ([2.0, 2.0, 2.0], [0.90, 0.94, 0.96]), "fast": ([0.5, 0.5, 0.5, 0.5], [0.80, 0.92, 0.95, 0.97])}
+    runs, history = [], []
+    for variant, (seconds, accuracies) in curves.items():
+        for seed in (0, 1):
+            runs.append({"axis": "speed", "variant": variant, "device": "cpu", "seed": seed, "test_accuracy": accuracies[-1],
+                         "samples_per_s": 1000.0 if variant == "naive" else 4000.0, "flops_per_sample": FLOPS,
+                         "accuracy_clock": json.dumps((clocks or {}).get(variant, [])) if clocks and variant in clocks else ""})
+            for epoch, (s, a) in enumerate(zip(seconds, accuracies)):
+                history.append({"axis": "speed", "variant": variant, "device": "cpu", "seed": seed, "epoch": epoch + 1,
+                                "epoch_s": s, "val_accuracy": a})
+    return pd.DataFrame(runs), pd.DataFrame(history)
+
+
+def test_throughput_and_fraction_of_peak():
+    speed = speed_frame(*frames(), {"float32": 100.0, "bfloat16": 200.0}).set_index("variant")
+    assert speed.loc["fast", "speedup"] == 4.0 and speed.loc["naive", "speedup"] == 1.0
+    assert speed.loc["fast", "gflops"] == pytest.approx(3 * FLOPS * 4000 / 1e9)  # 120 GFLOP/s
+    assert speed.loc["fast", "fraction_of_peak"] == pytest.approx(120 / 200)  # against the bfloat16 peak
+    assert speed.loc["naive", "fraction_of_peak"] == pytest.approx(30 / 100)
+
+
+def test_time_to_accuracy_at_epoch_ends_against_naive_three_epochs():
+    speed = speed_frame(*frames(), {}).set_index("variant")
+    assert speed.loc["fast", "target_accuracy"] == 0.96 and speed.loc["fast", "naive_target_epoch_s"] == 6.0
+    assert speed.loc["fast", "time_to_target_s"] == 2.0  # 0.97 after the 4th half-second epoch
+    assert speed.loc["fast", "time_vs_naive"] == pytest.approx(2.0 / 6.0)
+    assert speed.loc["naive", "time_to_target_s"] == 6.0
+    assert math.isnan(speed.loc["fast", "fraction_of_peak"])  # no peak measured in this run
+
+
+def test_the_accuracy_clock_is_finer_than_epochs():
+    clock = [[0.5, 1000, 0.80], [1.2, 2400, 0.961], [1.5, 3000, 0.95]]
+    speed = speed_frame(*frames({"fast": clock}), {}).set_index("variant")
+    assert speed.loc["fast", "time_to_target_s"] == 1.2  # first reached mid-epoch, even if it dips later
+
+
+def test_a_seed_that_never_reaches_the_target_is_not_averaged_away():
+    runs, history = frames()
+    history.loc[(history["variant"] == "fast") & (history["seed"] == 1), "val_accuracy"] = 0.5
+    speed = speed_frame(runs, history, {}).set_index("variant")
+    assert speed.loc["fast", "reached"] == 1 and math.isnan(speed.loc["fast", "time_to_target_s"])
+
+
+def test_no_naive_run_no_figures():
+    runs, history = frames()
+    assert speed_frame(runs[runs["variant"] != "naive"], history, {}).empty
+
+
+def test_table_names_the_target_and_each_variant():
+    text = speed_table(speed_frame(*frames(), {"float32": 100.0}), {"float32": 100.0})
+    assert "target: naive's test accuracy after 3 epochs = 0.9600, which took it 6.00 s" in text
+    assert "fast" in text and "4.00" in text and "0.33" in text
