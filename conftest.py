@@ -47,7 +47,7 @@ def pytest_addoption(parser):
                     help="results folder: CSVs per profile and the run cache (default: results)")
     group.addoption("--ablation-retrain", action="store_true", help="train every variant even when cached")
     group.addoption("--ablation-update-baseline", action="store_true",
-                    help="rewrite this profile's entries in results/baseline.json from this run")
+                    help="set the entries of the variants this run has in results/baseline.json")
 
 
 def pytest_configure(config):

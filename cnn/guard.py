@@ -66,8 +66,10 @@ class Baseline:
         return None
 
     def update(self, profile: str, dataset: str, dataset_fingerprint: str, accuracies: dict[str, list[float]]) -> None:
-        """Replace this profile's entries with `accuracies` (variant key -> one value per seed) and save."""
-        variants = {}
+        """Set this profile's entries for the variants in `accuracies` (variant key -> one value per
+        seed) and save. Its other variants stay, unless the data changed: then none of them holds."""
+        earlier = self.profiles.get(profile, {})
+        variants = dict(earlier.get("variants", {})) if earlier.get("dataset_fingerprint") == dataset_fingerprint else {}
         for key, values in sorted(accuracies.items()):
             mean, std = mean_std(values)
             variants[key] = {"mean": round(mean, 5), "std": None if std is None else round(std, 5), "n": len(values)}
@@ -75,7 +77,7 @@ class Baseline:
             "dataset": dataset,
             "dataset_fingerprint": dataset_fingerprint,
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "variants": variants,
+            "variants": dict(sorted(variants.items())),
         }
         write_json(self.path, self.profiles)
 

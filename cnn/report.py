@@ -231,7 +231,8 @@ def write_report(folder: str | Path, out: str | Path | None = None, benchmarks: 
     effects = judge_effects(results.runs, baseline_spreads(results))
     sections = [_header(results, dataset_note), _found(effects)]
     sections += [_axis_section(results, axis, effects, out, chance) for axis in results.axes()]
-    sections += [_overview(results, out, chance), _digits(results, dataset, out), _benchmark_section(results, benchmarks)]
+    sections += [_performance(results), _overview(results, out, chance), _digits(results, dataset, out),
+                 _benchmark_section(results, benchmarks)]
     return write_atomic(out / REPORT, "\n\n".join(s for s in sections if s).rstrip() + "\n")
 
 
@@ -293,6 +294,33 @@ def _axis_section(results: Results, axis: str, effects: list[dict], out: Path, c
     if judged:
         several_devices = len({e["device"] for e in judged}) > 1
         lines += ["", "Effects:", ""] + [f"- {e['device'] + ': ' if several_devices else ''}{e['line']}" for e in judged]
+    return "\n".join(lines)
+
+
+def _performance(results: Results) -> str:
+    """The speed axis against the machine: speed.csv as a table, when the run wrote one."""
+    speed = read_table(results.folder / "speed.csv", ("device", "variant", "samples_per_s", "speedup", "time_to_target_s"))
+    if speed is None or speed.empty:
+        return ""
+    first = speed.iloc[0]
+    peaks = ", ".join(f"{p} {g:,.0f} GFLOP/s" for p, g in speed.groupby("precision")["peak_gflops"].first().items() if pd.notna(g))
+    lines = [
+        "## Performance", "",
+        "The speed axis: the notebook's recipe (naive), each lever of the fast path alone, and all of them (fast). "
+        f"GFLOP/s counts 3 x the forward FLOPs per training image; the peak is TensorFlow's matmul measured in the same run "
+        f"({peaks or 'not measured'}). Target: the naive recipe's test accuracy after {int(first['target_epoch'])} epochs, "
+        f"{first['target_accuracy']:.4f}, which took it {first['naive_target_epoch_s']:.2f} s of training; "
+        "time to target is checked every quarter epoch, validation time left out.", "",
+        "| variant | device | samples/s | x naive | GFLOP/s | of peak | to target (s) | x naive's time | seeds there | test accuracy |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in speed.itertuples():
+        reached = f"{int(r.reached)}/{int(r.n)}" if "reached" in speed and pd.notna(r.reached) else "n/a"
+        ratio = f"{r.time_vs_naive:.2f}" if "time_vs_naive" in speed and pd.notna(r.time_vs_naive) else "n/a"
+        to_target = f"{r.time_to_target_s:.2f}" if pd.notna(r.time_to_target_s) else "not reached"
+        of_peak = f"{r.fraction_of_peak:.0%} of {r.precision}" if pd.notna(r.fraction_of_peak) else "n/a"
+        lines.append(f"| {r.variant} | {r.device} | {r.samples_per_s:,.0f} | {r.speedup:.2f} | {r.gflops:.1f} | "
+                     f"{of_peak} | {to_target} | {ratio} | {reached} | {r.test_accuracy:.4f} |")
     return "\n".join(lines)
 
 

@@ -88,3 +88,11 @@ def test_every_variant_config_is_valid_for_every_profile():
             for variant in axis.variants:
                 for config in axis.configs(variant, PROFILES.get(profile).base(), seeds=1).values():
                     check_feature_maps(config, (28, 28, 1))  # raises when a pool or kernel does not fit
+
+
+def test_updating_some_variants_keeps_the_others(baseline):
+    other = variant_key("cpu", "speed", "fast")
+    baseline.update("smoke", "mnist-5k", "fp", {other: [0.96, 0.97]})
+    assert set(baseline.profiles["smoke"]["variants"]) == {KEY, other}
+    baseline.update("smoke", "mnist-5k", "new-data", {other: [0.96, 0.97]})  # other data: the old entries go
+    assert set(baseline.profiles["smoke"]["variants"]) == {other}
