@@ -53,6 +53,8 @@ def build_parser() -> Parser:
     train.add_argument("--dataset", default=DEFAULT_DATASET, metavar="SPEC", help="dataset spec, see 'cnn datasets' (default: %(default)s)")
     train.add_argument("--save", metavar="PATH", help="save the trained model (.keras, or .h5 for the legacy format)")
     train.add_argument("--json", action="store_true", help="print the metrics as JSON on stdout (progress goes to stderr)")
+    train.add_argument("--threads", type=_positive_int, metavar="N",
+                       help="TensorFlow threads inside each op, one op at a time (default: all cores, TensorFlow's own)")
     fields = train.add_argument_group("config fields (override the preset's)")
     hints = typing.get_type_hints(Config)
     for field in dataclasses.fields(Config):
@@ -95,12 +97,26 @@ def build_parser() -> Parser:
     return parser
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
+
+
 def _train(args) -> None:
     from cnn.config import preset
     from cnn.data import load_dataset
     from cnn.saving import check_save_path, save_model
     from cnn.train import train
 
+    if args.threads:
+        from cnn.threads import set_threads
+
+        set_threads(args.threads)
     overrides = {k[len("field_"):]: v for k, v in vars(args).items() if k.startswith("field_") and v is not None}
     if "learning_rate" in overrides and overrides["learning_rate"] == "default":
         overrides["learning_rate"] = None

@@ -191,6 +191,38 @@ def accuracy_vs_time(summary: pd.DataFrame, axes: list[str], path: Path, learned
     return _save(fig, path)
 
 
+def time_to_accuracy(runs: pd.DataFrame, target: float, target_epoch: int, reference_s: float, path: Path) -> Path:
+    """Test accuracy against training seconds, one line per speed variant and seed (its accuracy
+    clock), with the target and the two times that matter: when the naive recipe finished the
+    epochs that set the target, and half of that, where the fast path should be there."""
+    import json
+
+    fig = Figure(figsize=(7.5, 4.4), layout="constrained")
+    ax = fig.subplots()
+    variants = list(dict.fromkeys(runs["variant"]))
+    colours = _axis_colours(variants)
+    lowest = target
+    for variant in variants:
+        for i, clock in enumerate(runs[runs["variant"] == variant]["accuracy_clock"]):
+            points = np.array(json.loads(clock)) if isinstance(clock, str) and clock else np.empty((0, 3))
+            if len(points):
+                ax.plot(points[:, 0], points[:, 2], color=colours[variant], linewidth=1.2, alpha=0.8,
+                        marker=".", markersize=3, label=variant if i == 0 else None)
+                lowest = min(lowest, float(np.quantile(points[:, 2], 0.2)))
+    ax.axhline(target, color="black", linestyle="--", linewidth=1, label=f"target {target:.4f}")
+    ax.axvline(reference_s, color="grey", linestyle=":", linewidth=1, label=f"naive's {target_epoch} epochs: {reference_s:.1f} s")
+    ax.axvline(reference_s / 2, color="grey", linestyle="-.", linewidth=1, label=f"half of that: {reference_s / 2:.1f} s")
+    ax.set_ylim(max(0.0, lowest - 0.02), 1.0)
+    ax.set_xlim(left=0)
+    ax.set_xlabel("training seconds (validation and the accuracy checks left out)")
+    ax.set_ylabel("test accuracy (fraction correct)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title("Time to accuracy: test accuracy every quarter epoch, one line per seed\n"
+                 "(lower values cut off: the first checks of the large-batch runs)", fontsize=10)
+    return _save(fig, path)
+
+
 def digit_grid(images: np.ndarray, titles: list[str], title: str, path: Path, columns: int = 10) -> Path:
     """Images (N, H, W, C) in [0, 1] in a grid, at most `columns` wide, each with its caption."""
     columns = max(1, min(columns, len(images)))

@@ -231,7 +231,7 @@ def write_report(folder: str | Path, out: str | Path | None = None, benchmarks: 
     effects = judge_effects(results.runs, baseline_spreads(results))
     sections = [_header(results, dataset_note), _found(effects)]
     sections += [_axis_section(results, axis, effects, out, chance) for axis in results.axes()]
-    sections += [_performance(results), _overview(results, out, chance), _digits(results, dataset, out),
+    sections += [_performance(results, out), _overview(results, out, chance), _digits(results, dataset, out),
                  _benchmark_section(results, benchmarks)]
     return write_atomic(out / REPORT, "\n\n".join(s for s in sections if s).rstrip() + "\n")
 
@@ -297,7 +297,7 @@ def _axis_section(results: Results, axis: str, effects: list[dict], out: Path, c
     return "\n".join(lines)
 
 
-def _performance(results: Results) -> str:
+def _performance(results: Results, out: Path) -> str:
     """The speed axis against the machine: speed.csv as a table, when the run wrote one."""
     speed = read_table(results.folder / "speed.csv", ("device", "variant", "samples_per_s", "speedup", "time_to_target_s"))
     if speed is None or speed.empty:
@@ -321,6 +321,11 @@ def _performance(results: Results) -> str:
         of_peak = f"{r.fraction_of_peak:.0%} of {r.precision}" if pd.notna(r.fraction_of_peak) else "n/a"
         lines.append(f"| {r.variant} | {r.device} | {r.samples_per_s:,.0f} | {r.speedup:.2f} | {r.gflops:.1f} | "
                      f"{of_peak} | {to_target} | {ratio} | {reached} | {r.test_accuracy:.4f} |")
+    clocked = results.runs[(results.runs["axis"] == "speed") & (results.runs["device"] == first["device"])]
+    if "accuracy_clock" in clocked and clocked["accuracy_clock"].notna().any():
+        path = plots.time_to_accuracy(clocked, first["target_accuracy"], int(first["target_epoch"]),
+                                      first["naive_target_epoch_s"], out / PLOTS / "speed-time-to-accuracy.png")
+        lines += ["", _image(path, out)]
     return "\n".join(lines)
 
 

@@ -10,8 +10,17 @@ def set_threads(intra_op: int, inter_op: int = 1) -> None:
     of ops, so running several at once buys nothing and takes cores from the one that matters)."""
     import tensorflow as tf
 
-    tf.config.threading.set_intra_op_parallelism_threads(intra_op)
-    tf.config.threading.set_inter_op_parallelism_threads(inter_op)
+    from cnn.errors import CnnError
+
+    threading = tf.config.threading
+    if (threading.get_intra_op_parallelism_threads(), threading.get_inter_op_parallelism_threads()) == (intra_op, inter_op):
+        return
+    try:
+        threading.set_intra_op_parallelism_threads(intra_op)
+        threading.set_inter_op_parallelism_threads(inter_op)
+    except RuntimeError:  # TensorFlow's runtime has started: its pools are fixed for this process
+        raise CnnError(f"cannot use {intra_op} threads: TensorFlow has already started in this process with "
+                       f"{threading.get_intra_op_parallelism_threads() or 'all'}; set threads before the first training") from None
 
 
 def cpu_share(processes: int) -> int:

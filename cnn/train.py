@@ -320,9 +320,13 @@ def library_versions() -> dict[str, str]:
 
 
 def machine_info() -> dict[str, str]:
+    """Where it ran: the node, processor, core count and TensorFlow's intra-op threads (0: its default, all cores)."""
     import os
 
-    return {"node": platform.node(), "processor": platform.processor() or platform.machine(), "cpus": str(os.cpu_count())}
+    import tensorflow as tf
+
+    return {"node": platform.node(), "processor": platform.processor() or platform.machine(), "cpus": str(os.cpu_count()),
+            "threads": str(tf.config.threading.get_intra_op_parallelism_threads())}
 
 
 def _finite_or_none(value):

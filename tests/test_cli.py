@@ -198,3 +198,27 @@ def test_fresh_process_error_is_one_clean_line(tmp_path):
     assert done.returncode == 2
     assert done.stdout == ""
     assert_one_line_error(done.returncode, done.stderr, "missing.keras", "not found")
+
+
+def test_threads_are_set_before_tensorflow_starts(tiny_npz):
+    # A fresh process: TensorFlow's thread pools can only be sized before its runtime starts.
+    done = subprocess.run([*cnn_command(), "train", *TINY_ARGS, "--dataset", f"npz:{tiny_npz}", "--threads", "1", "--json"],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["machine"]["threads"] == "1"
+
+
+@pytest.mark.parametrize("value", ["0", "-2", "two"])
+def test_bad_thread_counts_are_one_line_errors(capsys, value):
+    code, _, err = run(capsys, "train", "--threads", value)
+    assert_one_line_error(code, err, "--threads", "expected an integer >= 1")
+
+
+def test_changing_threads_after_tensorflow_started_is_a_clear_error(tiny, tiny_config):
+    from cnn.errors import CnnError
+    from cnn.threads import set_threads
+    from cnn.train import train
+
+    train(tiny_config, tiny)  # the runtime is up now
+    with pytest.raises(CnnError, match="cannot use 7 threads: TensorFlow has already started"):
+        set_threads(7)
