@@ -209,3 +209,23 @@ def test_cli_errors_are_one_line_and_exit_2(problem, tmp_path, capsys):
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("cnn: error: "), err
     assert "Traceback" not in err
+
+
+def test_performance_section_holds_the_speed_figures_and_plots_the_clock(tmp_path):
+    from cnn.speed import speed_frame
+
+    rows = []
+    for variant, samples, clock in (("naive", 1800.0, [[2.5, 1000, 0.93], [7.0, 12000, 0.957]]),
+                                    ("fast", 5400.0, [[1.0, 1024, 0.80], [3.1, 13000, 0.96]])):
+        for seed in (0, 1):
+            rows.append({**planted_rows()[0], "axis": "speed", "variant": variant, "seed": seed, "test_accuracy": 0.96,
+                         "samples_per_s": samples, "accuracy_clock": json.dumps(clock)})
+    folder = write_results(tmp_path, rows)
+    runs, histories = pd.read_csv(folder / "runs.csv"), pd.read_csv(folder / "histories.csv")
+    # Two epochs: the target is the naive recipe's accuracy after its last, 0.96 - 0.05 / 2 = 0.935.
+    speed_frame(runs, histories, {"float32": 200.0, "bfloat16": 400.0}).to_csv(folder / "speed.csv", index=False)
+    text = write_report(folder).read_text()
+    section = text[text.index("## Performance"):]
+    assert "| fast | cpu | 5,400 | 3.00 |" in section and "| 3.10 |" in section  # time to target from the clock
+    assert "float32 200 GFLOP/s" in section and "2/2" in section
+    assert (folder / "plots" / "speed-time-to-accuracy.png").stat().st_size > 10_000
