@@ -226,12 +226,21 @@ def _field_parser(hint):
     origin = typing.get_origin(hint)
     if origin is tuple:
         return _int_tuple, "N,N,..."
+    if hint is bool:
+        return _bool, "true|false"
     if hint in (int, float, str):
         return hint, hint.__name__.upper()
     args = typing.get_args(hint)
     if float in args:  # float | None: a number, or 'default'
         return _float_or_default, "FLOAT|default"
     return str, "VALUE"
+
+
+def _bool(text: str) -> bool:
+    value = {"true": True, "yes": True, "1": True, "false": False, "no": False, "0": False}.get(text.strip().lower())
+    if value is None:
+        raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
+    return value
 
 
 def _int_tuple(text: str) -> tuple[int, ...]:

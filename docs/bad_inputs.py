@@ -126,6 +126,8 @@ CASES: list[Case] = [
     _train_case("unknown initializer", ("--initializer", "orthogonal"), "initializer='orthogonal'", "he_normal"),
     _train_case("epochs 0", ("--epochs", "0"), "epochs=0", "integer >= 1"),
     _train_case("epochs not a number", ("--epochs", "ten"), "--epochs", "'ten'"),
+    _train_case("threads 0", ("--threads", "0"), "--threads", "integer >= 1"),
+    _train_case("boolean field not true or false", ("--jit-compile", "maybe"), "--jit-compile", "true or false"),
     _train_case("learning rate negative", ("--learning-rate", "-0.1"), "learning_rate=-0.1", "> 0"),
     _train_case("save path with a wrong suffix", ("--save", "model.pkl"), "model.pkl", ".keras"),
     _train_case("save folder missing", ("--save", "nowhere/model.keras"), "nowhere", "create it first"),

@@ -222,3 +222,16 @@ def test_changing_threads_after_tensorflow_started_is_a_clear_error(tiny, tiny_c
     train(tiny_config, tiny)  # the runtime is up now
     with pytest.raises(CnnError, match="cannot use 7 threads: TensorFlow has already started"):
         set_threads(7)
+
+
+@pytest.mark.parametrize("text, expected", [("true", True), ("False", False), ("yes", True), ("0", False)])
+def test_boolean_fields_take_true_or_false(text, expected):
+    from cnn.cli import build_parser
+
+    args = build_parser().parse_args(["train", "--jit-compile", text])
+    assert args.field_jit_compile is expected
+
+
+def test_a_bad_boolean_is_a_one_line_error(capsys):
+    code, _, err = run(capsys, "train", "--jit-compile", "maybe")
+    assert_one_line_error(code, err, "--jit-compile", "expected true or false, got 'maybe'")
