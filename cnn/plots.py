@@ -195,7 +195,7 @@ def time_to_accuracy(runs: pd.DataFrame, target: float, target_epoch: int, refer
     """Test accuracy against training seconds, one line per speed variant and seed (its accuracy
     clock), with the target and the two times that matter: when the naive recipe finished the
     epochs that set the target, and half of that, where the fast path should be there."""
-    import json
+    from cnn.speed import clock_points
 
     fig = Figure(figsize=(7.5, 4.4), layout="constrained")
     ax = fig.subplots()
@@ -204,7 +204,7 @@ def time_to_accuracy(runs: pd.DataFrame, target: float, target_epoch: int, refer
     lowest = target
     for variant in variants:
         for i, clock in enumerate(runs[runs["variant"] == variant]["accuracy_clock"]):
-            points = np.array(json.loads(clock)) if isinstance(clock, str) and clock else np.empty((0, 3))
+            points = np.array(clock_points(clock))
             if len(points):
                 ax.plot(points[:, 0], points[:, 2], color=colours[variant], linewidth=1.2, alpha=0.8,
                         marker=".", markersize=3, label=variant if i == 0 else None)

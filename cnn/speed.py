@@ -56,13 +56,16 @@ def speed_frame(runs: pd.DataFrame, histories: pd.DataFrame, peaks: dict[str, fl
     return pd.DataFrame(out)
 
 
+def clock_points(value) -> list[list[float]]:
+    """A runs.csv `accuracy_clock` cell as [[training s, images, test accuracy], ...] ([] when empty)."""
+    return json.loads(value) if isinstance(value, str) and value else []
+
+
 def time_to_target(run: pd.Series, curve: pd.DataFrame, target: float) -> float:
     """Training seconds until the run's test accuracy first reached `target` (NaN if never): from
     its accuracy clock when it has one, else at epoch ends from its history."""
-    clock = run.get("accuracy_clock")
-    if isinstance(clock, str) and clock:
-        points = json.loads(clock)
-    else:
+    points = clock_points(run.get("accuracy_clock"))
+    if not points:
         curve = curve.sort_values("epoch")
         points = list(zip(curve["epoch_s"].cumsum(), curve["epoch"], curve["val_accuracy"]))
     return next((float(seconds) for seconds, _, accuracy in points if accuracy >= target - 1e-9), float("nan"))

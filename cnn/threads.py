@@ -1,16 +1,17 @@
-"""TensorFlow's thread pools, set before its runtime starts (it ignores changes afterwards)."""
+"""TensorFlow's thread pools, set before its runtime starts (it refuses changes afterwards)."""
 
 from __future__ import annotations
 
 import os
 
+from cnn.errors import CnnError
+
 
 def set_threads(intra_op: int, inter_op: int = 1) -> None:
-    """Use `intra_op` threads inside each op and `inter_op` ops at once (a Sequential CNN is a chain
-    of ops, so running several at once buys nothing and takes cores from the one that matters)."""
+    """Use `intra_op` threads inside each op and `inter_op` ops at once. One op at a time: with
+    intra-op threads on every core, a second inter-op thread measured no faster for the seed CNN.
+    Raises CnnError once TensorFlow has started with other settings."""
     import tensorflow as tf
-
-    from cnn.errors import CnnError
 
     threading = tf.config.threading
     if (threading.get_intra_op_parallelism_threads(), threading.get_inter_op_parallelism_threads()) == (intra_op, inter_op):
