@@ -25,6 +25,21 @@ def _profile(name: str):
         raise pytest.UsageError(f"--ablation-profile: {error}") from None
 
 
+def _dataset_spec(spec: str) -> str:
+    """Checked without loading (that waits for a collected ablation test): a known name, or an
+    npz: path that exists. The message is the library's own."""
+    from cnn.data import DATASETS, load_dataset
+    from cnn.errors import CnnError
+
+    path = spec[len("npz:"):] if spec.startswith("npz:") else None
+    try:
+        if (path is None and spec not in DATASETS) or (path is not None and not Path(path).is_file()):
+            load_dataset(spec)  # raises the CnnError that names the problem and the fix
+    except CnnError as error:
+        raise pytest.UsageError(f"--ablation-dataset: {error}") from None
+    return spec
+
+
 def _seeds(text: str | None) -> int | None:
     if text is None:
         return None
@@ -62,7 +77,7 @@ def pytest_configure(config):
     device = config.getoption("--ablation-device")
     options = SuiteOptions(
         profile=profile,
-        dataset=config.getoption("--ablation-dataset") or profile.dataset,
+        dataset=_dataset_spec(config.getoption("--ablation-dataset") or profile.dataset),
         seeds=_seeds(config.getoption("--ablation-seeds")) or profile.seeds,
         devices=("cpu", "gpu") if device == "all" else (device,),
         results_dir=results,
@@ -70,6 +85,7 @@ def pytest_configure(config):
         retrain=config.getoption("--ablation-retrain"),
         update_baseline=config.getoption("--ablation-update-baseline"),
         worker=getattr(config, "workerinput", {}).get("workerid", ""),
+        benchmark_save=config.getoption("benchmark_save", None) or "",
     )
     if options.worker:  # pytest-xdist: each worker trains with its share of the cores
         from cnn.threads import cpu_share, set_threads
@@ -128,6 +144,18 @@ def ablation(request, device):
         if not tf.config.list_physical_devices("GPU"):
             pytest.skip("no GPU visible to TensorFlow (install the 'gpu' extra on a machine with an NVIDIA GPU)")
     return request.config.ablation
+
+
+def pytest_collection_finish(session):
+    # The dataset loads once, before the first test, so a file that exists but cannot be read is
+    # one usage error rather than a traceback in every test.
+    if any("ablation" in getattr(item, "fixturenames", ()) for item in session.items):
+        from cnn.errors import CnnError
+
+        try:
+            session.config.ablation.dataset
+        except CnnError as error:
+            raise pytest.UsageError(f"--ablation-dataset: {error}") from None
 
 
 def pytest_sessionfinish(session):

@@ -12,7 +12,7 @@ from cnn.files import write_atomic
 RUN_COLUMNS = [
     "profile", "axis", "variant", "device", "seed", "status", "diverged_epoch",
     "train_accuracy", "test_accuracy", "train_loss", "test_loss", "accuracy_gap", "loss_gap",
-    "first_epoch_s", "steady_epoch_s", "samples_per_s", "fit_s", "params", "flops_per_sample",
+    "first_epoch_s", "steady_epoch_s", "samples_per_s", "fit_s", "train_s", "params", "flops_per_sample",
     "n_train", "epochs", "dataset", "cached", "parallel", "rss_mb", "peak_rss_mb", "config_key", "run_key", "created",
     "accuracy_clock",  # JSON [[training s, images, test accuracy], ...]: the speed axis' time-to-accuracy
 ]
@@ -50,6 +50,8 @@ def summary_frame(runs: pd.DataFrame) -> pd.DataFrame:
     stats["n"] = grouped.size()
     stats["params"] = grouped["params"].first()
     stats["diverged"] = grouped["status"].apply(lambda s: int((s == "diverged").sum()))
+    # "True" after a round trip through CSV; the terminal table marks what this session did not train.
+    stats["cached"] = grouped["cached"].apply(lambda s: int(s.astype(str).eq("True").sum()))
     return stats.reset_index()
 
 
@@ -72,9 +74,9 @@ def axis_tables(summary: pd.DataFrame) -> str:
     blocks = []
     for axis, rows in summary.groupby("axis", sort=False):
         lines = [f"{axis}", f"  {'variant':<22} {'dev':<4} {'n':>2} {'test acc':>16} {'train acc':>8} {'acc gap':>8} "
-                 f"{'loss gap':>8} {'epoch s':>8} {'samples/s':>9} {'params':>10}"]
+                 f"{'loss gap':>8} {'epoch s':>8} {'samples/s':>9} {'params':>10}  from"]
         for _, r in rows.iterrows():
-            flag = "  DIVERGED" if r["diverged"] else ""
+            flag = "  " + _source(int(r["cached"]), int(r["n"])) + ("  DIVERGED" if r["diverged"] else "")
             lines.append(
                 f"  {r['variant']:<22} {r['device']:<4} {r['n']:>2} {_pm(r['test_accuracy_mean'], r['test_accuracy_std']):>16} "
                 f"{r['train_accuracy_mean']:>8.4f} {r['accuracy_gap_mean']:>+8.4f} {r['loss_gap_mean']:>+8.4f} "
@@ -82,6 +84,14 @@ def axis_tables(summary: pd.DataFrame) -> str:
             )
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+def _source(cached: int, n: int) -> str:
+    """Where a variant's rows came from: trained in this session, the cache (times recorded when
+    they were trained), or both."""
+    if cached == 0:
+        return "trained"
+    return "cache" if cached == n else f"cache {cached}/{n}"
 
 
 def _pm(mean: float, std: float) -> str:

@@ -48,8 +48,14 @@ def suite_env() -> dict[str, str]:
     return env
 
 
-def start_suite(npz: Path, results: Path, *extra: str) -> subprocess.Popen:
-    return subprocess.Popen(suite_command(npz, results, *extra), cwd=ROOT, env=suite_env(),
+def start_suite(npz: Path, results: Path, *extra: str, gate: Path | None = None) -> subprocess.Popen:
+    """The suite in a subprocess; with `gate`, it stops after each test until released (see suite_gate)."""
+    env = suite_env()
+    if gate is not None:
+        gate.mkdir(parents=True, exist_ok=True)
+        env["CNN_TEST_GATE"] = str(gate)
+        extra = ("-p", "tests.suite_gate", *extra)
+    return subprocess.Popen(suite_command(npz, results, *extra), cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -64,15 +70,24 @@ def cache_entries(results: Path) -> list[Path]:
     return sorted((results / "cache").glob("*.json"))
 
 
-def wait_for_entries(process: subprocess.Popen, results: Path, count: int, timeout: float = 180) -> None:
+def hold_after_entries(process: subprocess.Popen, results: Path, gate: Path, count: int, timeout: float = 180) -> None:
+    """Let the gated suite run test by test until `count` runs are cached; it returns with the suite
+    held between two tests (not racing towards the next), so a signal sent now lands there."""
     deadline = time.monotonic() + timeout
-    while len(cache_entries(results)) < count:
-        if process.poll() is not None:
-            pytest.fail(f"the suite ended (exit {process.returncode}) before {count} cache entries:\n{process.stdout.read()}")
-        if time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"no {count} cache entries after {timeout} s")
-        time.sleep(0.02)
+    finished = 0
+    while True:
+        done = gate / f"done-{finished + 1}"
+        while not done.exists():
+            if process.poll() is not None:
+                pytest.fail(f"the suite ended (exit {process.returncode}) before {count} cache entries:\n{process.stdout.read()}")
+            if time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"no {count} cache entries after {timeout} s")
+            time.sleep(0.02)
+        finished += 1
+        if len(cache_entries(results)) >= count:
+            return
+        (gate / f"go-{finished}").write_text("")
 
 
 def interrupt(process: subprocess.Popen, sig: int) -> tuple[int, str]:
@@ -130,8 +145,8 @@ def test_killed_then_interrupted_suite_resumes_with_the_same_numbers(tiny_npz, t
     results = tmp_path / "results"
 
     # 1. Killed outright (SIGKILL: nothing runs at exit) once the first variant is cached.
-    killed = start_suite(tiny_npz, results)
-    wait_for_entries(killed, results, 1)
+    killed = start_suite(tiny_npz, results, gate=tmp_path / "gate-kill")
+    hold_after_entries(killed, results, tmp_path / "gate-kill", 1)
     code, _ = interrupt(killed, signal.SIGKILL)
     assert code == -signal.SIGKILL
     after_kill = finished_variants(results)  # every entry whole
@@ -139,8 +154,8 @@ def test_killed_then_interrupted_suite_resumes_with_the_same_numbers(tiny_npz, t
 
     # 2. Rerun: it takes what the killed run finished from the cache. Ctrl-C (SIGINT) it as soon
     #    as it has trained one more variant.
-    interrupted = start_suite(tiny_npz, results)
-    wait_for_entries(interrupted, results, len(after_kill) + 1)
+    interrupted = start_suite(tiny_npz, results, gate=tmp_path / "gate-interrupt")
+    hold_after_entries(interrupted, results, tmp_path / "gate-interrupt", len(after_kill) + 1)
     code, out = interrupt(interrupted, signal.SIGINT)
     table = runs_table(results)  # written at the end of the session, interrupted or not
     trained = set(table.index) - after_kill
@@ -172,6 +187,28 @@ def test_reference_run_learns(reference):
     assert (table["cached"].astype(str) == "False").all() and (table["status"] == "ok").all()
     # The committed baseline does not apply to this data (another fingerprint): 'learned' guards it.
     assert (table["test_accuracy"] > 0.3).all(), table["test_accuracy"]
+
+
+def test_a_warm_cache_still_saves_a_benchmark_run_marked_cached(tiny_npz, tmp_path, reference):
+    reference.table  # noqa: B018  (its run has cached every variant in its results folder)
+    storage = tmp_path / "benchmarks"
+    command = [c for c in suite_command(tiny_npz, reference.results) if c != "--benchmark-disable"]
+    out = subprocess.run([*command, "--benchmark-save=warm", f"--benchmark-storage={storage}"], cwd=ROOT,
+                         env=suite_env(), capture_output=True, text=True, timeout=300).stdout
+    [saved] = storage.rglob("*_warm.json")
+    benchmarks = json.loads(saved.read_text())["benchmarks"]
+    assert sorted(b["extra_info"]["variant"] for b in benchmarks) == sorted(DROPOUT_VARIANTS), out
+    cache = {json.loads(p.read_text())["config"]["dropout"]: json.loads(p.read_text()) for p in cache_entries(reference.results)}
+    for bench in benchmarks:
+        assert bench["extra_info"]["cached"] is True and bench["extra_info"]["cached_seeds"] == [0]
+        assert "cached" in bench["group"]
+        # The recorded training time of the run that trained it, not a cache lookup's milliseconds.
+        recorded = cache[float(bench["extra_info"]["variant"])]["train_s"]
+        assert bench["stats"]["min"] == pytest.approx(recorded) and recorded > 0.5
+    # The terminal tables say where the rows came from.
+    assert "cached: times recorded when trained" in out
+    rows = [line for line in out.splitlines() if line.strip().startswith(("0 ", "0.2 ", "0.5 "))]
+    assert len(rows) == 3 and all(line.rstrip().endswith("cache") for line in rows), out
 
 
 @pytest.mark.skipif(not os.environ.get("CNN_SLOW_TESTS"), reason="about 50 s on 2 cores: set CNN_SLOW_TESTS=1")
@@ -290,6 +327,9 @@ def run_inner_pytest(capsys, *args: str) -> tuple[int, str]:
     (["--ablation-seeds", "0"], ["--ablation-seeds", "'0' is not a positive whole number"]),
     (["--ablation-seeds", "two"], ["--ablation-seeds", "'two'"]),
     (["--ablation-device", "tpu"], ["--ablation-device", "invalid choice: 'tpu'"]),
+    (["--ablation-dataset", "mnist5k"], ["--ablation-dataset", "unknown dataset 'mnist5k'", "mnist-5k"]),
+    (["--ablation-dataset", "npz:/nonexistent/x.npz"], ["--ablation-dataset", "file not found"]),
+    (["--ablation-dataset", f"npz:{__file__}"], ["--ablation-dataset", "not a readable .npz file"]),
 ])
 def test_bad_option_is_a_usage_error_naming_it(capsys, args, fragments):
     code, output = run_inner_pytest(capsys, *args)
