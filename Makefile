@@ -3,18 +3,33 @@
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# The versions the baseline was measured with; `make lock` refreshes it (then re-measure the baseline).
+CONSTRAINTS := constraints.txt
 PROFILE ?= smoke
 NAME ?= $(PROFILE)
 
-.PHONY: install test ablations train clean
+.PHONY: install lock test ablations train clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -e .
+	$(PYTHON) -m pip install --quiet -c $(CONSTRAINTS) -e .
 	touch $(STAMP)
+
+# Pin what `pip install -e .` takes today: the newest releases pyproject.toml allows, installed
+# into a fresh temporary venv (so nothing already in .venv leaks in), frozen without the project.
+lock:
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	python3 -m venv "$$tmp/venv" && \
+	"$$tmp/venv/bin/python" -m pip install --quiet --upgrade pip && \
+	"$$tmp/venv/bin/python" -m pip install --quiet -e . && \
+	{ echo "# Written by \`make lock\` ($$("$$tmp/venv/bin/python" --version), $$(uname -sm)): pip freeze of a fresh"; \
+	  echo "# venv after \`pip install -e .\`. \`make install\` installs with it: pip install -c $(CONSTRAINTS) -e ."; \
+	  "$$tmp/venv/bin/python" -m pip freeze --exclude-editable; } > "$$tmp/$(CONSTRAINTS)" && \
+	mv "$$tmp/$(CONSTRAINTS)" $(CONSTRAINTS) && \
+	echo "$(CONSTRAINTS): $$(grep -vc '^#' $(CONSTRAINTS)) packages pinned; re-measure the baseline if tensorflow, keras or numpy moved"
 
 # Unit tests, then the smoke grid with its accuracy guard: what CI runs.
 test: $(STAMP)

@@ -1,16 +1,12 @@
-"""Activation: what does the non-linearity do? none = a linear network; scaled_tanh = the custom one."""
+"""What does the non-linearity do? (none = a linear network, scaled_tanh = the custom one,
+LeCun's 1.7159 tanh(2x/3))"""
 
-import pytest
+from cnn.ablate import Axis, Effect, v
 
-from cnn.grid import AXES
-
-AXIS = AXES.get("activation")
-
-
-@pytest.mark.parametrize("variant", AXIS.ids)
-def test_activation(variant, run_variant):
-    run_variant(AXIS.name, variant)
-
-
-def test_activation_effects(judge_effects):
-    judge_effects(AXIS.name)
+AXIS = Axis(
+    "activation", question=__doc__,
+    variants=[v("none", activation="none"), v("relu"), v("sigmoid", activation="sigmoid"), v("tanh", activation="tanh"),
+              v("scaled_tanh", activation="scaled_tanh")],
+    effects=[Effect("test_accuracy", low="none", high="relu", claim="ReLU beats no activation on test accuracy")],
+)
+test_activation, test_activation_effects = AXIS.tests()

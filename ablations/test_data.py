@@ -1,16 +1,12 @@
-"""Training data size: 10%, 25%, 50%, 100% of the training set (stratified)."""
+"""How much does more training data buy? (share of the training set, stratified)"""
 
-import pytest
+from cnn.ablate import Axis, Effect, v
 
-from cnn.grid import AXES
-
-AXIS = AXES.get("data")
-
-
-@pytest.mark.parametrize("variant", AXIS.ids)
-def test_data(variant, run_variant):
-    run_variant(AXIS.name, variant)
-
-
-def test_data_effects(judge_effects):
-    judge_effects(AXIS.name)
+AXIS = Axis(
+    "data", question=__doc__,
+    variants=[v("10%", train_fraction=0.1), v("25%", train_fraction=0.25), v("50%", train_fraction=0.5), v("100%")],
+    effects=[Effect("test_accuracy", low="10%", high="100%", claim="the full training set beats 10% of it on test accuracy"),
+             Effect("accuracy_gap", low="100%", high="10%", claim="10% of the data overfits more than the full set")],
+    sections=("data_size",),
+)
+test_data, test_data_effects = AXIS.tests()

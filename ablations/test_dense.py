@@ -1,16 +1,10 @@
-"""Dense width: 128, 512 or the notebook's 5000 units before the logits."""
+"""How wide must the dense layer be? (5000 is the notebook's)"""
 
-import pytest
+from cnn.ablate import Axis, Effect, v
 
-from cnn.grid import AXES
-
-AXIS = AXES.get("dense")
-
-
-@pytest.mark.parametrize("variant", AXIS.ids)
-def test_dense(variant, run_variant):
-    run_variant(AXIS.name, variant)
-
-
-def test_dense_effects(judge_effects):
-    judge_effects(AXIS.name)
+AXIS = Axis(
+    "dense", question=__doc__,
+    variants=[v("128", dense_units=(128,)), v("512", dense_units=(512,)), v("5000")],
+    effects=[Effect("steady_epoch_s", low="128", high="5000", claim="Dense 5000 makes an epoch slower than Dense 128")],
+)
+test_dense, test_dense_effects = AXIS.tests()

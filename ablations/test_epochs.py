@@ -1,16 +1,11 @@
-"""Epochs: 1, 3, 10: when does more training stop paying, and when does it overfit?"""
+"""How many epochs until accuracy stops paying, and when does overfitting start?"""
 
-import pytest
+from cnn.ablate import Axis, Effect, v
 
-from cnn.grid import AXES
-
-AXIS = AXES.get("epochs")
-
-
-@pytest.mark.parametrize("variant", AXIS.ids)
-def test_epochs(variant, run_variant):
-    run_variant(AXIS.name, variant)
-
-
-def test_epochs_effects(judge_effects):
-    judge_effects(AXIS.name)
+AXIS = Axis(
+    "epochs", question=__doc__,
+    variants=[v("1", epochs=1), v("3", epochs=3), v("10", epochs=10)],
+    effects=[Effect("train_accuracy", low="1", high="10", claim="10 epochs fit the training set better than 1"),
+             Effect("test_accuracy", low="1", high="10", claim="10 epochs beat 1 on test accuracy")],
+)
+test_epochs, test_epochs_effects = AXIS.tests()

@@ -1,16 +1,10 @@
-"""Model family: the notebook's MLP against its CNN."""
+"""The notebook's two networks: the MLP against the CNN"""
 
-import pytest
+from cnn.ablate import Axis, Effect, v
 
-from cnn.grid import AXES
-
-AXIS = AXES.get("family")
-
-
-@pytest.mark.parametrize("variant", AXIS.ids)
-def test_family(variant, run_variant):
-    run_variant(AXIS.name, variant)
-
-
-def test_family_effects(judge_effects):
-    judge_effects(AXIS.name)
+AXIS = Axis(
+    "family", question=__doc__,
+    variants=[v("seed-mlp", base="seed-mlp"), v("seed-cnn")],
+    effects=[Effect("test_accuracy", low="seed-mlp", high="seed-cnn", claim="the CNN beats the MLP on test accuracy")],
+)
+test_family, test_family_effects = AXIS.tests()

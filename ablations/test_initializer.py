@@ -1,16 +1,14 @@
-"""Initializer, under sigmoid and under ReLU; zeros is expected not to learn."""
+"""Does the weight initialisation matter, with sigmoid and with ReLU? (zeros: every unit the same)"""
 
-import pytest
+from cnn.ablate import Axis, Effect, v
 
-from cnn.grid import AXES
-
-AXIS = AXES.get("initializer")
-
-
-@pytest.mark.parametrize("variant", AXIS.ids)
-def test_initializer(variant, run_variant):
-    run_variant(AXIS.name, variant)
-
-
-def test_initializer_effects(judge_effects):
-    judge_effects(AXIS.name)
+AXIS = Axis(
+    "initializer", question=__doc__,
+    variants=[v(f"{activation}-{init}", learns=init != "zeros", activation=activation, initializer=init)
+              for activation in ("sigmoid", "relu")
+              for init in ("glorot_uniform", "he_normal", "random_normal", "zeros")],
+    effects=[Effect("test_accuracy", low="relu-zeros", high="relu-he_normal", claim="zero initialisation keeps ReLU from learning"),
+             Effect("test_accuracy", low="sigmoid-zeros", high="sigmoid-glorot_uniform",
+                    claim="zero initialisation keeps sigmoid from learning")],
+)
+test_initializer, test_initializer_effects = AXIS.tests()

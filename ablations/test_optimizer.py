@@ -1,16 +1,11 @@
-"""Optimizer: SGD (lr 0.01), SGD + momentum, Adam, Adagrad, Adamax, RMSprop."""
+"""Which optimizer, at its usual learning rate? (SGD at the notebook's 0.01)"""
 
-import pytest
+from cnn.ablate import Axis, Effect, v
 
-from cnn.grid import AXES
-
-AXIS = AXES.get("optimizer")
-
-
-@pytest.mark.parametrize("variant", AXIS.ids)
-def test_optimizer(variant, run_variant):
-    run_variant(AXIS.name, variant)
-
-
-def test_optimizer_effects(judge_effects):
-    judge_effects(AXIS.name)
+AXIS = Axis(
+    "optimizer", question=__doc__,
+    variants=[v("sgd", optimizer="sgd"), v("momentum", optimizer="momentum"), v("adam"), v("adagrad", optimizer="adagrad"),
+              v("adamax", optimizer="adamax"), v("rmsprop", optimizer="rmsprop")],
+    effects=[Effect("test_accuracy", low="sgd", high="adam", claim="Adam beats plain SGD (lr 0.01) in the same epochs")],
+)
+test_optimizer, test_optimizer_effects = AXIS.tests()

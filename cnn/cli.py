@@ -8,10 +8,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import difflib
 import json
 import os
 import sys
+import textwrap
 import typing
+import warnings
 
 from cnn.errors import CnnError
 
@@ -19,10 +22,48 @@ EXIT_USAGE = 2
 
 
 class Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line (argparse prints the whole usage first)."""
+    """argparse, but a usage error is one line (argparse prints the whole usage first), and an option
+    is only ever its full name: with argparse's prefix matching `--lr 0.1` was taken for `--lr-scaling`
+    and `--epoch 2` for `--epochs`, silently. The subcommands are Parsers too, so this holds for each."""
+
+    commands: argparse._SubParsersAction | None = None  # set by build_parser on the top parser
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("allow_abbrev", False)
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+    def parse_args(self, args=None, namespace=None):
+        """As argparse's, but an unknown option is refused by the subcommand it was given to, naming
+        the option it probably meant (argparse leaves that to the top parser, which knows neither)."""
+        namespace, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = self.commands.choices.get(getattr(namespace, "command", None)) if self.commands else None
+            (command or self).error(_unrecognized(extras, command or self))
+        return namespace
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's, but help lines break at spaces only: not inside 'seed-cnn' or 'fashion-mnist'."""
+
+    def _split_lines(self, text, width):
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+
+def _unrecognized(extras: list[str], parser: argparse.ArgumentParser) -> str:
+    """argparse's message for arguments no option takes, with the option the first one probably meant."""
+    message = f"unrecognized arguments: {' '.join(extras)}"
+    options = [option for option in parser._option_string_actions if option.startswith("--")]  # no public list
+    for extra in extras:
+        if extra.startswith("--"):
+            given = extra.split("=", 1)[0]
+            guesses = [option for option in options if option.startswith(given)] or difflib.get_close_matches(given, options, n=1)
+            if guesses:
+                return f"{message}; did you mean {' or '.join(guesses)}?"
+    return message
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -32,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
         tf.config.list_physical_devices("GPU")
     args = build_parser().parse_args(argv)
     try:
-        return args.run(args) or 0
+        with _one_line_warnings():
+            return args.run(args) or 0
     except CnnError as error:
         print(f"cnn: error: {error}", file=sys.stderr)
         return EXIT_USAGE
@@ -47,6 +89,7 @@ def build_parser() -> Parser:
 
     parser = Parser(prog="cnn", description="Train, evaluate and compare Keras CNN variants.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    parser.commands = commands
 
     train = commands.add_parser("train", help="train a preset (or a variant of it) and print its metrics")
     train.add_argument("--preset", default="seed-cnn", choices=PRESETS.names(), help="base config (default: %(default)s)")
@@ -57,23 +100,29 @@ def build_parser() -> Parser:
                        help="TensorFlow threads inside each op, one op at a time (default: all cores, TensorFlow's own)")
     fields = train.add_argument_group("config fields (override the preset's)")
     hints = typing.get_type_hints(Config)
+    names = _field_names()
     for field in dataclasses.fields(Config):
         convert, metavar = _field_parser(hints[field.name])
+        default = f"default: the preset's (seed-cnn: {_show(field.default)})"
+        if field.name in names:  # the config checks the name; the help lists what it accepts
+            metavar, default = "NAME", f"one of {', '.join(names[field.name])}; {default}"
         fields.add_argument(
-            f"--{field.name.replace('_', '-')}", dest=f"field_{field.name}", type=convert, metavar=metavar,
-            help=f"default: the preset's ({_show(field.default)} in seed-cnn)",
+            f"--{field.name.replace('_', '-')}", *FIELD_ALIASES.get(field.name, ()), dest=f"field_{field.name}",
+            type=convert, metavar=metavar, help=default,
         )
     train.set_defaults(run=_train)
 
     evaluate = commands.add_parser("evaluate", help="accuracy and loss of a saved model on a dataset")
-    evaluate.add_argument("model", metavar="MODEL", help="a .keras or .h5 file")
+    evaluate.add_argument("model", metavar="MODEL", help="a .keras or .h5 file saved by 'cnn train --save'")
     evaluate.add_argument("--dataset", default=DEFAULT_DATASET, metavar="SPEC", help="(default: %(default)s)")
     evaluate.add_argument("--json", action="store_true", help="print JSON")
     evaluate.set_defaults(run=_evaluate)
 
     predict = commands.add_parser("predict", help="classify image files (PNG/JPEG) with a saved model")
-    predict.add_argument("model", metavar="MODEL")
-    predict.add_argument("images", metavar="IMAGE", nargs="+")
+    predict.add_argument("model", metavar="MODEL", help="a .keras or .h5 file saved by 'cnn train --save'")
+    predict.add_argument("images", metavar="IMAGE", nargs="+",
+                         help="PNG or JPEG files, one character each, any size: a photo of dark ink on light paper, "
+                              "or light on dark as in MNIST (made into an MNIST-like image first)")
     predict.add_argument("--dataset", metavar="SPEC", help="name the classes as this dataset does (default: class numbers)")
     predict.add_argument("--json", action="store_true", help="print JSON")
     predict.set_defaults(run=_predict)
@@ -89,10 +138,12 @@ def build_parser() -> Parser:
 
     report = commands.add_parser("report", help="write report.md and its plots for results folders, or compare two runs")
     report.add_argument("results", nargs="*", metavar="RESULTS_DIR", help="(default: every results/<profile>/ with a runs.csv)")
-    report.add_argument("--out", metavar="DIR", help="where to write (default: each results folder; with --compare, B's folder)")
+    report.add_argument("--out", metavar="DIR", help="where to write (default: each results folder; with --compare, results/compare/A-vs-B/)")
     report.add_argument("--compare", nargs=2, metavar=("A", "B"),
                         help="changes from A to B per variant, flagged beyond the seed spread; results folders or saved .benchmarks JSON files")
-    report.add_argument("--benchmarks", metavar="DIR", help="saved pytest-benchmark runs to add timings from (default: .benchmarks when present)")
+    report.add_argument("--benchmarks", metavar="DIR",
+                        help="saved pytest-benchmark runs to take timings from where a results folder has no benchmarks.csv "
+                             "(default: .benchmarks when present)")
     report.set_defaults(run=_report)
     return parser
 
@@ -127,8 +178,8 @@ def _train(args) -> None:
     progress = sys.stderr if args.json else sys.stdout
     with contextlib.redirect_stdout(progress):
         result = train(config, dataset, verbose="auto")
-    if args.save:
-        save_model(result.model, args.save)
+    if args.save:  # with what it was trained on, so `cnn evaluate` can tell when the data is another
+        save_model(result.model, args.save, metadata={**result.to_dict(), "class_names": list(dataset.class_names)})
     if args.json:
         out = result.to_dict()
         out["saved"] = args.save
@@ -141,18 +192,22 @@ def _train(args) -> None:
 
 def _evaluate(args) -> None:
     from cnn.data import load_dataset
-    from cnn.evaluate import evaluate
-    from cnn.saving import load_model
+    from cnn.evaluate import evaluate, same_dataset, score_rows
+    from cnn.saving import load_metadata, load_model
 
     model = load_model(args.model)
+    trained_on = load_metadata(args.model)  # empty for a model saved without it
     dataset = load_dataset(args.dataset)
-    scores = evaluate(model, dataset)
+    scores = evaluate(model, dataset, trained_on)  # warns when the model was trained on other data
+    same = same_dataset(trained_on, dataset)
     if args.json:
-        print(json.dumps({"model": args.model, "dataset": dataset.name, **scores}, indent=2))
+        print(json.dumps({"model": args.model, "dataset": dataset.name, "trained_on": trained_on.get("dataset"),
+                          "same_dataset": same, **scores}, indent=2))
         return
     print(f"{args.model} on {dataset.name} ({len(dataset.y_train)} train / {len(dataset.y_test)} test)")
-    for key, value in scores.items():
-        print(f"{key.replace('_', ' '):>15}: {value:.4f}")
+    origin = trained_on.get("dataset", "unknown (not saved with the model)") + ("  (other data)" if same is False else "")
+    for name, value in [("trained on", origin), *score_rows(scores)]:
+        print(f"{name:>15}: {value}")
 
 
 def _predict(args) -> None:
@@ -205,7 +260,7 @@ def _report(args) -> None:
         if args.results:
             raise CnnError("give either RESULTS_DIR or --compare A B, not both")
         a, b = (Path(p) for p in args.compare)
-        text, written = write_compare(a, b, Path(args.out) if args.out else (b if b.is_dir() else Path(".")))
+        text, written = write_compare(a, b, Path(args.out) if args.out else None)
         print(text)
         for path in written:
             print(f"wrote {path}")
@@ -218,7 +273,45 @@ def _report(args) -> None:
         out = Path(args.out) if args.out else None
         if out is not None and len(folders) > 1:
             out = out / folder.name  # several folders into one --out: a subfolder each, so no report overwrites another
-        print(f"wrote {report.write_report(folder, out, benchmarks)}")
+        # Progress on stderr, a line a part (the standard report takes a while); stdout says what was written.
+        path = report.write_report(folder, out, benchmarks, progress=lambda line: print(line, file=sys.stderr, flush=True))
+        print(f"wrote {path}")
+
+
+FIELD_ALIASES = {"learning_rate": ("--lr",)}  # the short name users type (it used to mean --lr-scaling)
+
+
+def _field_names() -> dict[str, list[str]]:
+    """The allowed values of each config field that is a name, from the registries and tuples
+    Config checks them against."""
+    from cnn.activations import ACTIVATIONS
+    from cnn.config import INITIALIZERS, LR_SCALINGS, PADDINGS, PIPELINES, POOL_TYPES, PRECISIONS
+    from cnn.models.registry import MODELS
+    from cnn.optimizers import OPTIMIZERS
+
+    return {"model": MODELS.names(), "activation": ACTIVATIONS.names(), "initializer": list(INITIALIZERS), "pool_type": list(POOL_TYPES),
+            "pool_padding": list(PADDINGS), "optimizer": OPTIMIZERS.names(), "precision": list(PRECISIONS),
+            "pipeline": list(PIPELINES), "lr_scaling": list(LR_SCALINGS)}
+
+
+@contextlib.contextmanager
+def _one_line_warnings():
+    """The library's DatasetWarnings as one line `cnn: warning: ...` on stderr, each time they occur;
+    other warnings as Python shows them."""
+    from cnn.data import DatasetWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", DatasetWarning)
+        show = warnings.showwarning
+
+        def one_line(message, category, filename, lineno, file=None, line=None):
+            if issubclass(category, DatasetWarning):
+                print(f"cnn: warning: {message}", file=sys.stderr)
+            else:
+                show(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = one_line
+        yield
 
 
 def _field_parser(hint):
@@ -262,8 +355,13 @@ def _float_or_default(text: str):
 
 
 def _show(value) -> str:
+    """A default as the user would type it."""
     if isinstance(value, tuple):
         return ",".join(map(str, value)) or "none"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if value is None:  # learning_rate, the one optional field
+        return "default, the optimizer's own rate"
     return str(value)
 
 

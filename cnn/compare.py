@@ -16,7 +16,7 @@ import pandas as pd
 from cnn.errors import CnnError
 from cnn.files import read_json, write_atomic
 from cnn.guard import EFFECT_FACTOR
-from cnn.report import benchmark_runs, fmt, grid_order, load_results, writable_folder
+from cnn.report import DEFAULT_RESULTS, benchmark_runs, fmt, grid_order, load_results, writable_folder
 
 METRICS = ("test_accuracy", "steady_epoch_s")
 KEYS = ["axis", "variant", "device"]
@@ -99,12 +99,25 @@ def markdown(frame: pd.DataFrame, name_a: str, name_b: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_compare(a: str | Path, b: str | Path, out: str | Path) -> tuple[str, list[Path]]:
-    """Compare A with B and write compare.md and compare.csv into `out`.
+def default_out(a: str | Path, b: str | Path, root: Path = DEFAULT_RESULTS / "compare") -> Path:
+    """Where a comparison goes without --out: its own folder, results/compare/<A>-vs-<B>/, so it
+    never writes into (or over) either side's results."""
+    names = [_side_name(Path(p)) for p in (a, b)]
+    if names[0] == names[1]:  # results/standard against other/standard: tell them apart by their parents
+        names = [f"{Path(p).resolve().parent.name}-{name}" for p, name in zip((a, b), names)]
+    return root / f"{names[0]}-vs-{names[1]}"
+
+
+def _side_name(path: Path) -> str:
+    return path.resolve().name if path.is_dir() else path.stem  # a folder's name; a saved run's file name without .json
+
+
+def write_compare(a: str | Path, b: str | Path, out: str | Path | None = None) -> tuple[str, list[Path]]:
+    """Compare A with B and write compare.md and compare.csv into `out` (default: default_out(a, b)).
     Returns (the markdown, the paths written); raises CnnError on an unreadable side or `out`."""
     frame = compare(load_side(a), load_side(b))
     text = markdown(frame, str(a), str(b))
-    folder = writable_folder(Path(out))
+    folder = writable_folder(Path(out) if out is not None else default_out(a, b))
     written = [write_atomic(folder / "compare.md", text),
                write_atomic(folder / "compare.csv", frame.to_csv(index=False, float_format="%.6g"))]
     return text, written

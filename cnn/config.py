@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from cnn.activations import ACTIVATIONS
 from cnn.errors import CnnError
+from cnn.models.registry import MODELS
 from cnn.optimizers import OPTIMIZERS
 from cnn.registry import Registry
 
@@ -40,6 +41,7 @@ REFERENCE_BATCH = 32  # the batch size the optimizers' default learning rates ar
 class Config:
     """A network and its training. The defaults are the notebook's seed CNN."""
 
+    model: str = "cnn"  # the builder (cnn.models.MODELS): "cnn" is the notebook's family below
     conv_filters: tuple[int, ...] = (32, 64, 64)  # one Conv2D per entry; empty = an MLP
     kernel_size: int = 3  # the notebook's 3x3 kernels
     activation: str = "relu"  # for every conv and hidden dense layer; logits stay linear
@@ -70,6 +72,7 @@ class Config:
             _check(name, value, isinstance(value, (list, tuple)), "a tuple of positive integers")
             for width in value:
                 _check(name, value, _is_int(width) and width > 0, "a tuple of positive integers")
+        _check_name("model", self.model, MODELS.names())
         _check("kernel_size", self.kernel_size, _is_int(self.kernel_size) and self.kernel_size >= 1, "an integer >= 1")
         _check_name("activation", self.activation, ACTIVATIONS.names())
         _check_name("initializer", self.initializer, INITIALIZERS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
+import warnings
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,10 @@ FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shi
 # Where Debian's dataset-fashion-mnist package puts the IDX files.
 FASHION_MNIST_DIRS = (Path("/usr/share/datasets/fashion-mnist"),)
 NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
+
+
+class DatasetWarning(UserWarning):
+    """Data that loads but is probably not what the user meant (the CLI prints it as one line)."""
 
 
 @dataclass(frozen=True, eq=False)
@@ -66,6 +71,7 @@ class Dataset:
                     f"{name}: {key} has label {int(y.max())} but there are {len(class_names)} classes; "
                     f"labels must be in [0, {len(class_names) - 1}]"
                 )
+        _warn_unseen_test_classes(name, y_train, y_test)
         return cls(name, x_train, y_train, x_test, y_test, class_names)
 
     @property
@@ -126,6 +132,23 @@ class Dataset:
         return Dataset(
             f"{self.name}[{count}]", self.x_train[keep], self.y_train[keep], self.x_test, self.y_test, self.class_names
         )
+
+
+def _warn_unseen_test_classes(name: str, y_train: np.ndarray, y_test: np.ndarray) -> None:
+    """Warn (DatasetWarning) when the test set holds classes the training set never has: a model
+    cannot learn them, so every such test image counts as an error, and usually the two splits
+    number their labels differently (5-14 in train, 0-9 in test)."""
+    unseen = np.setdiff1d(np.unique(y_test), np.unique(y_train))
+    if unseen.size == 0:
+        return
+    shown = ", ".join(str(int(c)) for c in unseen[:10]) + (f", ... ({unseen.size} in all)" if unseen.size > 10 else "")
+    share = np.isin(y_test, unseen).mean()
+    warnings.warn(
+        f"{name}: the test set holds classes {shown} that the training set never has ({share:.0%} of the test "
+        f"images); a model cannot learn them: check that both splits number their labels the same way",
+        DatasetWarning,
+        stacklevel=3,
+    )
 
 
 def _images(key: str, x: np.ndarray, name: str) -> np.ndarray:
@@ -306,5 +329,13 @@ def load_dataset(spec: str = DEFAULT_DATASET) -> Dataset:
     if spec.startswith("npz:"):
         return load_npz(spec[len("npz:"):])
     if spec not in DATASETS:
-        raise CnnError(f"unknown dataset {spec!r}; known: {', '.join(DATASETS.names())}, or npz:PATH")
+        known = f"known: {', '.join(DATASETS.names())}, or npz:PATH"
+        if _looks_like_a_path(spec):  # the user's own file, given without the prefix
+            raise CnnError(f"unknown dataset {spec!r}; for your own arrays write npz:{spec} ({known})")
+        raise CnnError(f"unknown dataset {spec!r}; {known}")
     return _load_registered(spec)
+
+
+def _looks_like_a_path(spec: str) -> bool:
+    """A file name or path rather than a dataset name: registered names have no suffix or slash."""
+    return Path(spec).suffix.lower() in (".npz", ".npy") or "/" in spec or "\\" in spec or Path(spec).is_file()

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import warnings
+
 import keras
 
-from cnn.data import Dataset
+from cnn.data import Dataset, DatasetWarning
 from cnn.errors import CnnError
 
 EVAL_BATCH_SIZE = 512  # evaluation stores no gradients, so larger batches are just faster
 
 
-def evaluate(model: keras.Model, dataset: Dataset) -> dict[str, float]:
+def evaluate(model: keras.Model, dataset: Dataset, trained_on: dict | None = None) -> dict[str, float]:
     """Test and train accuracy and loss of `model` on `dataset`. Raises CnnError when the model's
-    input shape or class count does not match the data."""
+    input shape or class count does not match the data. `trained_on` is the metadata saved with the
+    model (cnn.saving.load_metadata); when it names other data than `dataset`, a DatasetWarning says so."""
     expected = tuple(model.inputs[0].shape[1:])
     if expected != dataset.input_shape:
         raise CnnError(
@@ -23,8 +26,27 @@ def evaluate(model: keras.Model, dataset: Dataset) -> dict[str, float]:
         raise CnnError(
             f"the model predicts {model.outputs[0].shape[-1]} classes but {dataset.name} has {dataset.num_classes}"
         )
+    if trained_on and same_dataset(trained_on, dataset) is False:
+        theirs = trained_on.get("dataset", "another dataset")
+        if theirs == dataset.name:  # the same name, other arrays: an npz file rewritten since
+            also = f" (its arrays have changed: fingerprint {trained_on['dataset_fingerprint']} then, {dataset.fingerprint} now)"
+        else:
+            also = ""
+        warnings.warn(
+            f"the model was trained on {theirs}, not on {dataset.name}{also}; these scores are on data it was "
+            f"not trained for (evaluate with --dataset {theirs} for its own test accuracy)",
+            DatasetWarning,
+            stacklevel=2,
+        )
     model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
     return measure(model, dataset)
+
+
+def same_dataset(trained_on: dict, dataset: Dataset) -> bool | None:
+    """Whether the saved metadata `trained_on` names `dataset` (by its fingerprint: equal arrays,
+    whatever the name); None when the metadata does not say."""
+    fingerprint = trained_on.get("dataset_fingerprint")
+    return None if fingerprint is None else fingerprint == dataset.fingerprint
 
 
 def measure(model: keras.Model, dataset: Dataset) -> dict[str, float]:
@@ -39,3 +61,16 @@ def measure(model: keras.Model, dataset: Dataset) -> dict[str, float]:
         "accuracy_gap": float(train_accuracy - test_accuracy),
         "loss_gap": float(test_loss - train_loss),
     }
+
+
+def score_rows(scores: dict, train_note: str = "in inference mode") -> list[tuple[str, str]]:
+    """The accuracy and loss lines of `cnn train` and `cnn evaluate`, as (name, value): gaps signed,
+    with the direction they are taken in."""
+    return [
+        ("test accuracy", f"{scores['test_accuracy']:.4f}"),
+        ("train accuracy", f"{scores['train_accuracy']:.4f}  ({train_note})"),
+        ("accuracy gap", f"{scores['accuracy_gap']:+.4f}  (train - test)"),
+        ("test loss", f"{scores['test_loss']:.4f}"),
+        ("train loss", f"{scores['train_loss']:.4f}"),
+        ("loss gap", f"{scores['loss_gap']:+.4f}  (test - train)"),
+    ]

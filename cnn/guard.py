@@ -12,9 +12,12 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cnn.files import read_json, write_json
-from cnn.grid import Effect
+
+if TYPE_CHECKING:
+    from cnn.grid import Effect
 
 SPREAD_FACTOR = 3.0  # a drop of 3 standard errors happens by chance about once in 700 checks
 MIN_TOLERANCE = 0.015  # accuracy points; keeps a lucky tiny seed spread from making the guard flaky
@@ -49,6 +52,18 @@ class Baseline:
         if not recorded or recorded.get("dataset_fingerprint") != dataset_fingerprint:
             return None
         return recorded["variants"].get(key)
+
+    def spreads(self, profile: str, dataset_fingerprint: str) -> dict:
+        """(device, axis, variant) -> {metric: seed std} recorded for this profile on the same data."""
+        recorded = self.profiles.get(profile)
+        if not recorded or recorded.get("dataset_fingerprint") != dataset_fingerprint:
+            return {}
+        spreads = {}
+        for key, entry in recorded["variants"].items():
+            device, _, rest = key.partition("/")
+            axis, _, variant = rest.partition("[")
+            spreads[(device, axis, variant.removesuffix("]"))] = entry.get("spread") or {}
+        return spreads
 
     def check(self, profile: str, dataset_fingerprint: str, key: str, accuracies: list[float]) -> str | None:
         """A one-line failure when `accuracies` (one per seed) fall below the baseline, else None."""

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
 
 from cnn.files import write_atomic
 from cnn.guard import LEARNED_FACTOR
@@ -26,23 +26,79 @@ VARIANT_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h")
 
 
 def accuracy_bars(summary: pd.DataFrame, axis: str, path: Path, chance: float | None) -> Path:
-    """Train and test accuracy per variant, side by side; error bars are the std over seeds."""
-    fig = Figure(figsize=(_width(len(summary)), 4.2))
-    ax = fig.subplots()
+    """Train and test accuracy per variant, side by side; error bars are the std over seeds.
+
+    Bars from 0 would flatten the differences that matter (0.964 against 0.971), so the y axis is
+    zoomed to where the variants that learned lie, and says so. Variants that did not learn (below
+    3x chance) get a lower panel from 0 under a broken axis, so they stay in sight."""
     x = np.arange(len(summary))
+    learned = summary["test_accuracy_mean"] >= (LEARNED_FACTOR * chance if chance is not None else 0)
+    stuck = ~learned & summary["test_accuracy_mean"].notna()
     upright = len(summary) > 5  # side by side, two horizontal labels per variant would run into each other
-    for offset, metric, name, colour in ((-0.2, "train_accuracy", "train (inference mode)", TRAIN), (0.2, "test_accuracy", "test", TEST)):
-        means = summary[f"{metric}_mean"]
-        bars = ax.bar(x + offset, means, 0.4, yerr=_std(summary, metric), capsize=3, label=name, color=colour)
-        ax.bar_label(bars, labels=[_short(v) for v in means], padding=2, fontsize=7, rotation=90 if upright else 0)
-    if chance is not None:
-        ax.axhline(chance, color="grey", linestyle=":", linewidth=1, label=f"chance ({chance:.2f})")
-    ax.set_ylim(0, 1.15)
-    ax.set_ylabel("accuracy (fraction correct)")
-    _variant_ticks(ax, x, summary)
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, fontsize=8, frameon=False)
-    ax.set_title(f"{axis}: train and test accuracy per variant\n{_seed_note(summary)}", fontsize=10, pad=22)
+    zoom = _zoom(summary[learned], upright)
+    split = zoom is not None and stuck.any()
+    fig = Figure(figsize=(_width(len(summary)), 4.8 if split else 4.2), layout="constrained")
+    if split:
+        top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [4, 1.3]})
+        panels = [(top, learned), (bottom, stuck)]
+    else:
+        top = bottom = fig.subplots()
+        panels = [(top, summary["test_accuracy_mean"].notna())]
+    for ax, labelled in panels:
+        for offset, metric, name, colour in ((-0.2, "train_accuracy", "train (inference mode)", TRAIN), (0.2, "test_accuracy", "test", TEST)):
+            means = summary[f"{metric}_mean"]
+            bars = ax.bar(x + offset, means, 0.4, yerr=_std(summary, metric), capsize=3, label=name, color=colour)
+            ax.bar_label(bars, labels=[_short(v) if show else "" for v, show in zip(means, labelled)], padding=2,
+                         fontsize=7, rotation=90 if upright else 0)
+    if chance is not None and (zoom is None or split):  # a zoomed axis alone does not reach chance
+        bottom.axhline(chance, color="grey", linestyle=":", linewidth=1, label=f"chance ({chance:.2f})")
+    if zoom is None:
+        top.set_ylim(0, 1.15)
+        top.set_ylabel("accuracy (fraction correct)")
+    else:
+        top.set_ylim(*zoom)
+        top.set_ylabel(f"accuracy (y axis zoomed:\nfrom {zoom[0]:.2f}, not 0)")
+    top.set_yticks([t for t in top.get_yticks() if top.get_ylim()[0] <= t <= 1.0])  # no accuracy above 1 on the scale
+    if split:
+        high = float(summary.loc[stuck, ["train_accuracy_mean", "test_accuracy_mean"]].max().max())
+        bottom.set_ylim(0, max(high, chance or 0) * 1.25 + 0.05)
+        bottom.set_ylabel("did not\nlearn", fontsize=8)
+        _break_marks(top, bottom)
+    _variant_ticks(bottom, x, summary)
+    handles = dict(zip(*reversed(top.get_legend_handles_labels())))
+    handles.update(zip(*reversed(bottom.get_legend_handles_labels())))  # the chance line, drawn in the lower panel
+    top.legend(handles.values(), handles.keys(), loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, fontsize=8, frameon=False)
+    top.set_title(f"{axis}: train and test accuracy per variant\n{_seed_note(summary)}", fontsize=10, pad=22)
     return _save(fig, path)
+
+
+def _zoom(learned: pd.DataFrame, upright: bool) -> tuple[float, float] | None:
+    """The y range that holds the learned variants' train and test means with their error bars, or
+    None (keep 0 to 1) where it would start below 0.5: a zoom of less than 2x gains little and cuts
+    off the error bar of a variant whose seeds disagree (sigmoid: one seed still at chance)."""
+    values = []
+    for metric in ("train_accuracy", "test_accuracy"):
+        std = learned[f"{metric}_std"].fillna(0)
+        values += [learned[f"{metric}_mean"] - std, (learned[f"{metric}_mean"] + std).clip(upper=1.0)]
+    values = pd.concat(values).dropna()
+    if values.empty:
+        return None
+    low, high = float(values.min()), float(values.max())
+    spread = max(high - low, 0.01)
+    low = math.floor((low - 0.15 * spread) * 100) / 100
+    if low < 0.5:
+        return None
+    return low, high + (0.35 if upright else 0.2) * (high - low)  # room above for the value labels
+
+
+def _break_marks(top, bottom) -> None:
+    """The slanted marks of a broken axis between two stacked panels."""
+    top.spines.bottom.set_visible(False)
+    bottom.spines.top.set_visible(False)
+    top.tick_params(bottom=False)
+    marks = dict(marker=[(-1, -0.5), (1, 0.5)], markersize=10, linestyle="none", color="black", mec="black", mew=1, clip_on=False)
+    top.plot([0, 1], [0, 0], transform=top.transAxes, **marks)
+    bottom.plot([0, 1], [1, 1], transform=bottom.transAxes, **marks)
 
 
 def gap_bars(summary: pd.DataFrame, axis: str, path: Path) -> Path:
@@ -156,69 +212,104 @@ def cost_bars(summary: pd.DataFrame, axis: str, path: Path) -> Path:
 def accuracy_vs_time(summary: pd.DataFrame, axes: list[str], path: Path, learned_at: float | None) -> Path:
     """Every variant as a point: test accuracy against steady epoch time. A panel per axis: its
     variants in the axis' colour, a marker each, named with their numbers in the legend under the
-    panel (so no labels pile up), the other axes' variants in grey behind. Variants below
-    `learned_at` (they did not learn) sit on the bottom edge, so the scale shows the ones that did."""
-    columns = min(3, len(axes))
+    panel (so no labels pile up), the other axes' variants in grey behind. The y axis is the log of
+    the error (1 - accuracy), labelled in accuracy: it spreads out 0.95 against 0.97 and still shows
+    the variants at chance on the same panel."""
+    columns = min(4, len(axes))
     rows = math.ceil(len(axes) / columns)
-    most = max((summary["axis"] == axis).sum() for axis in axes)
-    fig = Figure(figsize=(4.4 * columns, (3.0 + 0.16 * most) * rows + 0.6), layout="constrained")
+    fig = Figure(figsize=(3.1 * columns, 3.4 * rows + 0.8), layout="constrained")
     panels = np.atleast_1d(fig.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)).ravel()
     colours = _axis_colours(axes)
-    learned = summary["test_accuracy_mean"] >= (learned_at or 0)
-    top, bottom = summary.loc[learned, "test_accuracy_mean"].agg(["max", "min"]) if learned.any() else (1.0, 0.0)
-    floor = bottom - 0.08 * max(top - bottom, 0.01)
+    known = summary.dropna(subset=["test_accuracy_mean", "steady_epoch_s_mean"])
     several_devices = summary["device"].nunique() > 1
     for ax, axis in zip(panels, axes):
-        ax.scatter(summary.loc[learned, "steady_epoch_s_mean"], summary.loc[learned, "test_accuracy_mean"], s=12,
-                   color="lightgrey", zorder=1)
-        for i, (row, ok) in enumerate(zip(summary[summary["axis"] == axis].itertuples(), learned[summary["axis"] == axis])):
+        ax.scatter(known["steady_epoch_s_mean"], known["test_accuracy_mean"], s=12, color="lightgrey", zorder=1)
+        entries = []
+        for i, row in enumerate(summary[summary["axis"] == axis].itertuples()):
             name = f"{row.variant} ({row.device})" if several_devices else row.variant
-            note = "" if ok else " (no test accuracy)" if pd.isna(row.test_accuracy_mean) else " (did not learn: on the bottom edge)"
-            ax.scatter(row.steady_epoch_s_mean, row.test_accuracy_mean if ok else floor, s=36, color=colours[axis], zorder=2,
-                       marker=VARIANT_MARKERS[i % len(VARIANT_MARKERS)], edgecolors="black", linewidths=0.4, clip_on=False,
-                       label=f"{name}: {row.test_accuracy_mean:.3f} in {row.steady_epoch_s_mean:.2f} s{note}")
+            if pd.isna(row.test_accuracy_mean) or pd.isna(row.steady_epoch_s_mean):
+                entries.append(ax.scatter([], [], color=colours[axis], marker=VARIANT_MARKERS[i % len(VARIANT_MARKERS)],
+                                          label=f"{name}: no result"))
+                continue
+            stuck = learned_at is not None and row.test_accuracy_mean < learned_at
+            entries.append(ax.scatter(row.steady_epoch_s_mean, row.test_accuracy_mean, s=36, color=colours[axis], zorder=2,
+                                      marker=VARIANT_MARKERS[i % len(VARIANT_MARKERS)], edgecolors="black", linewidths=0.4,
+                                      label=f"{name}: {row.test_accuracy_mean:.3f}, {row.steady_epoch_s_mean:.2f} s"
+                                            + (" (no learning)" if stuck else "")))
+        longest = max(len(e.get_label()) for e in entries)
+        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False, handletextpad=0.2,
+                  columnspacing=0.8, ncols=2 if longest <= 22 and len(entries) > 3 else 1)
         ax.set_title(axis, fontsize=9, color=colours[axis])
-        ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.16), frameon=False, handletextpad=0.2)
-        _seconds_scale(ax)
+        ax.tick_params(labelbottom=True, labelleft=True, labelsize=7)  # shared axes would hide them on inner panels
         ax.grid(alpha=0.3)
-    panels[0].set_ylim(floor, top + 0.08 * max(top - bottom, 0.01))
+        _seconds_scale(ax)
+    _error_scale(panels[0], known["test_accuracy_mean"])
     for ax in panels[len(axes):]:
         ax.set_visible(False)
     fig.supxlabel("steady epoch time (seconds, log scale)", fontsize=9)
-    fig.supylabel("test accuracy (fraction correct)", fontsize=9)
+    fig.supylabel("test accuracy (log scale of the error, 1 - accuracy)", fontsize=9)
     devices = " and ".join(d.upper() for d in dict.fromkeys(summary["device"]))
-    fig.suptitle(f"Test accuracy against time per epoch ({devices}; grey: the other axes' variants)\n{_seed_note(summary)}", fontsize=10)
+    seeds = "/".join(str(n) for n in sorted({int(n) for n in summary["n"].dropna()}))
+    fig.suptitle(f"Test accuracy against time per epoch ({devices}; grey: the other axes' variants)\n"
+                 f"mean over {seeds} seed{'s' if seeds != '1' else ''} per variant; y axis: 0.9 to 0.99 is as tall as 0 to 0.9",
+                 fontsize=10)
     return _save(fig, path)
 
 
+def _error_scale(ax, accuracies: pd.Series) -> None:
+    """A y axis in accuracy whose spacing is the log of the error: what separates 0.96 from 0.97
+    and what separates chance from learning both get room."""
+    forward = lambda a: -np.log10(np.clip(1 - np.asarray(a, dtype=float), 1e-4, None))  # noqa: E731
+    inverse = lambda y: 1 - 10 ** -np.asarray(y, dtype=float)  # noqa: E731
+    ax.set_yscale("function", functions=(forward, inverse))
+    low, high = (float(forward(v)) for v in (accuracies.min(), accuracies.max())) if len(accuracies) else (0.0, 2.0)
+    margin = 0.08 * max(high - low, 0.1)
+    ax.set_ylim(float(inverse(low - margin)), float(inverse(high + margin)))
+    bottom, top = ax.get_ylim()
+    ticks = [t for t in (0.1, 0.5, 0.8, 0.9, 0.95, 0.97, 0.98, 0.99, 0.995) if bottom <= t <= top]
+    ax.set_yticks(ticks, [f"{t:g}" for t in ticks])
+    ax.yaxis.set_minor_locator(NullLocator())
+
+
 def time_to_accuracy(runs: pd.DataFrame, target: float, target_epoch: int, reference_s: float, path: Path) -> Path:
-    """Test accuracy against training seconds, one line per speed variant and seed (its accuracy
-    clock), with the target and the two times that matter: when the naive recipe finished the
-    epochs that set the target, and half of that, where the fast path should be there."""
+    """Test accuracy against training seconds per speed variant: at each check of its accuracy clock
+    (the same number of images for every seed), the mean over seeds of the time and the accuracy,
+    with a band from the lowest to the highest seed's accuracy. With the target, the naive recipe's
+    time for the epochs that set it, and half that time (where a recipe twice as fast gets there)."""
     from cnn.speed import clock_points
 
-    fig = Figure(figsize=(7.5, 4.4), layout="constrained")
+    fig = Figure(figsize=(8.5, 4.6), layout="constrained")
     ax = fig.subplots()
     variants = list(dict.fromkeys(runs["variant"]))
     colours = _axis_colours(variants)
-    lowest = target
+    lowest, highest, seeds = target, target, 0
     for variant in variants:
-        for i, clock in enumerate(runs[runs["variant"] == variant]["accuracy_clock"]):
-            points = np.array(clock_points(clock))
-            if len(points):
-                ax.plot(points[:, 0], points[:, 2], color=colours[variant], linewidth=1.2, alpha=0.8,
-                        marker=".", markersize=3, label=variant if i == 0 else None)
-                lowest = min(lowest, float(np.quantile(points[:, 2], 0.2)))
-    ax.axhline(target, color="black", linestyle="--", linewidth=1, label=f"target {target:.4f}")
-    ax.axvline(reference_s, color="grey", linestyle=":", linewidth=1, label=f"naive's {target_epoch} epochs: {reference_s:.1f} s")
-    ax.axvline(reference_s / 2, color="grey", linestyle="-.", linewidth=1, label=f"half of that: {reference_s / 2:.1f} s")
-    ax.set_ylim(max(0.0, lowest - 0.02), 1.0)
+        points = pd.DataFrame([point for clock in runs[runs["variant"] == variant]["accuracy_clock"] for point in clock_points(clock)],
+                              columns=["seconds", "images", "accuracy"])
+        if points.empty:
+            continue
+        checks = points.groupby("images").agg(seconds=("seconds", "mean"), mean=("accuracy", "mean"),
+                                              low=("accuracy", "min"), high=("accuracy", "max"), n=("accuracy", "size"))
+        seeds = max(seeds, int(checks["n"].max()))
+        ax.plot(checks["seconds"], checks["mean"], color=colours[variant], linewidth=1.5, marker=".", markersize=3, label=variant)
+        if checks["n"].max() > 1:
+            ax.fill_between(checks["seconds"], checks["low"], checks["high"], color=colours[variant], alpha=0.15, linewidth=0)
+        lowest = min(lowest, float(np.quantile(checks["mean"], 0.2)))
+        highest = max(highest, float(checks["high"].max()))
+    ax.axhline(target, color="black", linestyle="--", linewidth=1,
+               label=f"target {target:.4f}: naive's mean test\naccuracy after {target_epoch} epochs")
+    ax.axvline(reference_s, color="grey", linestyle=":", linewidth=1.2,
+               label=f"{reference_s:.1f} s: naive's training time\nfor those {target_epoch} epochs")
+    ax.axvline(reference_s / 2, color="grey", linestyle="-.", linewidth=1.2,
+               label=f"{reference_s / 2:.1f} s: half of it, where a\nrecipe 2x as fast reaches the target")
+    ax.set_ylim(max(0.0, lowest - 0.02), min(1.0, highest + 0.005))
     ax.set_xlim(left=0)
     ax.set_xlabel("training seconds (validation and the accuracy checks left out)")
     ax.set_ylabel("test accuracy (fraction correct)")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="lower right")
-    ax.set_title("Time to accuracy: test accuracy every quarter epoch, one line per seed\n"
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    band = f"the mean over {seeds} seeds; band: lowest to highest seed" if seeds > 1 else "one seed"
+    ax.set_title(f"Time to accuracy: test accuracy at every quarter-epoch check, {band}\n"
                  "(lower values cut off: the first checks of the large-batch runs)", fontsize=10)
     return _save(fig, path)
 

@@ -11,6 +11,8 @@ pytest just wrote.
 from __future__ import annotations
 
 import os
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +29,8 @@ REPORT = "report.md"
 PLOTS = "plots"
 DEFAULT_RESULTS = Path("results")
 DEFAULT_BENCHMARKS = Path(".benchmarks")  # where pytest-benchmark saves runs, from the repository root
+BENCHMARKS_CSV = "benchmarks.csv"  # the session's timings per seed, next to runs.csv (.benchmarks is not in git)
+BENCHMARK_REQUIRED = ("axis", "variant", "device", "train_s")  # optional: seed, cached, benchmark_name, saved_file, saved_datetime, note
 RUN_REQUIRED = ("axis", "variant", "device", "seed", "test_accuracy")
 GRID_ORDER = {(axis, v.id): i for i, (axis, v) in enumerate((a, v) for a in AXES for v in AXES.get(a).variants)}
 
@@ -220,20 +224,56 @@ def _side(metric: str, values: list[float], baseline_std: float | None) -> str:
 # --- the report --------------------------------------------------------------------------------
 
 
-def write_report(folder: str | Path, out: str | Path | None = None, benchmarks: Path | None = DEFAULT_BENCHMARKS) -> Path:
-    """Write report.md and its PNGs for a results folder into `out` (default: the folder itself),
-    with a section on the newest matching saved pytest-benchmark run under `benchmarks` when that
-    folder exists. Returns the report's path; raises CnnError on an unreadable folder or `out`."""
+def write_report(folder: str | Path, out: str | Path | None = None, benchmarks: Path | None = DEFAULT_BENCHMARKS,
+                 progress: Callable[[str], None] | None = None) -> Path:
+    """Write report.md and its PNGs for a results folder into `out` (default: the folder itself).
+    The timings section comes from the folder's benchmarks.csv, or where it has none from the
+    newest matching saved pytest-benchmark run under `benchmarks` (when that folder exists).
+    `progress`, when given, gets one short line per part as it is done (the CLI prints them; the
+    pytest session passes none). Returns the report's path; raises CnnError on an unreadable
+    folder or `out`."""
+    started = time.perf_counter()
+    step = _Steps(progress)
     results = load_results(folder)
     out = writable_folder(Path(out) if out is not None else results.folder)
-    dataset, dataset_note = _dataset(results)
+    if progress is not None:
+        progress(f"report on {results.folder} ({len(results.runs)} runs) into {out / REPORT}")
+    dataset, dataset_note = step(f"dataset {results.dataset}", lambda: _dataset(results))
     chance = 1 / dataset.num_classes if dataset is not None else None
     effects = judge_effects(results.runs, baseline_spreads(results))
     sections = [_header(results, dataset_note), _found(effects)]
-    sections += [_axis_section(results, axis, effects, out, chance) for axis in results.axes()]
-    sections += [_performance(results, out), _overview(results, out, chance), _digits(results, dataset, out),
-                 _benchmark_section(results, benchmarks)]
-    return write_atomic(out / REPORT, "\n\n".join(s for s in sections if s).rstrip() + "\n")
+    sections += [step(axis, lambda axis=axis: _axis_section(results, axis, effects, out, chance)) for axis in results.axes()]
+    sections += [step("performance", lambda: _performance(results, out)),
+                 step("accuracy against cost", lambda: _overview(results, out, chance)),
+                 step("the data", lambda: _digits(results, dataset, out)),
+                 step("benchmark timings", lambda: benchmark_section(results, benchmarks))]
+    path = write_atomic(out / REPORT, "\n\n".join(s for s in sections if s).rstrip() + "\n")
+    if progress is not None:
+        progress(f"report: {time.perf_counter() - started:.1f} s in all")
+    return path
+
+
+class _Steps:
+    """Runs one part of the report; with a `progress` callback, says what it made and how long it took."""
+
+    def __init__(self, progress: Callable[[str], None] | None):
+        self.progress = progress
+
+    def __call__(self, name: str, make: Callable):
+        started = time.perf_counter()
+        made = make()
+        if self.progress is not None:
+            self.progress(f"  {name}: {_made(made)}, {time.perf_counter() - started:.1f} s")
+        return made
+
+
+def _made(made) -> str:
+    if not isinstance(made, str):
+        return "read"
+    if not made:
+        return "nothing to report"  # e.g. no speed.csv, no saved timings
+    count = made.count("![")
+    return f"{count} plot{'s' if count != 1 else ''}" if count else "text only"
 
 
 def _dataset(results: Results):
@@ -462,7 +502,13 @@ def benchmark_runs(data: dict) -> pd.DataFrame:
     return grid_order(pd.DataFrame(rows)) if rows else pd.DataFrame()
 
 
-def _benchmark_section(results: Results, folder: Path | None) -> str:
+def benchmark_section(results: Results, folder: Path | None) -> str:
+    """The report's "Saved benchmark timings" section ('' when there are none): from the results
+    folder's benchmarks.csv, so a fresh clone reports what was committed, else from the newest
+    matching saved run under `folder` (.benchmarks is not in git)."""
+    recorded = read_table(results.folder / BENCHMARKS_CSV, BENCHMARK_REQUIRED)
+    if recorded is not None and not recorded.empty:
+        return _recorded_timings(grid_order(recorded))
     if folder is None or not folder.is_dir():
         return ""
     for path, data in reversed(saved_benchmarks(folder)):
@@ -487,6 +533,46 @@ def _benchmark_table(path: Path, data: dict, tests: pd.DataFrame) -> str:
         spread = r.bench_stddev if rounds > 1 else None
         lines.append(f"| {r.test} | {rounds} | {fmt('fit_s', r.bench_mean, spread)} | {fmt('fit_s', r.bench_min)} |")
     return "\n".join(lines)
+
+
+
+def _recorded_timings(rows: pd.DataFrame) -> str:
+    """benchmarks.csv as the table of timings: per test, its seeds' training times."""
+    cached = rows["cached"].astype(str).str.lower().eq("true") if "cached" in rows else pd.Series(False, index=rows.index)
+    several_devices = rows["device"].nunique() > 1
+    saved = _saved_runs(rows)
+    lines = [
+        "## Saved benchmark timings", "",
+        f"From {BENCHMARKS_CSV} in this folder{saved}: pytest-benchmark's time for one whole training per seed "
+        "(fit and evaluation); "
+        + (f"{int(cached.sum())} of the {len(rows)} seeds came from the cache and carry the time recorded when they "
+           "were trained (column cached)." if cached.any() else "no seed came from the cache."),
+    ]
+    notes = [str(n) for n in dict.fromkeys(rows["note"].dropna()) if str(n).strip()] if "note" in rows else []
+    lines += [*([""] + notes if notes else []), ""]
+    head = "| test | seeds | s per seed | min s |" + (" cached |" if cached.any() else "")
+    lines += [head, "|" + "---|" * (head.count("|") - 1)]
+    for (axis, variant, device), group in rows.groupby(["axis", "variant", "device"], sort=False):
+        seconds = group["train_s"].dropna()
+        test = f"test_{axis}[{variant}]" + (f" ({device})" if several_devices else "")
+        spread = seconds.std() if len(seconds) > 1 else None
+        lines.append(f"| {test} | {len(seconds)} | {fmt('train_s', seconds.mean(), spread)} | {fmt('train_s', seconds.min())} |"
+                     + (f" {int(cached[group.index].sum())} |" if cached.any() else ""))
+    return "\n".join(lines)
+
+
+def _saved_runs(rows: pd.DataFrame) -> str:
+    """' (pytest-benchmark runs saved as NAME: FILE, DATETIME; ...)' for the runs the rows were saved in."""
+    columns = [c for c in ("benchmark_name", "saved_file", "saved_datetime") if c in rows]
+    runs = []
+    for values in dict.fromkeys(rows[columns].itertuples(index=False, name=None)):
+        name, file, when = (dict(zip(columns, ("" if pd.isna(v) else str(v) for v in values))).get(c, "")
+                            for c in ("benchmark_name", "saved_file", "saved_datetime"))
+        if name or file:
+            runs.append(f"{name or 'unnamed'}" + (f": {', '.join(v for v in (file, when) if v)}" if file or when else ""))
+    if not runs:
+        return " (not saved with --benchmark-save)"
+    return f" (pytest-benchmark run{'s' if len(runs) > 1 else ''} saved as {'; '.join(runs)})"
 
 
 def _first(frame: pd.DataFrame, column: str) -> str | None:

@@ -1,7 +1,13 @@
-"""Save and load models: the `.keras` format, or legacy `.h5` when asked (as the notebook does)."""
+"""Save and load models: the `.keras` format, or legacy `.h5` when asked (as the notebook does).
+
+A model saved by `cnn train --save` carries what it was trained on (dataset name and fingerprint,
+config, metrics): `cnn.json` inside the .keras zip, or a `cnn_metadata` attribute of the .h5 root.
+Keras ignores both when loading; files saved without them load as before, with no metadata.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import zipfile
@@ -13,6 +19,8 @@ import cnn.activations  # noqa: F401  (registers custom activations so models us
 from cnn.errors import CnnError
 
 FORMATS = (".keras", ".h5")
+METADATA_ENTRY = "cnn.json"  # in the .keras zip, beside Keras' own config.json and metadata.json
+METADATA_ATTRIBUTE = "cnn_metadata"  # on the .h5 file's root group
 
 
 def check_save_path(path: str | Path) -> Path:
@@ -29,8 +37,9 @@ def check_save_path(path: str | Path) -> Path:
     return folder
 
 
-def save_model(model: keras.Model, path: str | Path) -> Path:
-    """Write `model` to `path` (.keras or .h5) atomically: a crash leaves the old file or none, never half."""
+def save_model(model: keras.Model, path: str | Path, metadata: dict | None = None) -> Path:
+    """Write `model` to `path` (.keras or .h5) atomically: a crash leaves the old file or none, never half.
+    `metadata` (JSON-ready: what the model was trained on) is stored in the same file; see load_metadata."""
     path = Path(path)
     folder = check_save_path(path)
     try:
@@ -40,6 +49,8 @@ def save_model(model: keras.Model, path: str | Path) -> Path:
     os.close(handle)
     try:
         model.save(temporary)
+        if metadata is not None:
+            _write_metadata(Path(temporary), metadata)
         os.replace(temporary, path)
     except PermissionError:
         raise CnnError(f"cannot save to {path}: folder {folder} is not writable") from None
@@ -68,6 +79,41 @@ def load_model(path: str | Path) -> keras.Model:
     if len(model.inputs) != 1 or len(model.outputs[0].shape) != 2:
         raise CnnError(f"{path} is a Keras model but not an image classifier (one image input, class logits out); give one saved by 'cnn train --save'")
     return model
+
+
+def load_metadata(path: str | Path) -> dict:
+    """What `save_model` stored with the model at `path` (dataset, dataset_fingerprint, config, ...);
+    an empty dict for a model saved without it (by older versions, or by Keras itself)."""
+    path = Path(path)
+    try:
+        if path.suffix == ".keras":
+            with zipfile.ZipFile(path) as archive:
+                if METADATA_ENTRY not in archive.namelist():
+                    return {}
+                text = archive.read(METADATA_ENTRY).decode()
+        else:
+            import h5py
+
+            with h5py.File(path, "r") as h5:
+                text = h5.attrs.get(METADATA_ATTRIBUTE)
+            if text is None:
+                return {}
+        metadata = json.loads(text)
+    except (OSError, zipfile.BadZipFile, ValueError):  # unreadable metadata: the model itself may still load
+        return {}
+    return metadata if isinstance(metadata, dict) else {}
+
+
+def _write_metadata(path: Path, metadata: dict) -> None:
+    text = json.dumps(metadata)
+    if path.suffix == ".keras":
+        with zipfile.ZipFile(path, "a") as archive:
+            archive.writestr(METADATA_ENTRY, text)
+    else:
+        import h5py
+
+        with h5py.File(path, "a") as h5:
+            h5.attrs[METADATA_ATTRIBUTE] = text
 
 
 def _container_problem(path: Path) -> str | None:

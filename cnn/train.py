@@ -23,7 +23,7 @@ import numpy as np
 from cnn import interrupt
 from cnn.config import Config
 from cnn.data import Dataset
-from cnn.evaluate import EVAL_BATCH_SIZE, measure
+from cnn.evaluate import EVAL_BATCH_SIZE, measure, score_rows
 from cnn.models import build_model, forward_flops
 from cnn.optimizers import make_optimizer
 
@@ -69,18 +69,14 @@ class RunResult:
 
     def metrics_table(self) -> str:
         """The figures a user reads after training, one per line."""
+        one_epoch = len(self.history.get("epoch_s", [])) < 2  # no steady epoch: its time would be the first's
         rows = [
             ("status", self.status + (f" at epoch {self.diverged_epoch}" if self.diverged_epoch else "")),
             ("dataset", f"{self.dataset} ({self.n_train} train / {self.n_test} test)"),
-            ("test accuracy", f"{self.test_accuracy:.4f}"),
-            ("train accuracy", f"{self.train_accuracy:.4f}  (re-measured in inference mode)"),
-            ("accuracy gap", f"{self.accuracy_gap:+.4f}  (train - test)"),
-            ("test loss", f"{self.test_loss:.4f}"),
-            ("train loss", f"{self.train_loss:.4f}"),
-            ("loss gap", f"{self.loss_gap:+.4f}  (test - train)"),
+            *score_rows(vars(self), train_note="re-measured in inference mode"),
             ("first epoch", f"{self.first_epoch_s:.2f} s  (includes tracing)"),
-            ("steady epoch", f"{self.steady_epoch_s:.2f} s"),
-            ("throughput", f"{self.samples_per_s:,.0f} samples/s"),
+            ("steady epoch", "n/a (one epoch)" if one_epoch else f"{self.steady_epoch_s:.2f} s"),
+            ("throughput", f"{self.samples_per_s:,.0f} samples/s" + ("  (first epoch, includes tracing)" if one_epoch else "")),
             ("parameters", f"{self.params:,}"),
             ("FLOPs/sample", f"{self.flops_per_sample / 1e6:.2f} M forward, {3 * self.flops_per_sample / 1e6:.1f} M per training step"),
             ("device", self.device),

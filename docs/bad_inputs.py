@@ -96,6 +96,8 @@ CASES: list[Case] = [
     # --- the dataset spec
     Case("dataset name misspelt", ("train", "--dataset", "minst"), ("unknown dataset 'minst'", "known: mnist-5k, mnist,", "npz:PATH")),
     Case("dataset name unknown", ("train", "--dataset", "cifar-10"), ("unknown dataset 'cifar-10'", "mnist-5k", "npz:PATH")),
+    Case("dataset a bare .npz path (no npz: prefix)", ("train", "--dataset", "good.npz"),
+         ("unknown dataset 'good.npz'", "write npz:good.npz")),
     # --- a user's .npz
     _dataset_case(".npz missing", "missing.npz", "file not found", "give the path of an .npz"),
     _dataset_case(".npz corrupt (not a zip)", "corrupt.npz", "not a readable .npz", "numpy.savez"),
@@ -127,6 +129,8 @@ CASES: list[Case] = [
     _train_case("epochs 0", ("--epochs", "0"), "epochs=0", "integer >= 1"),
     _train_case("epochs not a number", ("--epochs", "ten"), "--epochs", "'ten'"),
     _train_case("threads 0", ("--threads", "0"), "--threads", "integer >= 1"),
+    _train_case("option abbreviated (--epoch for --epochs)", ("--epoch", "2"), "unrecognized arguments: --epoch 2",
+                "did you mean --epochs?"),
     _train_case("boolean field not true or false", ("--jit-compile", "maybe"), "--jit-compile", "true or false"),
     _train_case("learning rate negative", ("--learning-rate", "-0.1"), "learning_rate=-0.1", "> 0"),
     _train_case("save path with a wrong suffix", ("--save", "model.pkl"), "model.pkl", ".keras"),

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from cnn import files
-from cnn.cache import RunCache, run_key, source_hash
+from cnn.ablate.cache import RunCache, run_key, source_hash
 from cnn.config import Config
 from cnn.files import read_json, write_atomic, write_json
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -235,3 +236,164 @@ def test_boolean_fields_take_true_or_false(text, expected):
 def test_a_bad_boolean_is_a_one_line_error(capsys):
     code, _, err = run(capsys, "train", "--jit-compile", "maybe")
     assert_one_line_error(code, err, "--jit-compile", "expected true or false, got 'maybe'")
+
+
+# --- options are spelt out: no prefix is taken for another option ------------------------------
+
+
+def all_parsers():
+    from cnn.cli import build_parser
+
+    parser = build_parser()
+    return [parser, *parser.commands.choices.values()]
+
+
+def test_no_parser_takes_abbreviations():
+    for parser in all_parsers():
+        assert parser.allow_abbrev is False, parser.prog
+
+
+def test_lr_is_the_learning_rate_not_a_prefix_of_lr_scaling():
+    from cnn.cli import build_parser
+
+    args = build_parser().parse_args(["train", "--lr", "0.1"])
+    assert args.field_learning_rate == 0.1 and args.field_lr_scaling is None
+
+
+@pytest.mark.parametrize("argv, fragments", [
+    (["train", "--epoch", "2"], ["--epoch", "did you mean --epochs?", "cnn train --help"]),
+    (["train", "--lr-scale", "sqrt"], ["--lr-scale", "did you mean --lr-scaling?"]),
+    (["train", "--drop=0.5"], ["--drop=0.5", "did you mean --dropout?"]),
+    (["evaluate", "m.keras", "--data", "mnist"], ["--data", "did you mean --dataset?"]),
+])
+def test_an_abbreviated_option_is_refused_naming_the_full_one(capsys, argv, fragments):
+    code, out, err = run(capsys, *argv)
+    assert_one_line_error(code, err, *fragments)
+
+
+# --- help: every named field lists its allowed values -------------------------------------------
+
+
+def allowed_names() -> dict:
+    from cnn.activations import ACTIVATIONS
+    from cnn.config import INITIALIZERS, LR_SCALINGS, PADDINGS, PIPELINES, POOL_TYPES, PRECISIONS
+    from cnn.models.registry import MODELS
+    from cnn.optimizers import OPTIMIZERS
+
+    return {"model": MODELS.names(), "activation": ACTIVATIONS.names(), "initializer": INITIALIZERS, "pool_type": POOL_TYPES,
+            "pool_padding": PADDINGS, "optimizer": OPTIMIZERS.names(), "precision": PRECISIONS,
+            "pipeline": PIPELINES, "lr_scaling": LR_SCALINGS}
+
+
+def help_of(capsys, *argv: str) -> dict[str, str]:
+    """`cnn ARGV --help` as {option or positional: its whole entry, whitespace collapsed}."""
+    code, out, _ = run(capsys, *argv, "--help")
+    assert code == 0
+    entries: list[list[str]] = []
+    for line in out.splitlines():
+        if line.startswith("  ") and not line.startswith("   "):  # argparse starts each entry at column 2
+            entries.append([])
+        if entries and line.strip():
+            entries[-1].append(line.strip())
+    return {entry[0].split()[0].rstrip(","): " ".join(entry) for entry in entries}
+
+
+def test_train_help_lists_the_allowed_values_of_every_named_field(capsys):
+    import dataclasses
+    import typing
+
+    from cnn.config import Config
+
+    hints = typing.get_type_hints(Config)
+    named = {f.name for f in dataclasses.fields(Config) if hints[f.name] is str}
+    allowed = allowed_names()
+    assert named == set(allowed), "a new named field: add its allowed values here and to `cnn train --help`"
+    entries = help_of(capsys, "train")
+    for field, names in allowed.items():
+        entry = entries[f"--{field.replace('_', '-')}"]
+        for name in names:
+            assert name in entry, (field, name, entry)
+            Config(**{field: name})  # each value listed is one the config accepts
+
+
+def test_learning_rate_help_shows_its_alias(capsys):
+    code, out, _ = run(capsys, "train", "--help")
+    assert "--learning-rate FLOAT|default, --lr FLOAT|default" in out or "--learning-rate, --lr" in out
+
+
+def test_predict_help_explains_model_and_image(capsys):
+    entries = help_of(capsys, "predict")
+    assert ".keras" in entries["MODEL"] and "cnn train --save" in entries["MODEL"]
+    assert "PNG" in entries["IMAGE"] and "JPEG" in entries["IMAGE"]
+
+
+def test_a_bare_npz_path_suggests_the_prefix(capsys, tiny_npz):
+    code, _, err = run(capsys, "train", "--dataset", tiny_npz)
+    assert_one_line_error(code, err, f"unknown dataset '{tiny_npz}'", f"npz:{tiny_npz}")
+
+
+# --- data that does not fit: said in one line, from the library ---------------------------------
+
+
+def test_train_warns_about_test_classes_the_training_set_never_has(capsys, tiny, tmp_path):
+    # Labels 5-14 in train and 0-9 in test: the model gets 15 outputs and cannot learn 0-4.
+    path = tmp_path / "shifted.npz"
+    np.savez(path, x_train=tiny.x_train[:100, ..., 0], y_train=tiny.y_train[:100] + 5,
+             x_test=tiny.x_test[:50, ..., 0], y_test=tiny.y_test[:50])
+    code, out, err = run(capsys, "train", "--dataset", f"npz:{path}", *TINY_ARGS)
+    assert code == 0
+    warnings = [line for line in err.splitlines() if "warning" in line]
+    assert len(warnings) == 1, err
+    assert warnings[0].startswith("cnn: warning: ") and "classes 0, 1, 2, 3, 4" in warnings[0]
+
+
+@pytest.fixture(scope="module")
+def other_npz(tiny, tmp_path_factory):
+    """Images of the same shape and classes as tiny_npz, but other data (the negatives)."""
+    path = tmp_path_factory.mktemp("other") / "negative.npz"
+    np.savez(path, x_train=np.uint8(255 - np.round(tiny.x_train[..., 0] * 255)), y_train=tiny.y_train,
+             x_test=np.uint8(255 - np.round(tiny.x_test[..., 0] * 255)), y_test=tiny.y_test)
+    return path
+
+
+def test_evaluate_on_another_dataset_says_what_the_model_was_trained_on(capsys, trained_by_cli, tiny_npz, other_npz):
+    code, out, err = run(capsys, "evaluate", trained_by_cli.saved, "--dataset", f"npz:{other_npz}")
+    assert code == 0
+    [warning] = [line for line in err.splitlines() if line.strip()]
+    assert warning.startswith("cnn: warning: ")
+    assert f"trained on npz:{tiny_npz}" in warning and f"npz:{other_npz}" in warning
+    assert f"trained on: npz:{tiny_npz}" in out
+
+
+def test_evaluate_json_on_another_dataset_names_both(capsys, trained_by_cli, tiny_npz, other_npz):
+    code, out, _ = run(capsys, "evaluate", trained_by_cli.saved, "--dataset", f"npz:{other_npz}", "--json")
+    scores = json.loads(out)
+    assert scores["trained_on"] == f"npz:{tiny_npz}" and scores["dataset"] == f"npz:{other_npz}"
+    assert scores["same_dataset"] is False
+
+
+def test_evaluate_on_its_own_dataset_gives_no_warning(capsys, trained_by_cli, tiny_npz):
+    code, out, err = run(capsys, "evaluate", trained_by_cli.saved, "--dataset", f"npz:{tiny_npz}")
+    assert code == 0 and err.strip() == ""
+
+
+def test_evaluate_a_model_saved_without_metadata(capsys, trained_path):
+    # Models saved before the dataset was recorded: evaluated as before, nothing claimed.
+    code, out, err = run(capsys, "evaluate", trained_path, "--dataset", "mnist-5k")
+    assert code == 0 and err.strip() == ""
+    assert "trained on: unknown" in out
+
+
+# --- what the tables print ----------------------------------------------------------------------
+
+
+def test_one_epoch_has_no_steady_epoch(capsys, tiny_npz):
+    code, out, _ = run(capsys, "train", "--dataset", f"npz:{tiny_npz}", *TINY_ARGS)
+    assert code == 0
+    assert "steady epoch: n/a (one epoch)" in out
+
+
+def test_evaluate_prints_the_gaps_as_train_does(capsys, trained_by_cli, tiny_npz):
+    code, out, _ = run(capsys, "evaluate", trained_by_cli.saved, "--dataset", f"npz:{tiny_npz}")
+    assert re.search(r"accuracy gap: [+-]\d\.\d{4}  \(train - test\)", out), out
+    assert re.search(r"loss gap: [+-]\d\.\d{4}  \(test - train\)", out), out

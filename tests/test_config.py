@@ -131,9 +131,14 @@ def test_int_fractions_are_stored_as_floats():
         {"lr_scaling": "sqrt"},
         {"steps_per_execution": 8},
         {"jit_compile": True},
+        {"model": "key-test-model"},
     ],
 )
 def test_key_changes_when_any_field_changes(changes):
+    from cnn.models import MODELS
+
+    if "key-test-model" not in MODELS:
+        MODELS.add("key-test-model", lambda config, shape, classes: None)
     assert dataclasses.replace(Config(), **changes).key() != Config().key()
 
 
@@ -142,7 +147,7 @@ def test_every_field_is_covered_by_the_key_test():
     tested = {
         "conv_filters", "kernel_size", "activation", "initializer", "pool_size", "pool_type", "pool_padding",
         "dropout", "dense_units", "optimizer", "learning_rate", "epochs", "batch_size", "train_fraction",
-        "seed", "precision", "pipeline", "lr_scaling", "steps_per_execution", "jit_compile",
+        "seed", "precision", "pipeline", "lr_scaling", "steps_per_execution", "jit_compile", "model",
     }
     assert {f.name for f in dataclasses.fields(Config)} == tested
 

@@ -365,3 +365,38 @@ def test_unknown_spec_lists_the_known_ones():
     with pytest.raises(CnnError) as error:
         load_dataset("cifar-10")
     one_line_error(error, "cifar-10", "mnist-5k", "mnist", "fashion-mnist", "npz:PATH")
+
+
+@pytest.mark.parametrize("path", ["/tmp/x.npz", "data/mine.npz", "mine.npz"])
+def test_a_bare_npz_path_suggests_the_npz_prefix(path):
+    with pytest.raises(CnnError) as error:
+        load_dataset(path)
+    one_line_error(error, f"unknown dataset {path!r}", f"npz:{path}")
+
+
+def test_an_existing_file_without_the_prefix_suggests_it(tmp_path):
+    path = tmp_path / "digits.data"
+    path.write_bytes(b"")
+    with pytest.raises(CnnError) as error:
+        load_dataset(str(path))
+    one_line_error(error, f"npz:{path}")
+
+
+# --- classes the training set never shows -------------------------------------------------------
+
+
+def test_test_classes_missing_from_training_are_named_in_one_warning():
+    # Labels 5-14 in train and 0-9 in test: a 15-class model that can never predict 0-4.
+    x = np.zeros((20, 8, 8), np.uint8)
+    with pytest.warns(cnn.data.DatasetWarning) as record:
+        data = Dataset.from_arrays("shifted", x, np.arange(20) % 10 + 5, x, np.arange(20) % 10)
+    [warning] = record
+    message = str(warning.message)
+    assert "\n" not in message
+    assert "shifted" in message and "classes 0, 1, 2, 3, 4" in message and "training set" in message
+    assert data.num_classes == 15
+
+
+def test_test_classes_all_seen_in_training_give_no_warning(recwarn):
+    Dataset.from_arrays("fine", **arrays())
+    assert not [w for w in recwarn if issubclass(w.category, cnn.data.DatasetWarning)]

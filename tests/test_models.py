@@ -167,3 +167,57 @@ def test_input_shape_comes_from_the_data():
     model = build_model(Config(conv_filters=(4, 8), dense_units=(16,)), (32, 32, 3), 5)
     assert tuple(model.inputs[0].shape) == (None, 32, 32, 3)
     assert model(np.zeros((2, 32, 32, 3), np.float32)).shape == (2, 5)
+
+
+# --- your own model ---------------------------------------------------------------------------
+
+
+def separable_cnn(config, input_shape, num_classes):
+    import keras
+    from keras import layers
+
+    return keras.Sequential([keras.Input(shape=input_shape), layers.SeparableConv2D(8, 3, activation="relu"),
+                             layers.GlobalAveragePooling2D(), layers.Dense(num_classes)])
+
+
+def test_an_own_model_is_built_by_name_and_its_flops_counted():
+    from cnn.models import MODELS
+
+    if "separable-test" not in MODELS:
+        MODELS.add("separable-test", separable_cnn)
+    model = build_model(Config(model="separable-test"), (28, 28, 1), 10)
+    assert model.outputs[0].shape[-1] == 10
+    # depthwise 3x3 on 1 channel over 26x26, then 1x1 to 8 channels, then Dense 8 -> 10; 2 FLOPs a multiply-add.
+    assert forward_flops(model) == 2 * 26 * 26 * (9 * 1 + 1 * 8) + 2 * 8 * 10
+
+
+def test_an_own_model_that_does_not_fit_the_input_is_one_line():
+    from cnn.models import MODELS
+
+    def too_big(config, input_shape, num_classes):
+        import keras
+        from keras import layers
+
+        return keras.Sequential([keras.Input(shape=input_shape), layers.Conv2D(4, 40), layers.Flatten(), layers.Dense(num_classes)])
+
+    if "too-big-test" not in MODELS:
+        MODELS.add("too-big-test", too_big)
+    with pytest.raises(CnnError, match=r"model 'too-big-test' cannot be built for input shape \(28, 28, 1\)"):
+        build_model(Config(model="too-big-test"), (28, 28, 1), 10)
+
+
+def test_an_unknown_model_lists_the_known_ones():
+    with pytest.raises(CnnError, match="config field model='nope' is unknown; choose one of: cnn"):
+        Config(model="nope")
+
+
+def test_editing_an_own_builder_changes_the_cache_key(monkeypatch):
+    from cnn.ablate.cache import run_key
+    from cnn.models import MODELS
+
+    if "separable-test" not in MODELS:
+        MODELS.add("separable-test", separable_cnn)
+    config = Config(model="separable-test")
+    before = run_key(config, "fp", "cpu", {})
+    monkeypatch.setattr("cnn.models.inspect.getsource", lambda module: "def separable_cnn(): edited")
+    assert run_key(config, "fp", "cpu", {}) != before

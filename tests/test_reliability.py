@@ -261,51 +261,47 @@ def test_same_config_and_seed_give_identical_runs_in_separate_processes(tiny_npz
 @pytest.fixture
 def unstable_axis(monkeypatch):
     """An axis with a variant that blows up (ReLU + SGD at lr 1e8: a true NaN) and one that does not."""
-    from cnn.grid import AXES, Axis, Variant
+    from cnn.ablate import Axis, v
 
     small = {"conv_filters": (4, 8), "dense_units": (16,), "epochs": 2}
-    axis = Axis("unstable", "does a blown-up variant stop the grid?", (
-        Variant("lr1e8", {**small, "optimizer": "sgd", "learning_rate": 1e8}),
-        Variant("adam", small),
-    ))
-    monkeypatch.setitem(AXES._items, axis.name, axis)
-    return axis
+    return Axis("unstable", "does a blown-up variant stop the grid?",
+                variants=[v("lr1e8", **small, optimizer="sgd", learning_rate=1e8), v("adam", **small)])
 
 
 def test_a_diverging_variant_fails_by_name_and_the_grid_goes_on(unstable_axis, tiny_npz, tmp_path):
-    from cnn.grid import PROFILES
-    from cnn.suite import AblationSession, SuiteOptions
+    from cnn.ablate import PROFILES
+    from cnn.ablate.session import AblationSession, SuiteOptions
 
     options = SuiteOptions(profile=PROFILES.get("smoke"), dataset=f"npz:{tiny_npz}", seeds=1, devices=("cpu",),
                            results_dir=tmp_path, baseline_path=tmp_path / "baseline.json")
     session = AblationSession(options)
 
-    rows, history = session.run("unstable", "lr1e8", "cpu")
+    rows, history = session.run(unstable_axis, "lr1e8", "cpu")
     [row] = rows
     assert row["status"] == "diverged" and row["diverged_epoch"] == 1
     assert history[0]["epoch"] == 1 and history[0]["loss"] is None  # NaN is null in the JSON cache
-    problems = session.failures("unstable", "lr1e8", "cpu", rows)
+    problems = session.failures(unstable_axis, "lr1e8", "cpu", rows)
     assert len(problems) == 1
     assert problems[0].startswith("cpu/unstable[lr1e8] seed 0:") and "epoch 1" in problems[0]
     assert "unexpected divergence" in problems[0]
 
     # The next variant trains as if nothing happened, and the diverged run is cached as diverged.
-    rows, _ = session.run("unstable", "adam", "cpu")
-    assert rows[0]["status"] == "ok" and session.failures("unstable", "adam", "cpu", rows) == []
-    again, _ = session.run("unstable", "lr1e8", "cpu")
+    rows, _ = session.run(unstable_axis, "adam", "cpu")
+    assert rows[0]["status"] == "ok" and session.failures(unstable_axis, "adam", "cpu", rows) == []
+    again, _ = session.run(unstable_axis, "lr1e8", "cpu")
     assert again[0]["cached"] is True and again[0]["status"] == "diverged" and again[0]["diverged_epoch"] == 1
 
 
 def test_failures_name_every_diverged_seed(unstable_axis, tiny_npz, tmp_path):
-    from cnn.grid import PROFILES
-    from cnn.suite import AblationSession, SuiteOptions
+    from cnn.ablate import PROFILES
+    from cnn.ablate.session import AblationSession, SuiteOptions
 
     session = AblationSession(SuiteOptions(profile=PROFILES.get("smoke"), dataset=f"npz:{tiny_npz}", seeds=3,
                                            devices=("cpu",), results_dir=tmp_path, baseline_path=tmp_path / "b.json"))
     rows = [{"seed": 0, "status": "ok", "diverged_epoch": None, "test_accuracy": 0.8},
             {"seed": 1, "status": "diverged", "diverged_epoch": 3, "test_accuracy": 0.1},
             {"seed": 2, "status": "diverged", "diverged_epoch": 1, "test_accuracy": None}]
-    problems = session.failures("unstable", "adam", "cpu", rows)
+    problems = session.failures(unstable_axis, "adam", "cpu", rows)
     assert problems == [
         "cpu/unstable[adam] seed 1: loss turned NaN/inf at epoch 3 (unexpected divergence)",
         "cpu/unstable[adam] seed 2: loss turned NaN/inf at epoch 1 (unexpected divergence)",
@@ -359,7 +355,7 @@ def live(type_name: str) -> int:
 
 
 def test_many_runs_in_one_process_keep_memory_flat(tiny, tiny_config):
-    from cnn.suite import memory_mb
+    from cnn.ablate.session import memory_mb
 
     config = dataclasses.replace(tiny_config, batch_size=100)  # fewer steps: the graphs are what counts
     rss, graphs = [], []

@@ -15,11 +15,13 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from cnn import tables
+from cnn import plots, tables
 from cnn.cli import main
 from cnn.compare import compare, load_side, write_compare
 from cnn.data import load_dataset
-from cnn.report import load_results, write_report
+from cnn.report import benchmark_section, load_results, write_report
+
+REPO = Path(__file__).resolve().parents[1]
 
 # (axis, variant): per seed (test accuracy, train accuracy, loss gap, steady epoch s, n_train)
 PLANTED = {
@@ -229,3 +231,103 @@ def test_performance_section_holds_the_speed_figures_and_plots_the_clock(tmp_pat
     assert "| fast | cpu | 5,400 | 3.00 |" in section and "| 3.10 |" in section  # time to target from the clock
     assert "float32 200 GFLOP/s" in section and "2/2" in section
     assert (folder / "plots" / "speed-time-to-accuracy.png").stat().st_size > 10_000
+
+
+def test_timings_come_from_benchmarks_csv_when_there_is_no_benchmarks_folder(tmp_path):
+    """A fresh clone has no .benchmarks: the section must come from the results folder itself."""
+    folder = write_results(tmp_path / "smoke", planted_rows())
+    rows = [{"axis": r["axis"], "variant": r["variant"], "device": "cpu", "seed": r["seed"], "train_s": 5.0 + r["seed"],
+             "cached": r["seed"] == 1, "benchmark_name": "mine"} for r in planted_rows()]
+    pd.DataFrame(rows).to_csv(folder / "benchmarks.csv", index=False)
+    text = write_report(folder, benchmarks=tmp_path / "no-such-folder").read_text()
+    section = text[text.index("## Saved benchmark timings"):]
+    assert "From benchmarks.csv in this folder (pytest-benchmark run saved as mine)" in section
+    assert "4 of the 8 seeds came from the cache and carry the time recorded when they were trained" in section
+    assert "| test_dropout[0.5] | 2 | 5.50 ± 0.71 | 5.00 | 1 |" in section
+
+
+def test_the_committed_report_keeps_its_timings_without_benchmarks(tmp_path):
+    """`cnn report` in a fresh clone writes the committed standard report's timings section again."""
+    committed = (REPO / "results" / "standard" / "report.md").read_text()
+    section = committed[committed.index("## Saved benchmark timings"):].rstrip()
+    assert "| test_pooling[none] | 3 | 45.69 ± 1.70 | 43.73 |" in section
+    assert benchmark_section(load_results(REPO / "results" / "standard"), tmp_path / "no-such-folder") == section
+
+
+def test_report_says_what_it_is_doing_part_by_part(tmp_path, capsys):
+    folder = write_results(tmp_path / "smoke", planted_rows())
+    lines = []
+    write_report(folder, benchmarks=None, progress=lines.append)
+    assert lines[0] == f"report on {folder} (8 runs) into {folder / 'report.md'}"
+    assert any(re.fullmatch(r"  dropout: 4 plots, \d+\.\d s", line) for line in lines), lines
+    assert any(re.fullmatch(r"  data: 5 plots, \d+\.\d s", line) for line in lines), lines
+    assert re.fullmatch(r"report: \d+\.\d s in all", lines[-1])
+    # The command prints the same on stderr, and on stdout only what it wrote.
+    code, out, err = run_cli(capsys, "report", folder, "--benchmarks", tmp_path)
+    assert code == 0 and out.strip() == f"wrote {folder / 'report.md'}"
+    assert "  dropout: 4 plots" in err and "s in all" in err
+
+
+def test_compare_without_out_writes_its_own_folder_not_into_b(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_results(tmp_path / "results" / "smoke", planted_rows())
+    write_results(tmp_path / "results" / "standard", planted_rows())
+    code, out, err = run_cli(capsys, "report", "--compare", "results/smoke", "results/standard")
+    assert code == 0, err
+    written = Path("results/compare/smoke-vs-standard/compare.md")
+    assert written.is_file() and f"wrote {written}" in out
+    assert not (tmp_path / "results" / "standard" / "compare.md").exists()
+
+
+@pytest.fixture
+def drawn(monkeypatch) -> dict:
+    """The figures the plots draw, by file name, kept after they are saved."""
+    figures, save = {}, plots._save
+
+    def keep(fig, path):
+        figures[Path(path).name] = fig
+        return save(fig, path)
+
+    monkeypatch.setattr(plots, "_save", keep)
+    return figures
+
+
+def test_accuracy_bars_zoom_where_the_variants_learn_and_keep_chance_in_sight(tmp_path, drawn):
+    summary = tables.summary_frame(tables.runs_frame(planted_rows()))
+    dropout = summary[summary["axis"] == "dropout"].reset_index(drop=True)
+    plots.accuracy_bars(dropout, "dropout", tmp_path / "learned.png", chance=0.1)
+    (ax,) = drawn["learned.png"].axes
+    assert 0.9 <= ax.get_ylim()[0] < dropout["test_accuracy_mean"].min()  # 0.951 vs 0.956 gets room, not 0 to 1
+    assert "zoomed" in ax.get_ylabel()
+    stuck = tables.summary_frame(tables.runs_frame(planted_rows(shift={("dropout", "0.5"): -0.86})))
+    plots.accuracy_bars(stuck[stuck["axis"] == "dropout"].reset_index(drop=True), "dropout", tmp_path / "stuck.png", chance=0.1)
+    top, bottom = drawn["stuck.png"].axes  # a broken axis: the zoom above, 0 to past chance below
+    assert top.get_ylim()[0] >= 0.9 and bottom.get_ylim()[0] == 0 and bottom.get_ylim()[1] > 0.1
+
+
+def test_accuracy_vs_time_is_a_readable_size_with_every_variant_and_every_tick_label(tmp_path, drawn):
+    summary = load_results(REPO / "results" / "standard").summary  # 10 axes, variants from 0.10 to 0.97
+    axes = list(dict.fromkeys(summary["axis"]))
+    path = plots.accuracy_vs_time(summary, axes, tmp_path / "accuracy-vs-time.png", learned_at=0.3)
+    with Image.open(path) as image:
+        assert image.width <= 1600 and image.height <= 1400, image.size
+    panels = [ax for ax in drawn["accuracy-vs-time.png"].axes if ax.get_visible()]
+    assert len(panels) == len(axes)
+    for ax in panels:
+        assert [t.get_text() for t in ax.get_xticklabels() if t.get_visible() and t.get_text()], ax.get_title()
+        low, high = ax.get_ylim()
+        assert low < summary["test_accuracy_mean"].min() and high > summary["test_accuracy_mean"].max(), ax.get_title()
+
+
+def test_time_to_accuracy_draws_a_mean_line_per_variant_and_names_its_reference_lines(tmp_path, drawn):
+    rows = [{"variant": variant, "seed": seed, "accuracy_clock": json.dumps(
+                [[seconds * (1 + 0.1 * seed), images, accuracy + 0.01 * seed] for seconds, images, accuracy in clock])}
+            for variant, clock in (("naive", [[2.5, 1000, 0.93], [7.0, 2000, 0.957]]), ("fast", [[1.0, 1024, 0.80], [3.1, 2048, 0.96]]))
+            for seed in range(3)]
+    plots.time_to_accuracy(pd.DataFrame(rows), 0.957, 3, 8.0, tmp_path / "tta.png")
+    (ax,) = drawn["tta.png"].axes
+    labels = [line.get_label() for line in ax.get_lines()]
+    assert labels[:2] == ["naive", "fast"] and len(labels) == 5  # a line per variant (not per seed) and the 3 references
+    assert len(ax.collections) == 2  # a band over the seeds per variant
+    assert "target 0.9570: naive's mean test\naccuracy after 3 epochs" in labels
+    assert any(label.startswith("4.0 s: half of it, where a") and "2x as fast" in label for label in labels)

@@ -124,3 +124,28 @@ def test_load_something_that_is_not_a_model_file(tmp_path, name):
         path.write_text("hello")
     with pytest.raises(CnnError, match="not a Keras model file"):
         load_model(path)
+
+
+# --- what the model was trained on, saved with it ----------------------------------------------
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_metadata_is_saved_with_the_model(trained, tmp_path, suffix):
+    from cnn.saving import load_metadata
+
+    metadata = {"dataset": "mnist-5k", "dataset_fingerprint": "0123456789abcdef", "config": {"epochs": 3}}
+    path = save_model(trained.model, tmp_path / f"model{suffix}", metadata=metadata)
+    assert load_metadata(path) == metadata
+    assert load_model(path).count_params() == trained.model.count_params()
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_a_model_saved_without_metadata_still_loads(trained, mnist5k, tmp_path, suffix):
+    # Files saved before metadata existed, or by Keras itself.
+    from cnn.saving import load_metadata
+
+    path = tmp_path / f"plain{suffix}"
+    trained.model.save(path)
+    assert load_metadata(path) == {}
+    images = mnist5k.x_test[:8]
+    np.testing.assert_array_equal(predictions(load_model(path), images), predictions(trained.model, images))

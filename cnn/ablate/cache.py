@@ -11,20 +11,26 @@ import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cnn.config import Config
 from cnn.files import read_json, write_json
 
+if TYPE_CHECKING:
+    from cnn.config import Config
+
 # The modules whose code decides a run's numbers; editing a report or the CLI retrains nothing.
-TRAINING_MODULES = ("activations", "config", "data", "evaluate", "models", "optimizers", "train")
+# A user's own model builder is hashed apart (cnn.models.builder_source_hash).
+TRAINING_MODULES = ("activations", "augment", "config", "data", "evaluate", "models/__init__", "models/registry",
+                    "models/sequential", "optimizers", "train")
 
 
 @lru_cache(maxsize=1)
 def source_hash() -> str:
-    package = Path(__file__).parent
+    package = Path(__file__).parents[1]  # the cnn package
     digest = hashlib.sha256()
     for name in TRAINING_MODULES:
-        digest.update((package / f"{name}.py").read_bytes())
+        path = package / f"{name}.py"
+        digest.update(path.read_bytes() if path.exists() else b"")
     return digest.hexdigest()[:16]
 
 
@@ -33,8 +39,12 @@ def run_key(config: Config, dataset_fingerprint: str, device: str, versions: dic
     """`threads`: TensorFlow's intra-op thread count (0 = its default, all cores). It changes the
     order of floating-point sums, so a run on 1 thread (a pytest-xdist worker) differs slightly.
     `accuracy_checks`: test-accuracy checks per epoch (train's argument), which a cached run must have."""
+    from cnn.models import builder_source_hash
+
     parts = {
         "config": config.to_dict(),
+        "config_class": f"{type(config).__module__}.{type(config).__qualname__}",  # your own subclass is another run
+        "model_source": builder_source_hash(config.model),
         "dataset": dataset_fingerprint,
         "device": device,
         "versions": versions,

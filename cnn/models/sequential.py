@@ -1,4 +1,5 @@
-"""Turn a Config into a keras.Sequential that outputs logits."""
+"""The notebook's family of networks, `model="cnn"` (the default): Conv-Pool blocks (none for an
+MLP), Flatten, Dense layers with dropout, logits; a keras.Sequential."""
 
 from __future__ import annotations
 
@@ -7,9 +8,14 @@ import numbers
 import keras
 from keras import layers
 
-from cnn.activations import ACTIVATIONS, register_activation  # noqa: F401  (re-exported)
-from cnn.config import Config
+from typing import TYPE_CHECKING
+
+from cnn.activations import ACTIVATIONS
 from cnn.errors import CnnError
+from cnn.models.registry import register_model
+
+if TYPE_CHECKING:
+    from cnn.config import Config
 
 
 def check_feature_maps(config: Config, input_shape: tuple[int, ...]) -> list[tuple[int, int]]:
@@ -39,14 +45,13 @@ def check_feature_maps(config: Config, input_shape: tuple[int, ...]) -> list[tup
     return sizes
 
 
-def build_model(config: Config, input_shape: tuple[int, ...], num_classes: int) -> keras.Sequential:
+@register_model("cnn")
+def build_sequential(config: Config, input_shape: tuple[int, ...], num_classes: int) -> keras.Sequential:
     """The network `config` describes, for images of `input_shape` (H, W, C); its output is logits.
 
     Raises CnnError when the config does not fit the input (a kernel or pool larger than a feature map).
     """
     check_feature_maps(config, input_shape)
-    if not (isinstance(num_classes, numbers.Integral) and num_classes >= 1):
-        raise CnnError(f"the number of classes must be a positive integer, not {num_classes!r}")
     activation = ACTIVATIONS.get(config.activation)
     dtype = config.precision
     pool = layers.MaxPooling2D if config.pool_type == "max" else layers.AveragePooling2D
@@ -68,19 +73,3 @@ def build_model(config: Config, input_shape: tuple[int, ...], num_classes: int) 
     # Logits stay float32 under mixed precision, so the softmax cross-entropy is computed stably.
     stack.append(layers.Dense(num_classes, kernel_initializer=config.initializer, dtype="float32", name="logits"))
     return keras.Sequential(stack, name="mlp" if config.is_mlp else "cnn")
-
-
-def forward_flops(model: keras.Model) -> int:
-    """Floating-point operations of one forward pass for one sample: 2 per multiply-add in the conv
-    and dense layers (activations, pooling and biases are a rounding error next to them).
-    A training step costs about 3x this (forward, and backward for inputs and weights)."""
-    total = 0
-    for layer in model.layers:
-        if isinstance(layer, layers.Conv2D):
-            _, height, width, out_channels = layer.output.shape
-            kh, kw = layer.kernel_size
-            in_channels = layer.input.shape[-1]
-            total += 2 * kh * kw * in_channels * out_channels * height * width
-        elif isinstance(layer, layers.Dense):
-            total += 2 * layer.input.shape[-1] * layer.units
-    return int(total)

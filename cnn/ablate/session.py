@@ -1,10 +1,11 @@
 """The ablation session behind `pytest ablations/`: trains each variant for each seed (or finds it
 in the cache), times it with pytest-benchmark, checks it against the baseline, judges the axis'
-effects, and at the end writes the results tables. The pytest hooks in conftest.py delegate here.
+effects, and at the end writes the results tables. The plugin's hooks (cnn.ablate.plugin) delegate here.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 import os
@@ -14,20 +15,22 @@ from pathlib import Path
 
 import pandas as pd
 
-from cnn import guard, interrupt, tables
-from cnn.cache import RunCache, run_key
-from cnn.config import Config
-from cnn.data import Dataset, load_dataset
-from cnn.files import write_atomic, write_json
-from cnn.grid import AXES, Axis, Profile, Variant
-from cnn.guard import Baseline, EffectOutcome, judge_effect, variant_key
-from cnn.speed import speed_frame, speed_table
-from cnn.train import library_versions, machine_info, train
+from typing import TYPE_CHECKING
 
-ROWS_PROPERTY = "ablation_rows"  # how a test hands its rows to the session (works across xdist workers)
-HISTORY_PROPERTY = "ablation_history"
-EFFECTS_PROPERTY = "ablation_effects"
-PEAK_PROPERTY = "ablation_peak"
+from cnn import guard, interrupt, tables
+from cnn.ablate.cache import RunCache, run_key
+from cnn.ablate.effects import Judgement, judge_axis
+from cnn.ablate.plugin import AXIS_PROPERTY, HISTORY_PROPERTY, PEAK_PROPERTY, ROWS_PROPERTY
+from cnn.ablate.profiles import Profile
+from cnn.data import Dataset, load_dataset
+from cnn.files import read_json, write_atomic, write_json
+from cnn.guard import Baseline, variant_key
+from cnn.speed import speed_frame, speed_table
+
+if TYPE_CHECKING:  # Keras and TensorFlow load with the first axis, not with the plugin
+    from cnn.ablate.axis import Axis
+    from cnn.config import Config
+
 BASELINE_SPREAD_METRICS = ("test_accuracy", "train_accuracy", "accuracy_gap", "loss_gap", "steady_epoch_s")
 
 
@@ -43,6 +46,7 @@ class SuiteOptions:
     update_baseline: bool = False
     worker: str = ""  # the pytest-xdist worker id; runs timed in parallel are marked with it
     benchmark_save: str = ""  # --benchmark-save's name, recorded beside each run's training time
+    tensorboard_dir: Path | None = None  # --ablation-tensorboard: every run in TensorBoard's HParams view
 
     @property
     def output_dir(self) -> Path:
@@ -57,9 +61,10 @@ class AblationSession:
         self.baseline = Baseline.load(options.baseline_path)
         self.rows: list[dict] = []
         self.histories: list[dict] = []
-        self.effect_rows: list[dict] = []
+        self.axes: dict[str, dict] = {}  # axis name -> its record, in the order the tests ran
         self.peaks: dict[str, float] = {}
         self.written: list[Path] = []
+        self.warnings: list[str] = []  # one line each, printed before the tables
         self.table = ""
 
     # --- running one variant ------------------------------------------------------------------
@@ -70,10 +75,12 @@ class AblationSession:
 
     @functools.cached_property
     def versions(self) -> dict[str, str]:
+        from cnn.train import library_versions
+
         return library_versions()
 
     def configs(self, axis: Axis, variant: Variant) -> dict[int, Config]:
-        return axis.configs(variant, self.options.profile.base(), self.options.seeds)
+        return axis.configs(variant, self.options.profile.epochs, self.options.seeds)
 
     def key(self, config: Config, device: str, accuracy_checks: int = 0) -> str:
         import tensorflow as tf
@@ -81,10 +88,9 @@ class AblationSession:
         threads = tf.config.threading.get_intra_op_parallelism_threads()
         return run_key(config, self.dataset.fingerprint, device, self.versions, threads, accuracy_checks)
 
-    def run(self, axis_name: str, variant_id: str, device: str, benchmark=None) -> tuple[list[dict], list[dict]]:
+    def run(self, axis: Axis, variant_id: str, device: str, benchmark=None) -> tuple[list[dict], list[dict]]:
         """Rows (one per seed) and per-epoch history rows for a variant: cached runs are reused unless
         --ablation-retrain; the rest are trained inside `benchmark.pedantic`, one round per seed."""
-        axis = AXES.get(axis_name)
         variant = axis.variant(variant_id)
         configs = self.configs(axis, variant)
         keys = {seed: self.key(config, device, axis.accuracy_checks) for seed, config in configs.items()}
@@ -99,7 +105,7 @@ class AblationSession:
         queue = [seed for seed in configs if seed not in records]
 
         def train_seed(seed: int) -> None:
-            records[seed] = self._train(configs[seed], keys[seed], device, axis.accuracy_checks)
+            records[seed] = self._train(axis, configs[seed], keys[seed], device)
 
         if benchmark is not None and cached:  # the table groups cached rows apart, so no one mistakes them for this run's
             benchmark.group = f"{axis.name} ({'cached' if not queue else 'partly cached'}: times recorded when trained)"
@@ -124,14 +130,18 @@ class AblationSession:
             benchmark.extra_info.update(_extra_info(rows))
         return rows, history
 
-    def _train(self, config: Config, key: str, device: str, accuracy_checks: int = 0) -> dict:
+    def _train(self, axis: Axis, config: Config, key: str, device: str) -> dict:
         import tensorflow as tf
+
+        from cnn.ablate.axis import Variant
+        from cnn.train import train
 
         started = time.perf_counter()
         with tf.device("/GPU:0" if device == "gpu" else "/CPU:0"):
-            result = train(config, self.dataset, accuracy_checks=accuracy_checks)
+            result = train(config, self.dataset, accuracy_checks=axis.accuracy_checks)
         train_s = time.perf_counter() - started  # the span pytest-benchmark times, kept for when this run is cached
-        if config == self.options.profile.base() and device == "cpu":
+        base = dataclasses.replace(axis.start(Variant("base"), self.options.profile.epochs), seed=0)
+        if axis.base == "seed-cnn" and config == base and device == "cpu":
             self._write_base_errors(result.model)
         result.model = None  # free the network now; only the numbers are kept
         record = {**result.to_dict(), "train_s": train_s, "run_key": key, "parallel": self.options.worker, **memory_mb()}
@@ -162,10 +172,19 @@ class AblationSession:
 
     # --- checks ------------------------------------------------------------------------------
 
-    def failures(self, axis_name: str, variant_id: str, device: str, rows: list[dict]) -> list[str]:
+    def check_versions(self) -> None:
+        """Warn (one line) when this run's libraries differ from those the baseline was measured with."""
+        from cnn.versions import version_drift
+
+        recorded = (self.baseline.profiles.get(self.options.profile.name) or {}).get("versions")
+        drift = version_drift(recorded, self.versions) if recorded else None
+        if drift:
+            self.warnings.append(drift)
+
+    def failures(self, axis: Axis, variant_id: str, device: str, rows: list[dict]) -> list[str]:
         """Why this variant fails: an unexpected divergence, not learning, or a regression."""
-        variant = AXES.get(axis_name).variant(variant_id)
-        key = variant_key(device, axis_name, variant_id)
+        variant = axis.variant(variant_id)
+        key = variant_key(device, axis.name, variant_id)
         problems = []
         for row in rows:
             if row["status"] == "diverged":
@@ -191,26 +210,21 @@ class AblationSession:
                 problems.append(regression)
         return problems
 
-    def effects(self, axis_name: str, device: str) -> list[EffectOutcome] | None:
-        """The axis' effects judged on cached results; None when some variant has not run yet."""
-        axis = AXES.get(axis_name)
-        values: dict[str, list[dict]] = {}
+    def effects(self, axis: Axis, device: str) -> list[Judgement] | None:
+        """The axis' effects judged on its cached runs at this profile; None when some variant has
+        not run yet (deselected, or on another xdist worker)."""
+        rows = []
         for variant in axis.variants:
-            records = [self.cache.get(self.key(config, device)) for config in self.configs(axis, variant).values()]
-            if any(record is None for record in records):
-                return None
-            values[variant.id] = records
-        outcomes = []
-        for effect in axis.effects:
-            low = [r[effect.metric] for r in values[effect.low]]
-            high = [r[effect.metric] for r in values[effect.high]]
-            outcomes.append(judge_effect(effect, low, high, self._baseline_spread(axis, effect.low, effect.metric, device),
-                                         self._baseline_spread(axis, effect.high, effect.metric, device)))
-        return outcomes
+            for seed, config in self.configs(axis, variant).items():
+                record = self.cache.get(self.key(config, device, axis.accuracy_checks))
+                if record is None:
+                    return None
+                rows.append({**record, "axis": axis.name, "variant": variant.id, "device": device, "seed": seed})
+        return judge_axis(axis.name, axis.effects, pd.DataFrame(rows), self.spreads())
 
-    def _baseline_spread(self, axis: Axis, variant_id: str, metric: str, device: str) -> float | None:
-        entry = self.baseline.entry(self.options.profile.name, self.dataset.fingerprint, variant_key(device, axis.name, variant_id))
-        return (entry or {}).get("spread", {}).get(metric)
+    def spreads(self) -> dict:
+        """(device, axis, variant) -> {metric: std} from the baseline, for sides with one seed."""
+        return self.baseline.spreads(self.options.profile.name, self.dataset.fingerprint)
 
     # --- session end -------------------------------------------------------------------------
 
@@ -221,26 +235,31 @@ class AblationSession:
                 self.rows.extend(value)
             elif name == HISTORY_PROPERTY:
                 self.histories.extend(value)
-            elif name == EFFECTS_PROPERTY:
-                self.effect_rows.extend(value)
             elif name == PEAK_PROPERTY:
                 self.peaks[value["dtype"]] = value["gflops"]
+            elif name == AXIS_PROPERTY:
+                self.axes.setdefault(value["name"], value)
 
     def finish(self) -> None:
-        """Write runs.csv, summary.csv, histories.csv, effects.csv (merged with earlier runs of other
-        variants), run.json, the baseline when asked, and report.md with its plots."""
+        """Write runs.csv, summary.csv, histories.csv, benchmarks.csv (merged with earlier runs of other
+        variants), axes.json, effects.csv, run.json, the baseline when asked, and report.md with its plots."""
         if not self.rows:
             return
         folder = self.options.output_dir
-        order = [(axis, v.id) for axis in AXES for v in AXES.get(axis).variants]
+        axes = _merge_axes(read_json(folder / "axes.json") or [], list(self.axes.values()))
+        order = [(axis["name"], variant["id"]) for axis in axes for variant in axis["variants"]]
         # A variant run in this session replaces all its earlier rows (every seed); others are kept.
         runs = tables.runs_frame(_merge(folder / "runs.csv", self.rows, ["axis", "variant", "device"], order), order)
         histories = tables.history_frame(_merge(folder / "histories.csv", self.histories, ["axis", "variant", "device"], order))
         summary = tables.summary_frame(runs)
         self.written = tables.write_csvs(folder, runs, summary, histories)
-        if self.effect_rows:  # merged like runs.csv: a run of one axis keeps the other axes' effects
-            effects = _merge(folder / "effects.csv", self.effect_rows, ["axis", "device", "claim"])
-            self.written.append(write_atomic(folder / "effects.csv", pd.DataFrame(effects).to_csv(index=False)))
+        self.written.append(write_json(folder / "axes.json", axes))
+        # Every axis judged again on the merged runs, by the one judge: effects.csv is never stale.
+        from cnn.ablate.axis import Effect
+        from cnn.train import machine_info
+
+        judged = [j.row() for axis in axes for j in judge_axis(axis["name"], [Effect(**e) for e in axis["effects"]], runs, self.spreads())]
+        self.written.append(write_atomic(folder / "effects.csv", pd.DataFrame(judged).to_csv(index=False)))
         self.written.append(write_json(folder / "run.json", {
             "profile": self.options.profile.name, "dataset": self.dataset.name,
             "dataset_fingerprint": self.dataset.fingerprint, "seeds": self.options.seeds,
@@ -257,6 +276,13 @@ class AblationSession:
         if not speed.empty:
             self.written.append(write_atomic(folder / "speed.csv", speed.to_csv(index=False, float_format="%.6g")))
             self.table += "\n\n" + speed_table(speed, self.peaks)
+        if self.options.tensorboard_dir is not None:
+            from cnn.tensorboard import write_hparams
+
+            this_session = runs[runs["run_key"].isin({row["run_key"] for row in self.rows})]
+            configs = {key: (self.cache.get(key) or {}).get("config", {}) for key in this_session["run_key"]}
+            write_hparams(self.options.tensorboard_dir, this_session, configs)
+            self.written.append(self.options.tensorboard_dir)
         if self.options.update_baseline:
             self._update_baseline(runs)
         from cnn.report import write_report
@@ -270,6 +296,7 @@ class AblationSession:
             accuracies[key] = group["test_accuracy"].dropna().tolist()
             spreads[key] = {m: float(group[m].std()) for m in BASELINE_SPREAD_METRICS if len(group) > 1}
         self.baseline.update(self.options.profile.name, self.dataset.name, self.dataset.fingerprint, accuracies)
+        self.baseline.profiles[self.options.profile.name]["versions"] = self.versions  # for the drift warning
         for key, spread in spreads.items():
             self.baseline.profiles[self.options.profile.name]["variants"][key]["spread"] = {k: round(v, 6) for k, v in spread.items()}
         write_json(self.baseline.path, self.baseline.profiles)
@@ -337,6 +364,13 @@ def _merge(path: Path, new_rows: list[dict], keys: list[str], grid: list[tuple[s
             if tuple(str(row[k]) for k in keys) not in done
             and (in_grid is None or (row["axis"], row["variant"]) in in_grid)]
     return kept + list(new_rows)
+
+
+def _merge_axes(earlier: list[dict], now: list[dict]) -> list[dict]:
+    """The axes of earlier runs of this folder with this session's records in their place; new axes last."""
+    fresh = {axis["name"]: axis for axis in now}
+    merged = [fresh.pop(axis["name"], axis) for axis in earlier if isinstance(axis, dict) and "name" in axis]
+    return merged + list(fresh.values())
 
 
 def _git_commit() -> str:

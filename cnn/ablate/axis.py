@@ -1,0 +1,153 @@
+"""The public API of the suite: an axis is declared in its own test file and nowhere else.
+
+    from cnn.ablate import Axis, Effect, v
+
+    AXIS = Axis("dropout", question=__doc__,
+                variants=[v("0"), v("0.2", dropout=0.2), v("0.5", dropout=0.5)],
+                effects=[Effect("accuracy_gap", low="0.5", high="0", claim="dropout narrows the gap")])
+    test_dropout, test_dropout_effects = AXIS.tests()
+
+A variant is its id (the pytest id) and the config fields it changes on the axis' base; the base
+is a Config (any subclass: your own model's fields) or a preset name. The run records the axis
+(question, variant order, effects) beside its results, so the report needs no grid module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pytest
+
+from cnn.config import Config, preset
+from cnn.errors import CnnError
+from cnn.registry import Registry
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One point on an axis: its test id and the config fields it changes."""
+
+    id: str
+    changes: dict = field(default_factory=dict, hash=False)
+    base: Config | str | None = None  # None: the axis' base; a preset name or Config: start from that instead
+    learns: bool = True  # False where the finding is that it does not learn (zero initialisation)
+
+
+def v(id: str, *, base: Config | str | None = None, learns: bool = True, **changes) -> Variant:
+    """A variant: `v("0.5", dropout=0.5)`."""
+    return Variant(str(id), changes, base, learns)
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A claim the report makes only where the seeds show it beyond their spread: `high` has the
+    larger `metric` (a runs.csv column) than `low`."""
+
+    metric: str
+    low: str
+    high: str
+    claim: str
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _resolve(base: Config | str) -> Config:
+    return preset(base) if isinstance(base, str) else base
+
+
+@dataclass(frozen=True)
+class Axis:
+    """A question, the variants that answer it, and the effects expected among them."""
+
+    name: str
+    question: str
+    variants: tuple[Variant, ...]
+    effects: tuple[Effect, ...] = ()
+    base: Config | str = "seed-cnn"  # the notebook's CNN; the profile sets its epochs
+    base_changes: dict = field(default_factory=dict, hash=False)  # fields this axis changes on every variant's base
+    accuracy_checks: int = 0  # > 0: also measure test accuracy that many times per epoch (time-to-accuracy)
+    sections: tuple[str, ...] = ()  # report sections of this axis (cnn.report's SECTIONS registry), e.g. "speed"
+
+    def __post_init__(self):
+        object.__setattr__(self, "question", " ".join((self.question or "").split()))
+        object.__setattr__(self, "variants", tuple(self.variants))
+        object.__setattr__(self, "effects", tuple(self.effects))
+        object.__setattr__(self, "sections", tuple(self.sections))
+        if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
+            raise CnnError(f"axis name {self.name!r} is invalid: use letters, digits, - and _ (it names the test)")
+        if not self.variants:
+            raise CnnError(f"axis {self.name} has no variants; give at least one v(...)")
+        ids = [variant.id for variant in self.variants]
+        repeated = sorted({i for i in ids if ids.count(i) > 1})
+        if repeated:
+            raise CnnError(f"axis {self.name} repeats variant id(s) {', '.join(repeated)}; each id must be unique")
+        for effect in self.effects:
+            for side in (effect.low, effect.high):
+                if side not in ids:
+                    raise CnnError(f"axis {self.name}: effect {effect.claim!r} names variant {side!r}; known: {', '.join(ids)}")
+        _resolve(self.base)  # an unknown preset fails here, when the test file is imported
+        for variant in self.variants:  # and so does a field a variant changes that the config lacks
+            dataclasses.replace(self.start(variant), **variant.changes)
+
+    @property
+    def ids(self) -> list[str]:
+        return [variant.id for variant in self.variants]
+
+    def variant(self, variant_id: str) -> Variant:
+        for variant in self.variants:
+            if variant.id == variant_id:
+                return variant
+        raise CnnError(f"axis {self.name} has no variant {variant_id!r}; known: {', '.join(self.ids)}")
+
+    def start(self, variant: Variant, epochs: int | None = None) -> Config:
+        """The config a variant's changes apply to: the axis' base with its base changes, or the
+        variant's own base (then only the epochs carry over)."""
+        axis_base = dataclasses.replace(_resolve(self.base), **({"epochs": epochs} if epochs else {}))
+        axis_base = dataclasses.replace(axis_base, **self.base_changes)
+        if variant.base is None:
+            return axis_base
+        return dataclasses.replace(_resolve(variant.base), epochs=axis_base.epochs)
+
+    def configs(self, variant: Variant, epochs: int, seeds: int) -> dict[int, Config]:
+        """The variant's config for each seed, at the profile's epochs (the axis' base changes win)."""
+        start = self.start(variant, epochs)
+        return {seed: dataclasses.replace(start, seed=seed, **variant.changes) for seed in range(seeds)}
+
+    def record(self) -> dict:
+        """What the results folder keeps of the axis (axes.json), for the report."""
+        return {
+            "name": self.name, "question": self.question, "sections": list(self.sections),
+            "variants": [{"id": variant.id, "changes": {k: _plain(x) for k, x in variant.changes.items()},
+                          "base": variant.base if isinstance(variant.base, str) else None, "learns": variant.learns}
+                         for variant in self.variants],
+            "effects": [effect.to_dict() for effect in self.effects],
+        }
+
+    def tests(self) -> tuple[Callable, Callable]:
+        """The axis' two pytest tests: one per variant (`test_<axis>[<id>]`), and one judging its
+        effects. Registers the axis: a second axis of the same name fails loudly."""
+        if self.name not in AXES or AXES.get(self.name) != self:  # the same file imported twice is one axis
+            AXES.add(self.name, self)
+        axis = self
+
+        @pytest.mark.parametrize("variant", self.ids)
+        def test_variant(variant, run_variant):
+            run_variant(axis, variant)
+
+        def test_effects(judge_effects):
+            judge_effects(axis)
+
+        test_variant.__name__ = f"test_{self.name}"
+        test_effects.__name__ = f"test_{self.name}_effects"
+        test_variant.__doc__ = test_effects.__doc__ = self.question
+        return test_variant, test_effects
+
+
+def _plain(value):
+    return list(value) if isinstance(value, tuple) else value
+
+
+AXES: Registry[Axis] = Registry("axis")  # the axes of this pytest session, in collection order

@@ -1,0 +1,70 @@
+"""The plugin's option checks: a bad value is pytest's one-line usage error (exit 4), never a
+traceback from inside a test."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from cnn.errors import CnnError
+
+
+def profile(name: str):
+    from cnn.ablate.profiles import PROFILES
+
+    try:
+        return PROFILES.get(name)
+    except CnnError as error:
+        raise pytest.UsageError(f"--ablation-profile: {error}") from None
+
+
+def seeds(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise pytest.UsageError(f"--ablation-seeds {text!r} is not a positive whole number of seeds; try 3")
+    return int(text)
+
+
+def dataset_spec(spec: str) -> str:
+    """Checked without loading (that waits for a collected ablation test, see `ready`): a known
+    name, or an npz: path that exists. The message is the library's own."""
+    from cnn.data import DATASETS, load_dataset
+
+    path = spec[len("npz:"):] if spec.startswith("npz:") else None
+    try:
+        if (path is None and spec not in DATASETS) or (path is not None and not Path(path).is_file()):
+            load_dataset(spec)  # raises the CnnError that names the problem and the fix
+    except CnnError as error:
+        raise pytest.UsageError(f"--ablation-dataset: {error}") from None
+    return spec
+
+
+def ready(session) -> None:
+    """Before the first ablation test: the output folders can be written and the dataset loads."""
+    options = session.options
+    writable(options.results_dir, "--ablation-results")
+    if options.tensorboard_dir is not None:
+        writable(options.tensorboard_dir, "--ablation-tensorboard")
+    from cnn.cli import _quiet_native_stderr
+
+    with _quiet_native_stderr():  # TensorFlow's native start-up log ignores TF_CPP_MIN_LOG_LEVEL
+        import tensorflow  # noqa: F401
+    try:
+        session.dataset  # noqa: B018  (loads it once, for every test)
+    except CnnError as error:
+        raise pytest.UsageError(f"--ablation-dataset: {error}") from None
+    session.check_versions()
+
+
+def writable(folder: Path, option: str) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        raise pytest.UsageError(
+            f"{option} {folder} cannot be created or written to ({error.strerror}); pass a folder you can write to"
+        ) from None

@@ -1,0 +1,182 @@
+"""The pytest plugin (entry point `pytest11`): options, hooks and fixtures, each a few lines that
+hand over to the session (cnn.ablate.session). Installed with the package, so any project gets
+`--ablation-*`, the `run_variant`/`judge_effects` fixtures, the tables, the guard and the report.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+# How a test hands its records to the session (user_properties travel from xdist workers too).
+ROWS_PROPERTY = "ablation_rows"
+HISTORY_PROPERTY = "ablation_history"
+AXIS_PROPERTY = "ablation_axis"  # the axis' record (question, variant order, effects) for axes.json
+PEAK_PROPERTY = "ablation_peak"
+
+
+# --- options ---------------------------------------------------------------------------------
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("ablation", "CNN ablation suite (cnn.ablate)")
+    add_grid_options(group)
+    add_output_options(group)
+
+
+def add_grid_options(group):
+    group.addoption("--ablation-profile", default="smoke", metavar="NAME",
+                    help="grid size: smoke (CI, minutes), standard (3 seeds), full (full-size data) (default: smoke)")
+    group.addoption("--ablation-dataset", default=None, metavar="SPEC",
+                    help="dataset spec, see 'cnn datasets' (default: the profile's)")
+    group.addoption("--ablation-seeds", default=None, metavar="N",
+                    help="seeds per variant (default: the profile's)")
+    group.addoption("--ablation-device", choices=("cpu", "gpu", "all"), default="cpu",
+                    help="where to train; gpu variants skip when TensorFlow sees no GPU (default: cpu)")
+    group.addoption("--ablation-retrain", action="store_true", help="train every variant even when cached")
+
+
+def add_output_options(group):
+    group.addoption("--ablation-results", default="results", metavar="DIR",
+                    help="results folder: CSVs per profile, the run cache and baseline.json (default: results)")
+    group.addoption("--ablation-update-baseline", action="store_true",
+                    help="set the entries of the variants this run has in <results>/baseline.json")
+    group.addoption("--ablation-tensorboard", default=None, metavar="DIR",
+                    help="also write every run (variant, seed) to TensorBoard's HParams view in DIR (default: off)")
+
+
+# --- configure: every option checked here, a bad one is a one-line usage error ---------------------
+
+
+def pytest_configure(config):
+    from cnn.ablate import checks
+    from cnn.ablate.session import AblationSession, SuiteOptions
+
+    profile = checks.profile(config.getoption("--ablation-profile"))
+    results = _path(config, config.getoption("--ablation-results"))
+    tensorboard = config.getoption("--ablation-tensorboard")
+    device = config.getoption("--ablation-device")
+    options = SuiteOptions(
+        profile=profile,
+        dataset=checks.dataset_spec(config.getoption("--ablation-dataset") or profile.dataset),
+        seeds=checks.seeds(config.getoption("--ablation-seeds")) or profile.seeds,
+        devices=("cpu", "gpu") if device == "all" else (device,),
+        results_dir=results,
+        baseline_path=results / "baseline.json",
+        retrain=config.getoption("--ablation-retrain"),
+        update_baseline=config.getoption("--ablation-update-baseline"),
+        worker=getattr(config, "workerinput", {}).get("workerid", ""),
+        benchmark_save=config.getoption("benchmark_save", None) or "",
+        tensorboard_dir=_path(config, tensorboard) if tensorboard else None,
+    )
+    if options.worker:  # pytest-xdist: each worker trains with its share of the cores
+        from cnn.threads import cpu_share, set_threads
+
+        set_threads(cpu_share(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
+    config.ablation = AblationSession(options)
+    if not options.worker:  # xdist workers are stopped by their controller
+        from cnn import interrupt
+
+        interrupt.install()
+    config.pluginmanager.register(_ResultCollector(config.ablation), "ablation-collector")
+
+
+def _path(config, text: str) -> Path:
+    path = Path(text)
+    return path if path.is_absolute() else config.rootpath / path
+
+
+class _ResultCollector:
+    """Hands each finished test's rows to the session; under xdist these reports come from the workers."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def pytest_runtest_logreport(self, report):
+        if report.when == "call":
+            self.session.collect(report.user_properties)
+
+
+def pytest_collection_finish(session):
+    # Only where ablation tests were collected: the folders must be writable and the dataset must
+    # load, once, so a bad file is one usage error, not a traceback in every test.
+    if any("ablation" in getattr(item, "fixturenames", ()) for item in session.items):
+        from cnn.ablate import checks
+
+        checks.ready(session.config.ablation)
+
+
+def pytest_generate_tests(metafunc):
+    # One device: test ids stay `test_dropout[0.2]`; with several, the device is part of the id.
+    devices = metafunc.config.ablation.options.devices
+    if "device" in metafunc.fixturenames and devices != ("cpu",):
+        metafunc.parametrize("device", devices)
+
+
+def pytest_sessionfinish(session):
+    if not hasattr(session.config, "workerinput"):  # under xdist the controller writes, not the workers
+        session.config.ablation.finish()
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    session = config.ablation
+    for warning in session.warnings:
+        terminalreporter.write_line(f"ablation: {warning}", yellow=True)
+    if session.table:
+        terminalreporter.write_sep("=", f"ablation results ({session.options.profile.name}, {session.options.dataset})")
+        terminalreporter.write_line(session.table)
+        for path in session.written:
+            terminalreporter.write_line(f"wrote {path}")
+
+
+# --- fixtures --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def device():
+    return "cpu"
+
+
+@pytest.fixture
+def ablation(request, device):
+    """The session, for one device; skips GPU variants when TensorFlow sees no GPU."""
+    if device == "gpu":
+        import tensorflow as tf
+
+        if not tf.config.list_physical_devices("GPU"):
+            pytest.skip("no GPU visible to TensorFlow (install the 'gpu' extra on a machine with an NVIDIA GPU)")
+    return request.config.ablation
+
+
+@pytest.fixture
+def run_variant(ablation, device, request):
+    """Train (or find in the cache) one variant of an axis for every seed, record it, and fail on a
+    regression. Timed by pytest-benchmark when it is installed and enabled."""
+    benchmark = request.getfixturevalue("benchmark") if request.config.pluginmanager.has_plugin("pytest_benchmark") else None
+
+    def run(axis, variant: str) -> list[dict]:
+        rows, history = ablation.run(axis, variant, device, benchmark)
+        request.node.user_properties.append((AXIS_PROPERTY, axis.record()))
+        request.node.user_properties.append((ROWS_PROPERTY, rows))
+        request.node.user_properties.append((HISTORY_PROPERTY, history))
+        problems = ablation.failures(axis, variant, device, rows)
+        assert not problems, "\n".join(problems)
+        return rows
+
+    return run
+
+
+@pytest.fixture
+def judge_effects(ablation, device):
+    """Judge the axis' effects on its cached runs; fail where the seeds show the opposite."""
+
+    def judge(axis) -> None:
+        judged = ablation.effects(axis, device)
+        if judged is None:
+            pytest.skip(f"not every {axis.name} variant has run on {device} yet (deselected, or on another xdist worker)")
+        contradicted = [j.text for j in judged if j.verdict == "contradicted"]
+        assert not contradicted, "\n".join(contradicted)
+
+    return judge

@@ -1,0 +1,46 @@
+"""Library versions against the baseline's: the one line a run prints when they differ.
+
+The baseline's accuracies were measured with particular TensorFlow, Keras and numpy releases; a
+newer one can move them by more than the guard's tolerance without any change in this code.
+`constraints.txt` pins what the baseline was measured with (`make install` installs with it).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+# The interpreter is recorded (cnn.train.library_versions) but not compared: a constraints file
+# cannot pin it, and the packages built for it are what decide the numbers.
+NOT_COMPARED = ("python",)
+FIX = "install with `make install` (constraints.txt)"
+
+
+def version_drift(baseline_versions: dict, run_versions: dict) -> str | None:
+    """One line naming each library whose version differs between this run and the baseline, or
+    None when none does. Only libraries both sides record are compared (a baseline that records no
+    versions gives None), in the run's order. Never raises on missing or odd values."""
+    baseline_versions = baseline_versions or {}
+    run_versions = run_versions or {}
+    differ = [
+        name for name in run_versions
+        if name in baseline_versions and name not in NOT_COMPARED
+        and str(run_versions[name]).strip() != str(baseline_versions[name]).strip()
+    ]
+    if not differ:
+        return None
+    now = ", ".join(f"{name} {run_versions[name]}" for name in differ)
+    then = ", ".join(f"{name} {baseline_versions[name]}" for name in differ)
+    return f"this run uses {now}; the baseline was measured with {then}: accuracies may differ; {FIX}"
+
+
+def pinned_versions(path: str | Path = "constraints.txt") -> dict[str, str]:
+    """The `name==version` pins of a constraints file, names lower-case with "-" (as pip compares
+    them: typing_extensions is typing-extensions); comments and other lines are skipped. Raises
+    OSError when the file cannot be read."""
+    pins = {}
+    for line in Path(path).read_text().splitlines():
+        match = re.fullmatch(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*==\s*([^\s;#]+).*", line)
+        if match:
+            pins[re.sub(r"[-_.]+", "-", match[1]).lower()] = match[2]
+    return pins
