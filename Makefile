@@ -31,10 +31,12 @@ lock:
 	mv "$$tmp/$(CONSTRAINTS)" $(CONSTRAINTS) && \
 	echo "$(CONSTRAINTS): $$(grep -vc '^#' $(CONSTRAINTS)) packages pinned; re-measure the baseline if tensorflow, keras or numpy moved"
 
-# Unit tests, then the smoke grid with its accuracy guard: what CI runs.
+# Unit tests, the smoke grid with its accuracy guard, then the own-model example as a user's
+# project (the plugin from the installed package): what CI runs.
 test: $(STAMP)
 	$(PYTHON) -m pytest tests/
 	$(PYTHON) -m pytest ablations/ --ablation-profile=smoke --benchmark-save=ci
+	cd examples/own-model && ../../$(PYTHON) -m pytest
 
 # The main job: every ablation axis, timed, reported, guarded (PROFILE=smoke|standard|full).
 ablations: $(STAMP)

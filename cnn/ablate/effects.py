@@ -130,7 +130,7 @@ def fmt(metric: str, value: float | None, sign: bool = True) -> str:
         return "n/a"
     if metric.endswith("_s"):
         return f"{value:.2f} s"
-    if metric == "samples_per_s":
+    if metric in ("samples_per_s", "params", "flops_per_sample"):
         return f"{value:,.0f}"
     signed = sign and ("gap" in metric or value < 0)
     return f"{value:+.4f}" if signed else f"{value:.4f}"
