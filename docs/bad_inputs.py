@@ -152,6 +152,10 @@ CASES: list[Case] = [
     # --- the ablation suite's pytest options
     Case("--ablation-profile unknown", (str(ROOT / "ablations"), "--ablation-profile", "nope", "--co"),
          ("--ablation-profile", "'nope'", "smoke"), tool="pytest"),
+    Case("--ablation-dataset unknown", (str(ROOT / "ablations"), "--ablation-dataset", "mnist5k", "-k", "dropout"),
+         ("--ablation-dataset", "unknown dataset 'mnist5k'", "mnist-5k"), tool="pytest"),
+    Case("--ablation-dataset not a readable .npz", (str(ROOT / "ablations"), "--ablation-dataset", "npz:corrupt.npz", "--co"),
+         ("--ablation-dataset", "not a readable .npz file"), tool="pytest"),
     Case("--ablation-seeds not positive", (str(ROOT / "ablations"), "--ablation-seeds", "0", "--co"),
          ("--ablation-seeds", "'0'"), tool="pytest"),
     Case("results directory not writable (a path under a file)",
