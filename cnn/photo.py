@@ -50,6 +50,8 @@ SPECK = 0.03  # ink components smaller than this share of the largest one are sp
 NEAR = 0.25  # pieces within this share of the digit's size belong to it (a 5's detached bar)
 MAX_ASPECT = 1.4  # width / height of one digit at most; wider groups are several digits
 OTHER_DIGIT = 0.3  # other ink this share of the digit's area and half its height: another digit
+LINE_WIDTH = 0.05  # printed lines are at most this share of the short side wide; pen strokes of a close-up are more
+MAX_HOUGH = 300  # strongest Hough candidates judged: a squared page gives a few per line
 
 
 @dataclass(frozen=True)
@@ -188,11 +190,18 @@ def find_digit(rgb: np.ndarray, size: tuple[int, int] = (28, 28), name: str = "t
 
 
 def _light_on_dark(gray: np.ndarray, low: float, high: float) -> bool:
-    """True when the ink is lighter than the paper: more pixels stand out bright than dark from
-    the median (the ink is the minority; a shadow or the desk counts as dark)."""
-    median = float(np.median(gray))
-    margin = 0.25 * (high - low)
-    return float((gray > median + margin).mean()) > 1.5 * float((gray < median - margin).mean())
+    """True when the ink is lighter than the paper around it. Ink is the minority of its
+    neighbourhood, so it stands out from a local median (which, unlike a mean, keeps a shadow's
+    edge): count the pixels far darker and far lighter than it."""
+    height, width = gray.shape
+    factor = min(1.0, 160 / min(height, width))
+    small = cv2.resize(gray, (max(1, round(width * factor)), max(1, round(height * factor))), interpolation=cv2.INTER_AREA)
+    small = np.clip(small * 255 + 0.5, 0, 255).astype(np.uint8)
+    side = max(3, int(PAPER_KERNEL * min(small.shape)) | 1)
+    deviation = small.astype(np.int16) - cv2.medianBlur(small, side).astype(np.int16)
+    margin = max(20.0, 0.3 * 255 * (high - low))
+    darker, lighter = int((deviation < -margin).sum()), int((deviation > margin).sum())
+    return lighter > 2 * darker
 
 
 def _darkness(gray: np.ndarray) -> np.ndarray:
@@ -221,86 +230,68 @@ def _noise_floor(darkness: np.ndarray) -> float:
 def _remove_lines(ink: np.ndarray) -> int:
     """Erase printed lines from the ink mask in place; returns how many were removed.
 
-    A line is a straight run of ink across at least 3/4 of the photo along its direction, with at
-    least two others parallel to it (ruled or squared paper comes in families, a digit's straight
-    stroke alone does not), and no more than twice as wide as its family's median. Its pixels go,
-    except where ink continues on both sides of it: a stroke crossing the line stays whole."""
+    A line is a straight run of ink across at least 3/4 of the photo (Hough's candidates, then
+    checked). Across it, at each point along it, the ink is a short run (the line's width) or a
+    long one (a pen stroke crossing the line or running along it): the short runs are erased,
+    the long ones kept, so a digit stays whole where a line passes through it. Lines are erased
+    only when there are two or more (ruled or squared paper), so a 1 alone on plain paper, one
+    long straight stroke, is never taken for one."""
     height, width = ink.shape
-    votes = int(0.5 * min(height, width))
-    found = cv2.HoughLines(ink, 1, np.pi / 360, votes)
+    short = min(height, width)
+    found = cv2.HoughLines(ink, 1, np.pi / 360, int(0.5 * short))
     if found is None:
         return 0
-    lines = _merge_lines(found[:, 0, :], ink)
-    lines = [line for line in lines if line[3] >= 0.75]  # (rho, theta, width, coverage)
-    # Families: lines within 5 degrees of each other.
-    kept = []
-    for rho, theta, line_width, _ in lines:
-        family = [l for l in lines if _angle_gap(l[1], theta) < np.deg2rad(5)]
-        if len(family) < 3:
-            continue
-        if line_width > 2 * float(np.median([l[2] for l in family])) + 1:
-            continue  # thicker than its family: a stroke that happens to be straight and parallel
-        kept.append((rho, theta, line_width))
-    original = ink.copy()
-    for rho, theta, line_width in kept:
-        normal = np.array([math.cos(theta), math.sin(theta)])
-        band = np.zeros_like(ink)
-        direction = np.array([-normal[1], normal[0]])
-        centre = normal * rho
-        far = 2 * (height + width)
-        a, b = centre - far * direction, centre + far * direction
-        half = line_width / 2 + 1
-        cv2.line(band, (int(round(a[0])), int(round(a[1]))), (int(round(b[0])), int(round(b[1]))), 1,
-                 thickness=max(1, int(round(2 * half))))
-        reach = half + 2
-        beyond = [
-            cv2.warpAffine(original, np.float32([[1, 0, s * reach * normal[0]], [0, 1, s * reach * normal[1]]]),
-                           (width, height), flags=cv2.INTER_NEAREST)
-            for s in (-1, 1)
-        ]
-        crossing = (beyond[0] > 0) & (beyond[1] > 0)
-        ink[(band > 0) & ~crossing] = 0
-    return len(kept)
-
-
-def _merge_lines(found: np.ndarray, ink: np.ndarray) -> list[tuple[float, float, float, float]]:
-    """Hough's answers (rho, theta) grouped into lines: neighbours in rho at the same angle are one
-    thick line. Each as (rho, theta, width in px, share of its run across the photo that is ink)."""
-    order = np.lexsort((found[:, 0], np.round(found[:, 1], 2)))
-    groups: list[list[np.ndarray]] = []
-    for rho, theta in found[order]:
-        if groups and abs(groups[-1][-1][1] - theta) < 0.02 and abs(groups[-1][-1][0] - rho) <= 2:
-            groups[-1].append(np.array([rho, theta]))
-        else:
-            groups.append([np.array([rho, theta])])
+    reach = int(LINE_WIDTH * short) + 4
+    cleaned = ink.copy()
     lines = []
-    for group in groups:
-        rhos = [g[0] for g in group]
-        rho, theta = float(np.mean(rhos)), float(np.mean([g[1] for g in group]))
-        width = float(max(rhos) - min(rhos) + 1)
-        lines.append((rho, theta, width, _coverage(ink, rho, theta, width)))
-    return lines
+    for rho, theta in found[:MAX_HOUGH, 0]:  # strongest first; a line erased fails the check again
+        coverage = _erase_line(cleaned, float(rho), float(theta), reach)
+        if coverage:
+            lines.append(coverage)
+    # One line alone must run nearly edge to edge: a digit's stroke could be 3/4 of a close-up.
+    if len(lines) >= 2 or (lines and lines[0] >= 0.9):
+        ink[:] = cleaned
+        return len(lines)
+    return 0
 
 
-def _coverage(ink: np.ndarray, rho: float, theta: float, width: float) -> float:
-    """The share of the line's run across the photo where ink lies within its width."""
-    height, width_px = ink.shape
+def _erase_line(ink: np.ndarray, rho: float, theta: float, reach: int) -> float:
+    """Erase the line (rho, theta) from `ink` where it is thin, if ink lies along 3/4 of it;
+    returns the share of it that is ink, or 0 when it is not a line."""
+    height, width = ink.shape
     normal = np.array([math.cos(theta), math.sin(theta)])
     direction = np.array([-normal[1], normal[0]])
-    steps = np.arange(-2 * (height + width_px), 2 * (height + width_px), 1.0)
+    steps = np.arange(-(height + width), height + width, 0.7)  # under a pixel: no gaps on diagonals
     points = normal * rho + steps[:, None] * direction
-    inside = (points[:, 0] >= 0) & (points[:, 0] < width_px - 0.5) & (points[:, 1] >= 0) & (points[:, 1] < height - 0.5)
+    margin = reach + 2
+    inside = (points[:, 0] >= margin) & (points[:, 0] < width - margin) & \
+        (points[:, 1] >= margin) & (points[:, 1] < height - margin)
     points = points[inside]
     if len(points) < 10:
         return 0.0
-    near = cv2.dilate(ink, np.ones((3, 3), np.uint8), iterations=max(1, int(width // 2)))
-    xs, ys = np.round(points[:, 0]).astype(int), np.round(points[:, 1]).astype(int)
-    return float(near[ys, xs].mean())
-
-
-def _angle_gap(a: float, b: float) -> float:
-    gap = abs(a - b) % np.pi
-    return min(gap, np.pi - gap)
+    offsets = np.arange(-reach, reach + 1, 0.7)
+    centre = int(np.argmin(np.abs(offsets)))
+    samples = np.round(points[None] + offsets[:, None, None] * normal).astype(int)  # (offset, point, xy)
+    across = ink[samples[..., 1], samples[..., 0]] > 0
+    # Hough's angle is within 0.25 degrees: the line may drift a few pixels off the centre.
+    near = across[centre - 4: centre + 5].any(axis=0)
+    if near.mean() < 0.75:
+        return 0.0
+    # The run of ink across the line at each point: from the ink nearest the centre outwards.
+    start = centre - 4 + np.argmax(across[centre - 4: centre + 5], axis=0)
+    index = np.arange(len(offsets))[:, None]
+    gaps = ~across
+    below = np.where(gaps & (index < start), index, -1).max(axis=0) + 1  # first ink of the run
+    above = np.where(gaps & (index > start), index, len(offsets)).min(axis=0) - 1  # last ink of the run
+    run = (above - below + 1).astype(float)
+    thin = near & (below > 0) & (above < len(offsets) - 1)
+    if thin.mean() < 0.5:
+        return 0.0  # mostly wider than LINE_WIDTH: a blot or a shadow's edge, not a printed line
+    limit = 1.5 * float(np.median(run[thin])) + 2
+    erase = thin & (run <= limit)
+    rows = (index >= below) & (index <= above) & erase[None, :]
+    ink[samples[..., 1][rows], samples[..., 0][rows]] = 0
+    return float(near.mean())
 
 
 def _digit_components(ink: np.ndarray, darkness: np.ndarray):
@@ -315,14 +306,13 @@ def _digit_components(ink: np.ndarray, darkness: np.ndarray):
     right, bottom = left + stats[1:, cv2.CC_STAT_WIDTH], top + stats[1:, cv2.CC_STAT_HEIGHT]
     touches = (left <= 0) | (top <= 0) | (right >= width) | (bottom >= height)
     minimum = max(12.0, (min(height, width) * 0.01) ** 2)  # a blot of 1% of the short side
-    candidates = [i for i in range(count - 1) if not touches[i] and areas[i] >= minimum]
-    if not candidates:
-        # The digit itself may touch the edge (a tight crop): take edge ink that is not a long thin line.
-        candidates = [i for i in range(count - 1) if areas[i] >= minimum
-                      and max(right[i] - left[i], bottom[i] - top[i]) < 0.95 * max(height, width)]
+    # Ink touching the photo's edge is the page's edge, the desk or a line, unless it is compact:
+    # a digit cut by a tight crop.
+    compact = (right - left < 0.9 * width) & (bottom - top < 0.9 * height)
+    candidates = [i for i in range(count - 1) if areas[i] >= minimum and (compact[i] or not touches[i])]
     if not candidates:
         return None, 0, None
-    main = max(candidates, key=lambda i: areas[i])
+    main = max(candidates, key=lambda i: areas[i] * (0.5 if touches[i] else 1.0))
     candidates = [i for i in candidates if areas[i] >= SPECK * areas[main]]
     members = [main]
     box = [left[main], top[main], right[main], bottom[main]]

@@ -40,15 +40,14 @@ def accuracy_bars(summary: pd.DataFrame, axis: str, path: Path, chance: float | 
     fig = Figure(figsize=(_width(len(summary)), 4.8 if split else 4.2), layout="constrained")
     if split:
         top, bottom = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [4, 1.3]})
-        panels = [(top, learned), (bottom, stuck)]
     else:
         top = bottom = fig.subplots()
-        panels = [(top, summary["test_accuracy_mean"].notna())]
-    for ax, labelled in panels:
+    floor = zoom[0] if split else -1.0  # a bar's value is labelled in the panel where its top shows
+    for ax, shows in ((top, lambda v: v >= floor), (bottom, lambda v: v < floor))[:2 if split else 1]:
         for offset, metric, name, colour in ((-0.2, "train_accuracy", "train (inference mode)", TRAIN), (0.2, "test_accuracy", "test", TEST)):
             means = summary[f"{metric}_mean"]
             bars = ax.bar(x + offset, means, 0.4, yerr=_std(summary, metric), capsize=3, label=name, color=colour)
-            ax.bar_label(bars, labels=[_short(v) if show else "" for v, show in zip(means, labelled)], padding=2,
+            ax.bar_label(bars, labels=[_short(v) if shows(v) else "" for v in means], padding=2,
                          fontsize=7, rotation=90 if upright else 0)
     if chance is not None and (zoom is None or split):  # a zoomed axis alone does not reach chance
         bottom.axhline(chance, color="grey", linestyle=":", linewidth=1, label=f"chance ({chance:.2f})")
@@ -60,8 +59,9 @@ def accuracy_bars(summary: pd.DataFrame, axis: str, path: Path, chance: float | 
         top.set_ylabel(f"accuracy (y axis zoomed:\nfrom {zoom[0]:.2f}, not 0)")
     top.set_yticks([t for t in top.get_yticks() if top.get_ylim()[0] <= t <= 1.0])  # no accuracy above 1 on the scale
     if split:
-        high = float(summary.loc[stuck, ["train_accuracy_mean", "test_accuracy_mean"]].max().max())
-        bottom.set_ylim(0, max(high, chance or 0) * 1.25 + 0.05)
+        below = summary[["train_accuracy_mean", "test_accuracy_mean"]].to_numpy().ravel()
+        high = max(float(np.nanmax(below, initial=0, where=below < floor)), chance or 0)
+        bottom.set_ylim(0, min(high * 1.25 + 0.05, floor))
         bottom.set_ylabel("did not\nlearn", fontsize=8)
         _break_marks(top, bottom)
     _variant_ticks(bottom, x, summary)
@@ -315,18 +315,34 @@ def time_to_accuracy(runs: pd.DataFrame, target: float, target_epoch: int, refer
 
 
 def digit_grid(images: np.ndarray, titles: list[str], title: str, path: Path, columns: int = 10) -> Path:
-    """Images (N, H, W, C) in [0, 1] in a grid, at most `columns` wide, each with its caption."""
+    """Images (N, H, W, C) in [0, 1] in a grid, at most `columns` wide, each with its caption.
+
+    The grid is one mosaic image on one axes, the captions text over it: a hundred small axes took
+    matplotlib ~10 s to lay out and draw, most of the report's time."""
     columns = max(1, min(columns, len(images)))
     rows = max(1, math.ceil(len(images) / columns))
-    fig = Figure(figsize=(columns * 0.95, rows * 1.1 + 0.6), layout="constrained")
-    panels = np.atleast_1d(fig.subplots(rows, columns, squeeze=False)).ravel()
-    for ax in panels:
-        ax.set_axis_off()
-    for ax, image, caption in zip(panels, images, titles):
-        channels = image.shape[-1]
-        ax.imshow(image[..., 0] if channels == 1 else image, cmap="gray_r" if channels == 1 else None, vmin=0, vmax=1)
-        ax.set_title(caption, fontsize=7, pad=2)
-    fig.suptitle(title, fontsize=10)
+    height, width, channels = images.shape[1:]
+    lines = max((caption.count("\n") + 1 for caption in titles), default=1)
+    gap = max(2, width // 5)  # between images, in the images' pixels
+    cell_w = width + gap
+    cell_in = 0.95  # inches a column, as the grid of small axes had
+    above = math.ceil(lines * 7 * 1.3 / 72 * cell_w / cell_in) + 1  # room for the caption: its lines of 7 pt text
+    cell_h = height + above
+    mosaic = np.zeros((rows * cell_h, columns * cell_w, channels), dtype=np.float32)  # 0: white under gray_r
+    if channels != 1:
+        mosaic[:] = 1.0  # white for colour images
+    grid_w = columns * cell_in  # the height follows the mosaic's shape
+    grid_h = grid_w * mosaic.shape[0] / mosaic.shape[1]
+    fig = Figure(figsize=(grid_w, grid_h + 0.45))
+    ax = fig.add_axes((0, 0, 1, grid_h / (grid_h + 0.45)))
+    for i, (image, caption) in enumerate(zip(images, titles)):
+        top, left = (i // columns) * cell_h + above, (i % columns) * cell_w + gap // 2
+        mosaic[top:top + height, left:left + width] = image
+        ax.text(left + width / 2, top - 1, caption, ha="center", va="bottom", fontsize=7, linespacing=1.0)
+    ax.imshow(mosaic[..., 0] if channels == 1 else mosaic, cmap="gray_r" if channels == 1 else None, vmin=0, vmax=1,
+              interpolation="nearest")
+    ax.set_axis_off()
+    fig.suptitle(title, fontsize=10, y=1 - 0.1 / (grid_h + 0.45), va="top")
     return _save(fig, path)
 
 

@@ -1,5 +1,7 @@
 """`cnn report`: a results folder (runs.csv, summary.csv, histories.csv, run.json, base_errors.csv,
-and saved pytest-benchmark runs) written up as report.md, with its plots in plots/ next to it.
+benchmarks.csv, or saved pytest-benchmark runs where it has none) written up as report.md, with its
+plots in plots/ next to it. Everything a section needs is in the folder, so a fresh clone writes the
+committed report again.
 
 Every number in the report is read from the CSVs and printed at a fixed precision (4 decimals for
 accuracies, losses and gaps; 2 for seconds), so a committed report matches its committed CSVs.
@@ -269,7 +271,7 @@ class _Steps:
 
 def _made(made) -> str:
     if not isinstance(made, str):
-        return "read"
+        return "loaded"
     if not made:
         return "nothing to report"  # e.g. no speed.csv, no saved timings
     count = made.count("![")
