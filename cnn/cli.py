@@ -125,6 +125,8 @@ def build_parser() -> Parser:
                               "or light on dark as in MNIST (made into an MNIST-like image first)")
     predict.add_argument("--dataset", metavar="SPEC", help="name the classes as this dataset does (default: class numbers)")
     predict.add_argument("--json", action="store_true", help="print JSON")
+    predict.add_argument("--show", metavar="DIR",
+                         help="write one PNG per image into DIR: the photo, the 28x28 the model saw, the top-3 probabilities")
     predict.set_defaults(run=_predict)
 
     summary = commands.add_parser("summary", help="layers, parameters and FLOPs of a preset")
@@ -212,20 +214,26 @@ def _evaluate(args) -> None:
 
 def _predict(args) -> None:
     from cnn.data import load_dataset
-    from cnn.predict import predict_images
+    from cnn.predict import predict_images, show
     from cnn.saving import load_model
 
     model = load_model(args.model)
     names = load_dataset(args.dataset).class_names if args.dataset else None
     predictions = predict_images(model, args.images, names)
+    pictures = show(predictions, args.show, names) if args.show else []
     if args.json:
         rows = [{"image": p.source, "label": p.label, "class": p.class_name, "confidence": p.confidence,
-                 "probabilities": [round(float(v), 6) for v in p.probabilities]} for p in predictions]
+                 "probabilities": [round(float(v), 6) for v in p.probabilities],
+                 "digits_found": p.digit.digits if p.digit else None, "notes": p.notes,
+                 "picture": str(pictures[i]) if pictures else None} for i, p in enumerate(predictions)]
         print(json.dumps(rows, indent=2))
         return
     for p in predictions:
         runner_up = int(p.probabilities.argsort()[-2])
-        print(f"{p.source}: {p.class_name}  (p={p.confidence:.3f}; next: {runner_up} p={p.probabilities[runner_up]:.3f})")
+        notes = "".join(f"  [{note}]" for note in p.notes)
+        print(f"{p.source}: {p.class_name}  (p={p.confidence:.3f}; next: {runner_up} p={p.probabilities[runner_up]:.3f}){notes}")
+    if pictures:
+        print(f"wrote {len(pictures)} picture{'s' if len(pictures) > 1 else ''} to {args.show}")
 
 
 def _summary(args) -> None:
@@ -252,10 +260,10 @@ def _datasets(args) -> None:
 def _report(args) -> None:
     from pathlib import Path
 
-    from cnn import report
+    from cnn.report import report
 
     if args.compare:
-        from cnn.compare import write_compare
+        from cnn.report.compare import write_compare
 
         if args.results:
             raise CnnError("give either RESULTS_DIR or --compare A B, not both")

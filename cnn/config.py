@@ -44,6 +44,8 @@ class Config:
     model: str = "cnn"  # the builder (cnn.models.MODELS): "cnn" is the notebook's family below
     conv_filters: tuple[int, ...] = (32, 64, 64)  # one Conv2D per entry; empty = an MLP
     kernel_size: int = 3  # the notebook's 3x3 kernels
+    conv_padding: str = "valid"  # the notebook's: each conv trims (kernel_size - 1) edge pixels; "same" keeps the size
+    batch_norm: bool = False  # BatchNormalization after each conv, before its activation (the notebook has none)
     activation: str = "relu"  # for every conv and hidden dense layer; logits stay linear
     initializer: str = "glorot_uniform"  # Keras' default kernel initializer
     pool_size: int = 2  # pooling after each conv but the last; 0 = no pooling
@@ -74,6 +76,8 @@ class Config:
                 _check(name, value, _is_int(width) and width > 0, "a tuple of positive integers")
         _check_name("model", self.model, MODELS.names())
         _check("kernel_size", self.kernel_size, _is_int(self.kernel_size) and self.kernel_size >= 1, "an integer >= 1")
+        _check_name("conv_padding", self.conv_padding, PADDINGS)
+        _check("batch_norm", self.batch_norm, isinstance(self.batch_norm, bool), "true or false")
         _check_name("activation", self.activation, ACTIVATIONS.names())
         _check_name("initializer", self.initializer, INITIALIZERS)
         _check("pool_size", self.pool_size, _is_int(self.pool_size) and self.pool_size >= 0, "an integer >= 0 (0 = no pooling)")

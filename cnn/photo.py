@@ -238,60 +238,95 @@ def _remove_lines(ink: np.ndarray) -> int:
     long straight stroke, is never taken for one."""
     height, width = ink.shape
     short = min(height, width)
-    found = cv2.HoughLines(ink, 1, np.pi / 360, int(0.5 * short))
+    # Hough on the thin ink only: through a blob of thick strokes every angle has many votes.
+    factor = min(1.0, 250 / short)
+    small = cv2.resize(ink, (max(1, round(width * factor)), max(1, round(height * factor))), interpolation=cv2.INTER_AREA)
+    side = max(3, int(LINE_WIDTH * short * factor) | 1)
+    blobs = cv2.morphologyEx(small, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side)))
+    blobs = cv2.resize(cv2.dilate(blobs, np.ones((3, 3), np.uint8)), (width, height), interpolation=cv2.INTER_NEAREST)
+    found = cv2.HoughLines(ink * (blobs == 0).astype(np.uint8), 1, np.pi / 360, int(0.5 * short))
     if found is None:
         return 0
     reach = int(LINE_WIDTH * short) + 4
-    cleaned = ink.copy()
+    margin = reach + 2  # a frame of paper, so that lines along the photo's edge can be cut across too
+    cleaned = np.pad(ink, margin)
     lines = []
     for rho, theta in found[:MAX_HOUGH, 0]:  # strongest first; a line erased fails the check again
-        coverage = _erase_line(cleaned, float(rho), float(theta), reach)
+        rho = float(rho) + margin * (math.cos(theta) + math.sin(theta))
+        coverage = _erase_line(cleaned, rho, float(theta), reach, margin)
         if coverage:
             lines.append(coverage)
     # One line alone must run nearly edge to edge: a digit's stroke could be 3/4 of a close-up.
     if len(lines) >= 2 or (lines and lines[0] >= 0.9):
-        ink[:] = cleaned
+        ink[:] = cleaned[margin:-margin, margin:-margin]
         return len(lines)
     return 0
 
 
-def _erase_line(ink: np.ndarray, rho: float, theta: float, reach: int) -> float:
+def _erase_line(ink: np.ndarray, rho: float, theta: float, reach: int, margin: int) -> float:
     """Erase the line (rho, theta) from `ink` where it is thin, if ink lies along 3/4 of it;
     returns the share of it that is ink, or 0 when it is not a line."""
+    # Hough's answer is a line within a few pixels (its angle is quantised to half a degree):
+    # find the centre of the ink across it all along, fit a straight line, and cut again on it.
+    cut = _cut_across(ink, rho, theta, reach, margin, window=6)
+    if cut is None:
+        return 0.0
+    steps, centres, thin = cut[0], cut[1], cut[2]
+    if thin.sum() < 10:
+        return 0.0
+    slope, intercept = np.polyfit(steps[thin], centres[thin], 1)
+    good = thin & (np.abs(centres - (intercept + slope * steps)) < 2)
+    if good.sum() >= 10:
+        slope, intercept = np.polyfit(steps[good], centres[good], 1)
+    rho, theta = (rho + intercept) / math.hypot(1, slope), theta - math.atan(slope)
+    cut = _cut_across(ink, rho, theta, reach, margin, window=2, erase=True)
+    return 0.0 if cut is None else cut[3]
+
+
+def _cut_across(ink: np.ndarray, rho: float, theta: float, reach: int, margin: int, window: float,
+                erase: bool = False):
+    """Sample `ink` (the photo's mask in a frame of `margin` empty pixels) across the line
+    (rho, theta), `reach` px either side, at every point of it inside the photo.
+
+    Returns None when ink lies along less than 3/4 of the line (within `window` px of it), else
+    (steps, run centres (px from the line), thin: whether the run there is narrower than `reach`,
+    share of the line that is ink). With `erase`, the thin runs (the printed line itself) are
+    set to 0 in `ink`; the wide ones (a stroke crossing it or running along it) are kept."""
     height, width = ink.shape
     normal = np.array([math.cos(theta), math.sin(theta)])
     direction = np.array([-normal[1], normal[0]])
     steps = np.arange(-(height + width), height + width, 0.7)  # under a pixel: no gaps on diagonals
     points = normal * rho + steps[:, None] * direction
-    margin = reach + 2
     inside = (points[:, 0] >= margin) & (points[:, 0] < width - margin) & \
         (points[:, 1] >= margin) & (points[:, 1] < height - margin)
-    points = points[inside]
+    points, steps = points[inside], steps[inside]
     if len(points) < 10:
-        return 0.0
-    offsets = np.arange(-reach, reach + 1, 0.7)
+        return None
+    offsets = np.arange(-reach, reach + 0.01, 0.7)
     centre = int(np.argmin(np.abs(offsets)))
     samples = np.round(points[None] + offsets[:, None, None] * normal).astype(int)  # (offset, point, xy)
     across = ink[samples[..., 1], samples[..., 0]] > 0
-    # Hough's angle is within 0.25 degrees: the line may drift a few pixels off the centre.
-    near = across[centre - 4: centre + 5].any(axis=0)
-    if near.mean() < 0.75:
-        return 0.0
-    # The run of ink across the line at each point: from the ink nearest the centre outwards.
-    start = centre - 4 + np.argmax(across[centre - 4: centre + 5], axis=0)
+    span = int(math.ceil(window / 0.7))
+    near = across[centre - span: centre + span + 1]
+    found = near.any(axis=0)
+    if found.mean() < 0.75:
+        return None
+    # The run of ink across the line at each point, from the ink nearest the line outwards.
+    nearest = np.abs(np.arange(-span, span + 1))[:, None] + np.where(near, 0, 10 * span)
+    start = centre - span + np.argmin(nearest, axis=0)
     index = np.arange(len(offsets))[:, None]
     gaps = ~across
     below = np.where(gaps & (index < start), index, -1).max(axis=0) + 1  # first ink of the run
     above = np.where(gaps & (index > start), index, len(offsets)).min(axis=0) - 1  # last ink of the run
-    run = (above - below + 1).astype(float)
-    thin = near & (below > 0) & (above < len(offsets) - 1)
+    thin = found & (below > 0) & (above < len(offsets) - 1)
     if thin.mean() < 0.5:
-        return 0.0  # mostly wider than LINE_WIDTH: a blot or a shadow's edge, not a printed line
-    limit = 1.5 * float(np.median(run[thin])) + 2
-    erase = thin & (run <= limit)
-    rows = (index >= below) & (index <= above) & erase[None, :]
-    ink[samples[..., 1][rows], samples[..., 0][rows]] = 0
-    return float(near.mean())
+        return None  # mostly wider than LINE_WIDTH: a blot or a shadow's edge, not a printed line
+    if erase:
+        run = (above - below + 1).astype(float)
+        limit = 1.5 * float(np.median(run[thin])) + 2
+        rows = (index >= below) & (index <= above) & (thin & (run <= limit))[None, :]
+        ink[samples[..., 1][rows], samples[..., 0][rows]] = 0
+    return steps, (offsets[below] + offsets[above]) / 2, thin, float(found.mean())
 
 
 def _digit_components(ink: np.ndarray, darkness: np.ndarray):
@@ -321,7 +356,7 @@ def _digit_components(ink: np.ndarray, darkness: np.ndarray):
         grew = False
         reach = NEAR * max(box[2] - box[0], box[3] - box[1])
         for i in candidates:
-            if i in members:
+            if i in members or touches[i]:  # edge ink joins nothing: a line's or the page's end
                 continue
             gap_x = max(0, max(box[0], left[i]) - min(box[2], right[i]))
             gap_y = max(0, max(box[1], top[i]) - min(box[3], bottom[i]))
@@ -332,8 +367,11 @@ def _digit_components(ink: np.ndarray, darkness: np.ndarray):
                 grew = True
     digit_area = sum(areas[i] for i in members)
     digit_height = box[3] - box[1]
-    others = sum(1 for i in candidates if i not in members
-                 and areas[i] >= OTHER_DIGIT * digit_area and bottom[i] - top[i] >= 0.5 * digit_height)
+    # Another digit: as much ink, as tall, not wider than a digit, not a thin diagonal (a line's end).
+    heights, widths = bottom - top, right - left
+    others = sum(1 for i in candidates if i not in members and not touches[i]
+                 and areas[i] >= OTHER_DIGIT * digit_area and heights[i] >= 0.5 * digit_height
+                 and widths[i] <= MAX_ASPECT * heights[i] and areas[i] >= 0.1 * widths[i] * heights[i])
     mask = np.isin(labels, np.array(members) + 1)
     return mask, others, tuple(int(b) for b in box)
 

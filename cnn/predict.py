@@ -1,8 +1,8 @@
 """Predictions as softmax probabilities, for arrays and for image files.
 
-A photographed digit is turned into an MNIST-like image as the notebook does for its `8.jpg`:
-grayscale, inverted when the background is light (MNIST digits are light ink on black), then
-cropped to the ink, scaled to fit a 20x20 box and centred by its centre of mass in 28x28.
+An image file for a one-channel model is read as a photographed digit and prepared as MNIST's
+digits were (cnn.photo: lighting evened out, lines removed, the digit found, cropped, scaled to
+20 px and centred by its centre of mass in 28x28). `show` draws what was found and predicted.
 """
 
 from __future__ import annotations
@@ -12,12 +12,9 @@ from pathlib import Path
 
 import keras
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from cnn.errors import CnnError
-
-INK_THRESHOLD = 0.25  # pixels brighter than this (after inversion) count as the digit's ink
-DIGIT_BOX = 20 / 28  # MNIST fits each digit in a 20x20 box inside the 28x28 image
+from cnn.photo import Digit, read_digit, read_photo
 
 
 @dataclass(frozen=True)
@@ -27,6 +24,15 @@ class Prediction:
     class_name: str
     confidence: float
     probabilities: np.ndarray
+    digit: Digit | None = None  # what the photo preparation found (one-channel models), for notes and pictures
+
+    @property
+    def notes(self) -> list[str]:
+        """What a user should know about this answer, in words: several digits, an animation, ..."""
+        if self.digit is None:
+            return []
+        several = [f"{self.digit.digits} digits in the photo: read the largest; crop to one digit for a sure answer"]
+        return (several if self.digit.digits > 1 else []) + list(self.digit.notes)
 
 
 def probabilities(model: keras.Model, x: np.ndarray) -> np.ndarray:
@@ -37,84 +43,100 @@ def probabilities(model: keras.Model, x: np.ndarray) -> np.ndarray:
     return (exp / exp.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
+def read_image(path: str | Path, shape: tuple[int, int, int] = (28, 28, 1)) -> tuple[np.ndarray, Digit | None]:
+    """The image file at `path` as float32 in [0, 1] with `shape` (H, W, C), and for one channel
+    what the photo preparation found. One channel: a photographed digit prepared as MNIST's
+    were (cnn.photo). Three: the picture resized as RGB.
+
+    Raises CnnError when the file is missing, empty, not an image, truncated, or (one channel)
+    holds no digit; or when the model takes another channel count."""
+    height, width, channels = shape
+    if channels == 3:
+        import cv2
+
+        rgb, _, _ = read_photo(path)
+        return cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA), None
+    if channels != 1:
+        raise CnnError(f"the model takes {channels}-channel images; only 1 (grayscale) or 3 (RGB) can be read from files")
+    digit = read_digit(path, (height, width))
+    return digit.image[..., np.newaxis], digit
+
+
 def load_image(path: str | Path, shape: tuple[int, int, int] = (28, 28, 1)) -> np.ndarray:
-    """The image file at `path` as float32 in [0, 1] with `shape` (H, W, C).
-
-    One channel: prepared like an MNIST digit (see the module doc). Three: resized RGB.
-    Raises CnnError when the file is missing, empty, not an image, or truncated.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise CnnError(f"image {path} not found; give the path of a PNG or JPEG file")
-    if path.stat().st_size == 0:
-        raise CnnError(f"image {path} is empty (0 bytes); give a PNG or JPEG file")
-    try:
-        with Image.open(path) as image:
-            image.load()
-            image = ImageOps.exif_transpose(image)  # phone photos are often stored rotated
-            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-                # Drawing apps export ink on a transparent background: lay it on white paper,
-                # or dropping the alpha channel leaves black ink on black.
-                image = Image.alpha_composite(Image.new("RGBA", image.size, "white"), image.convert("RGBA"))
-            height, width, channels = shape
-            if channels == 3:
-                rgb = image.convert("RGB").resize((width, height), Image.BILINEAR)
-                return np.asarray(rgb, dtype=np.float32) / 255.0
-            if channels != 1:
-                raise CnnError(f"the model takes {channels}-channel images; only 1 (grayscale) or 3 (RGB) can be read from files")
-            gray = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
-    except CnnError:  # a ValueError too: keep it from being reported as a corrupt file below
-        raise
-    except UnidentifiedImageError:
-        raise CnnError(f"{path} is not an image file PIL can read; give a PNG or JPEG") from None
-    except (OSError, SyntaxError, ValueError) as error:
-        raise CnnError(f"{path} is truncated or corrupt ({error}); export the image again") from None
-    return digit_like_mnist(gray, (height, width))[..., np.newaxis]
-
-
-def digit_like_mnist(gray: np.ndarray, size: tuple[int, int] = (28, 28)) -> np.ndarray:
-    """A grayscale picture of one digit (any size, either polarity) as an MNIST-style image."""
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    if np.median(border) > 0.5:  # light paper: invert so the ink is light on dark
-        gray = 1.0 - gray
-        border = 1.0 - border
-    background = float(np.median(border))
-    span = float(gray.max()) - background
-    if span <= 1e-6:
-        return np.zeros(size, dtype=np.float32)  # a blank picture: nothing to centre
-    gray = np.clip((gray - background) / span, 0.0, 1.0)  # photos have grey paper, MNIST has black
-
-    rows, cols = np.nonzero(gray > INK_THRESHOLD)
-    if rows.size:
-        gray = gray[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
-    # Pad to a square so scaling keeps the digit's aspect ratio.
-    side = max(gray.shape)
-    square = np.zeros((side, side), dtype=np.float32)
-    top, left = (side - gray.shape[0]) // 2, (side - gray.shape[1]) // 2
-    square[top : top + gray.shape[0], left : left + gray.shape[1]] = gray
-
-    height, width = size
-    box = max(1, round(min(height, width) * DIGIT_BOX))
-    digit = np.asarray(Image.fromarray(square).resize((box, box), Image.LANCZOS), dtype=np.float32)
-    digit = np.clip(digit, 0.0, 1.0)
-    # Centre by centre of mass, as MNIST was made, keeping the box inside the image.
-    total = digit.sum()
-    yy, xx = np.indices(digit.shape)
-    com_y, com_x = (yy * digit).sum() / total, (xx * digit).sum() / total
-    top = int(np.clip(round(height / 2 - com_y), 0, height - box))
-    left = int(np.clip(round(width / 2 - com_x), 0, width - box))
-    out = np.zeros(size, dtype=np.float32)
-    out[top : top + box, left : left + box] = digit
-    return out
+    """The image file at `path` as the model's input (see `read_image`)."""
+    return read_image(path, shape)[0]
 
 
 def predict_images(model: keras.Model, paths, class_names=None) -> list[Prediction]:
-    """One Prediction per image file, prepared for the model's input shape. Raises CnnError on a bad file."""
+    """One Prediction per image file, prepared for the model's input shape. Raises CnnError on a
+    bad file (every file is read before any prediction, so a bad one stops the batch at once)."""
     shape = tuple(model.inputs[0].shape[1:])
-    images = np.stack([load_image(path, shape) for path in paths])
-    probs = probabilities(model, images)
+    read = [read_image(path, shape) for path in paths]
+    probs = probabilities(model, np.stack([image for image, _ in read]))
     names = class_names or [str(i) for i in range(probs.shape[1])]
     return [
-        Prediction(str(path), int(p.argmax()), names[int(p.argmax())], float(p.max()), p)
-        for path, p in zip(paths, probs)
+        Prediction(str(path), int(p.argmax()), names[int(p.argmax())], float(p.max()), p, digit)
+        for path, p, (_, digit) in zip(paths, probs, read)
     ]
+
+
+def show(predictions: list[Prediction], folder: str | Path, class_names=None) -> list[Path]:
+    """Write one PNG per prediction into `folder`: the photo with the digit's box, the 28x28 the
+    model saw, and the top-3 probabilities. Returns the paths written (each atomically)."""
+    from cnn.files import write_atomic
+
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise CnnError(f"--show {folder} is a file; give a folder for the pictures")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CnnError(f"--show {folder} cannot be created ({error.strerror}); give a folder you can write to") from None
+    written, used = [], set()
+    for prediction in predictions:
+        stem = Path(prediction.source).stem or "image"
+        name, count = f"{stem}.png", 1
+        while name in used:  # two photos of one name from different folders
+            count += 1
+            name = f"{stem}-{count}.png"
+        used.add(name)
+        written.append(write_atomic(folder / name, _picture(prediction, class_names)))
+    return written
+
+
+def _picture(prediction: Prediction, class_names=None) -> bytes:
+    """The PNG of one prediction: photo | 28x28 | top-3 bars, the notes under them."""
+    import io
+
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
+
+    names = class_names or [str(i) for i in range(len(prediction.probabilities))]
+    fig = Figure(figsize=(9, 3.4), dpi=100)
+    photo_ax, digit_ax, bars_ax = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.4, 1, 1.2]})
+    digit = prediction.digit
+    if digit is not None:
+        photo_ax.imshow(digit.photo)
+        left, top, right, bottom = (v / digit.scale for v in digit.box)
+        photo_ax.add_patch(Rectangle((left, top), right - left, bottom - top, fill=False, edgecolor="#e0301e", linewidth=1.5))
+        digit_ax.imshow(digit.image, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    photo_ax.set_title(Path(prediction.source).name, fontsize=9)
+    digit_ax.set_title("what the model saw (28x28)" if digit is not None else "", fontsize=9)
+    for ax in (photo_ax, digit_ax):
+        ax.set_xticks([])
+        ax.set_yticks([])
+    top3 = np.argsort(prediction.probabilities)[::-1][:3]
+    values = prediction.probabilities[top3]
+    bars = bars_ax.barh(range(3), values, color=["#4c72b0", "#a0a0a0", "#c8c8c8"])
+    bars_ax.set_yticks(range(3), [names[i] for i in top3], fontsize=11)
+    bars_ax.invert_yaxis()
+    bars_ax.set_xlim(0, 1.15)
+    bars_ax.bar_label(bars, labels=[f"{v:.3f}" for v in values], padding=3, fontsize=9)
+    bars_ax.set_title(f"predicted {prediction.class_name} (p={prediction.confidence:.3f})", fontsize=9)
+    bars_ax.spines[["top", "right"]].set_visible(False)
+    if prediction.notes:
+        fig.text(0.01, 0.01, "; ".join(prediction.notes), fontsize=8, color="#a02010")
+    fig.tight_layout(rect=(0, 0.05 if prediction.notes else 0, 1, 1))
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -4,6 +4,10 @@ Honest means: train accuracy re-measured in inference mode after training (the r
 Keras shows during fit mixes weights from the whole epoch and has dropout on); the first epoch,
 which includes graph tracing, timed apart from the steady epochs; validation time kept out of
 the epoch time; a NaN loss recorded as `diverged`, not raised.
+
+Every run also records how the gradient flows: at each epoch's end, on a fixed batch of training
+images, each kernel's gradient norm and how far the epoch moved it (GradientProbe), without
+changing the training or its clock.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from cnn.evaluate import EVAL_BATCH_SIZE, measure, score_rows
 from cnn.models import build_model, forward_flops
 from cnn.optimizers import make_optimizer
 
+PROBE_IMAGES = 256  # the gradient probe's batch: small beside an epoch (4,000), enough for a stable norm
 
 
 @dataclass
@@ -50,7 +55,7 @@ class RunResult:
     first_epoch_s: float  # includes tracing and compiling the graph
     steady_epoch_s: float  # median of the later epochs (the first epoch when there is only one)
     samples_per_s: float  # training images per second in steady state (whole batches for tf.data)
-    fit_s: float  # wall time of model.fit, validation included
+    fit_s: float  # wall time of model.fit, validation and the gradient probe included
     params: int
     flops_per_sample: int  # forward pass; a training step costs about 3x
     device: str
@@ -59,6 +64,9 @@ class RunResult:
     machine: dict[str, str]
     created: str
     accuracy_clock: list[list[float]] = field(default_factory=list)  # (training s, images, test accuracy)
+    # The first conv kernel's gradient norm on the probe batch after the last epoch (NaN for an MLP
+    # or without the probe): vanishing gradients reach the first layer first.
+    grad_norm_first_conv: float = math.nan
     model: keras.Model | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
@@ -188,12 +196,85 @@ class AccuracyClock(keras.callbacks.Callback):
         return correct / len(self.y_test)
 
 
-def train(config: Config, dataset: Dataset, *, verbose: int | str = 0, accuracy_checks: int = 0) -> RunResult:
+class GradientProbe(keras.callbacks.Callback):
+    """At each epoch's end, on a fixed batch (`x`, `y`): the L2 norm of the loss gradient for each
+    layer's kernel (`grad_norm/<layer>`), and the norm of the kernel's change over the epoch over
+    the kernel's norm (`update_ratio/<layer>`), in `history`, one value per epoch.
+
+    It cannot change training: the forward pass is in inference mode (dropout off, batch norm on
+    its running statistics, which it does not update), draws no random numbers and writes no
+    variable. It runs at the epoch's end, after validation, when EpochTimer has stopped the clock;
+    put it after the timer in the callbacks so that holds without validation too."""
+
+    def __init__(self, x, y):
+        super().__init__()
+        self.x, self.y = x, y
+        self.history: dict[str, list[float]] = {}
+        self._kernels: list[tuple[str, Any]] = []
+        self._before: list[np.ndarray] = []
+
+    def on_train_begin(self, logs=None):
+        self._kernels = kernels(self.model)
+        self._before = [np.array(variable) for _, variable in self._kernels]
+        for name, _ in self._kernels:
+            self.history[f"grad_norm/{name}"] = []
+            self.history[f"update_ratio/{name}"] = []
+
+    def on_epoch_end(self, epoch, logs=None):
+        for (name, variable), norm, before in zip(self._kernels, self.gradient_norms(), self._before):
+            after = np.array(variable)
+            self.history[f"grad_norm/{name}"].append(norm)
+            self.history[f"update_ratio/{name}"].append(update_ratio(before, after))
+        self._before = [np.array(variable) for _, variable in self._kernels]
+
+    def gradient_norms(self) -> list[float]:
+        import tensorflow as tf  # Keras has no backend-neutral gradient call
+
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        with tf.GradientTape() as tape:
+            value = loss(self.y, self.model(self.x, training=False))
+        gradients = tape.gradient(value, [variable for _, variable in self._kernels])
+        return [math.nan if g is None else float(tf.norm(tf.cast(g, tf.float32))) for g in gradients]
+
+
+def kernels(model: keras.Model) -> list[tuple[str, Any]]:
+    """(name, variable) of every trainable kernel, in layer order, nested models included: the
+    layer's name, or `<layer>.<weight>` for a layer with several (a separable conv's two)."""
+    found = []
+
+    def visit(layer):
+        if getattr(layer, "layers", None):  # a nested Sequential or Functional model
+            for inner in layer.layers:
+                visit(inner)
+            return
+        own = [w for w in layer.trainable_weights if w.name.endswith("kernel")]
+        for weight in own:
+            found.append((layer.name if len(own) == 1 else f"{layer.name}.{weight.name}", weight))
+
+    for layer in model.layers:
+        visit(layer)
+    return found
+
+
+def update_ratio(before: np.ndarray, after: np.ndarray) -> float:
+    """|after - before| / |after|: how far one epoch moved a kernel for its size (about 1e-3 is
+    healthy, Karpathy's rule of thumb). 0 for a kernel that did not move; NaN for a zero kernel that did."""
+    change = float(np.linalg.norm((after - before).astype(np.float64)))
+    size = float(np.linalg.norm(after.astype(np.float64)))
+    if change == 0:
+        return 0.0
+    return change / size if size > 0 else math.nan
+
+
+def train(config: Config, dataset: Dataset, *, verbose: int | str = 0, accuracy_checks: int = 0,
+          probe_images: int = PROBE_IMAGES) -> RunResult:
     """Train `config` on `dataset` (its training subset per `config.train_fraction`), validating on
     the test set as the notebook does. Returns a RunResult; a NaN/inf loss gives status
     'diverged' rather than an exception. Raises CnnError when the config does not fit the data.
     `accuracy_checks` > 0 also measures test accuracy that many times per epoch, at equal numbers
-    of training images (RunResult.accuracy_clock), for time-to-accuracy finer than an epoch."""
+    of training images (RunResult.accuracy_clock), for time-to-accuracy finer than an epoch.
+    `probe_images`: the first that many training images are the gradient probe's batch (GradientProbe;
+    its columns join the history); 0 turns it off, which changes nothing else."""
     # Drop the previous run's graphs and layer names so a grid does not grow memory.
     keras.backend.clear_session()
     forget_custom_gradients()
@@ -218,11 +299,14 @@ def train(config: Config, dataset: Dataset, *, verbose: int | str = 0, accuracy_
     if accuracy_checks:
         every = -(-epoch_samples // accuracy_checks)
         clock = AccuracyClock(data.x_test, data.y_test, every, config.batch_size, epoch_samples, timer)
+    # The first images, not a random draw: the same batch every epoch, and no draw to shift training's.
+    probe = GradientProbe(data.x_train[:probe_images], data.y_train[:probe_images]) if probe_images else None
     started = time.perf_counter()
     history = model.fit(
         **fit_inputs(config, data),
         epochs=config.epochs,
-        callbacks=[timer, *([clock] if clock else []), keras.callbacks.TerminateOnNaN(), StopOnInterrupt()],
+        callbacks=[timer, *([clock] if clock else []), *([probe] if probe else []), keras.callbacks.TerminateOnNaN(),
+                   StopOnInterrupt()],
         verbose=verbose,
     ).history
     fit_s = time.perf_counter() - started
@@ -235,6 +319,8 @@ def train(config: Config, dataset: Dataset, *, verbose: int | str = 0, accuracy_
     steady = statistics.median(seconds[1:]) if len(seconds) > 1 else seconds[0]
     history = {key: [float(v) for v in values] for key, values in history.items()}
     history["epoch_s"] = seconds
+    if probe:
+        history.update({name: values[:len(losses)] for name, values in probe.history.items()})
     return RunResult(
         config=config,
         dataset=dataset.name,
@@ -257,8 +343,16 @@ def train(config: Config, dataset: Dataset, *, verbose: int | str = 0, accuracy_
         machine=machine_info(),
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         accuracy_clock=[list(point) for point in clock.points] if clock else [],
+        grad_norm_first_conv=first_conv_grad_norm(probe, model) if probe else math.nan,
         model=model,
     )
+
+
+def first_conv_grad_norm(probe: GradientProbe, model: keras.Model) -> float:
+    """The last epoch's gradient norm of the first convolution's kernel (NaN when there is none)."""
+    convs = [name for name, variable in kernels(model) if len(variable.shape) > 2]
+    values = probe.history.get(f"grad_norm/{convs[0]}", []) if convs else []
+    return values[-1] if values else math.nan
 
 
 def fit_inputs(config: Config, data: Dataset) -> dict:

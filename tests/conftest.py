@@ -96,3 +96,18 @@ def photo_digit(mnist5k, trained, tmp_path_factory):
     path = tmp_path_factory.mktemp("photos") / "three.jpg"
     photograph(mnist5k.x_test[best]).save(path, quality=85)
     return path, label
+
+
+def axis_records(*names: str) -> list[dict]:
+    """The records (axes.json entries) of the built-in axes `names`, from their ablations/ files."""
+    import importlib.util
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "ablations"
+    records = []
+    for name in names:
+        spec = importlib.util.spec_from_file_location(f"_axis_record_{name}", folder / f"test_{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        records.append(module.AXIS.record())
+    return records

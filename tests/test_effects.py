@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from cnn.ablate.axis import Effect
-from cnn.ablate.effects import Side, judge, judge_axis
+from cnn.report.effects import Effect
+from cnn.report.effects import Side, judge, judge_axis
 
 EFFECT = Effect("accuracy_gap", "0.5", "0", "dropout narrows the gap")
 
@@ -14,7 +14,7 @@ def sides(low, high, low_std=None, high_std=None):
 
 def test_effect_shown_beyond_the_spread():
     judged = judge("dropout", "cpu", EFFECT, *sides([0.010, 0.012, 0.011], [0.030, 0.032, 0.031]))
-    assert judged.verdict == "shown" and "+0.0310 +/- 0.0010 (n=3)" in judged.text
+    assert judged.verdict == "shown" and "+0.0310 ± 0.0010 (n=3)" in judged.text
     assert judged.text.startswith("shown: dropout narrows the gap: accuracy gap 0: ")
 
 
@@ -35,7 +35,7 @@ def test_one_seed_claims_nothing_unless_the_baseline_knows_its_spread():
     with_baseline = judge("dropout", "cpu", EFFECT, *sides([0.01], [0.05], 0.002, 0.002))
     assert with_baseline.verdict == "shown"
     # A borrowed spread is said to be the baseline's, never printed as if one seed had a std.
-    assert "(n=1; the baseline's seed std 0.0020)" in with_baseline.text and "+/-" not in with_baseline.text
+    assert "(n=1; the baseline's seed std 0.0020)" in with_baseline.text and "±" not in with_baseline.text
 
 
 def runs(rows):

@@ -15,11 +15,12 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from cnn import plots, tables
+from cnn.report import plots, tables
 from cnn.cli import main
-from cnn.compare import compare, load_side, write_compare
+from cnn.report.compare import compare, load_side, write_compare
 from cnn.data import load_dataset
-from cnn.report import benchmark_section, load_results, write_report
+from tests.conftest import axis_records
+from cnn.report.report import benchmark_section, load_results, write_report
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -59,6 +60,7 @@ def write_results(folder: Path, rows: list[dict], base_errors: bool = True) -> P
     info = {"profile": "smoke", "dataset": "mnist-5k", "dataset_fingerprint": load_dataset("mnist-5k").fingerprint,
             "seeds": 2, "versions": {"keras": "3.0"}, "machine": {"cpus": "2"}, "commit": "abc1234"}
     (folder / "run.json").write_text(json.dumps(info))
+    (folder / "axes.json").write_text(json.dumps(axis_records(*dict.fromkeys(r["axis"] for r in rows))))
     if base_errors:
         pd.DataFrame({"test_index": [3, 17, 42], "true": [1, 2, 3], "predicted": [7, 3, 5],
                       "confidence": [0.9, 0.6, 0.7]}).to_csv(folder / "base_errors.csv", index=False)
@@ -105,7 +107,8 @@ def test_what_it_found_lists_only_the_shown_effects_with_numbers(reported):
     assert "dropout 0.5 narrows the train-test accuracy gap: accuracy gap 0: +0.0210 ± 0.0014 (n=2) vs 0.5: +0.0105 ± 0.0007 (n=2)" in found
     assert "the full training set beats 10% of it on test accuracy" in found
     assert "loss gap" not in found
-    assert '**no clear effect** (within the seed spread) for "dropout 0.5 narrows the train-test loss gap"' in text
+    assert '**no clear effect** (the difference -0.0015 is within 2 standard errors (0.0239))' in text
+    assert '"dropout 0.5 narrows the train-test loss gap": loss gap 0: ' in text
 
 
 def test_every_plot_exists_opens_and_is_not_blank(reported):
@@ -144,9 +147,12 @@ def test_one_seed_borrows_the_baseline_spread_and_says_so(tmp_path):
     text = write_report(folder, benchmarks=None).read_text()
     assert ("**shown**: dropout 0.5 narrows the train-test accuracy gap: accuracy gap 0: +0.0200 (n=1; the baseline's "
             "seed std 0.0010) vs 0.5: +0.0100 (n=1; the baseline's seed std 0.0010)") in text
-    assert '**no clear effect** (within the seed spread) for "dropout 0.5 narrows the train-test loss gap"' in text
-    # No baseline entry for the data axis: its spread is unknown and nothing is claimed.
-    assert '**no clear effect** (a side has one seed, so its spread is unknown) for "the full training set' in text
+    assert '"dropout 0.5 narrows the train-test loss gap": loss gap 0: ' in text
+    # No baseline entry for the data axis: its spread is unknown and nothing is claimed, and it says so.
+    assert ('**no clear effect** (10% and 100% have one seed and the baseline records no spread for it, so the '
+            'spread is unknown): "the full training set') in text
+    # The same line as effects.csv would hold: one judge, one wording.
+    assert "(n=1; the baseline's seed std" in text and "± 0.0010 (n=1)" not in text
 
 
 def test_curves_and_tables_use_only_the_runs_in_runs_csv(tmp_path):
@@ -214,7 +220,7 @@ def test_cli_errors_are_one_line_and_exit_2(problem, tmp_path, capsys):
 
 
 def test_performance_section_holds_the_speed_figures_and_plots_the_clock(tmp_path):
-    from cnn.speed import speed_frame
+    from cnn.report.speed import speed_frame
 
     rows = []
     for variant, samples, clock in (("naive", 1800.0, [[2.5, 1000, 0.93], [7.0, 12000, 0.957]]),
@@ -260,7 +266,8 @@ def test_report_says_what_it_is_doing_part_by_part(tmp_path, capsys):
     write_report(folder, benchmarks=None, progress=lines.append)
     assert lines[0] == f"report on {folder} (8 runs) into {folder / 'report.md'}"
     assert any(re.fullmatch(r"  dropout: 4 plots, \d+\.\d s", line) for line in lines), lines
-    assert any(re.fullmatch(r"  data: 5 plots, \d+\.\d s", line) for line in lines), lines
+    assert any(re.fullmatch(r"  data: 4 plots, \d+\.\d s", line) for line in lines), lines
+    assert any(re.fullmatch(r"  data: data_size: 1 plot, \d+\.\d s", line) for line in lines), lines  # the axis' own section
     assert re.fullmatch(r"report: \d+\.\d s in all", lines[-1])
     # The command prints the same on stderr, and on stdout only what it wrote.
     code, out, err = run_cli(capsys, "report", folder, "--benchmarks", tmp_path)

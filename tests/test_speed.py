@@ -8,7 +8,7 @@ import math
 import pandas as pd
 import pytest
 
-from cnn.speed import speed_frame, speed_table
+from cnn.report.speed import speed_frame, speed_table
 
 FLOPS = 10_000_000  # forward, per image
 

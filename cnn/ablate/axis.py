@@ -23,6 +23,7 @@ import pytest
 from cnn.config import Config, preset
 from cnn.errors import CnnError
 from cnn.registry import Registry
+from cnn.report.effects import Effect  # noqa: F401  (part of this API: cnn.ablate.Effect)
 
 
 @dataclass(frozen=True)
@@ -38,20 +39,6 @@ class Variant:
 def v(id: str, *, base: Config | str | None = None, learns: bool = True, **changes) -> Variant:
     """A variant: `v("0.5", dropout=0.5)`."""
     return Variant(str(id), changes, base, learns)
-
-
-@dataclass(frozen=True)
-class Effect:
-    """A claim the report makes only where the seeds show it beyond their spread: `high` has the
-    larger `metric` (a runs.csv column) than `low`."""
-
-    metric: str
-    low: str
-    high: str
-    claim: str
-
-    def to_dict(self) -> dict:
-        return dataclasses.asdict(self)
 
 
 def _resolve(base: Config | str) -> Config:

@@ -68,3 +68,43 @@ def writable(folder: Path, option: str) -> None:
         raise pytest.UsageError(
             f"{option} {folder} cannot be created or written to ({error.strerror}); pass a folder you can write to"
         ) from None
+
+
+def engine(name: str, xdist_processes) -> str:
+    """`--ablation-engine`: ray needs Ray installed, and runs the grid on the cluster, not under -n."""
+    if name != "ray":
+        return name
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        raise pytest.UsageError("--ablation-engine ray: Ray is not installed here; install it with "
+                                "pip install -e '.[ray]' (on every node of the cluster too)") from None
+    if xdist_processes:
+        raise pytest.UsageError("--ablation-engine ray spreads the runs over the cluster itself; drop pytest-xdist's -n")
+    return name
+
+
+def ray_address(address: str | None, engine_name: str) -> str | None:
+    if address is not None and engine_name != "ray":
+        raise pytest.UsageError(f"--ablation-ray-address {address} is for the ray engine; add --ablation-engine ray")
+    return address
+
+
+def cpus_per_run(text: str | None, engine_name: str) -> int | None:
+    """CPUs (and TensorFlow intra-op threads) per run: None keeps TensorFlow's default (every core)
+    in the local engine; the ray engine's default is 1 (see plugin.DEFAULT_CPUS_PER_RUN)."""
+    if text is None:
+        from cnn.ablate.plugin import DEFAULT_CPUS_PER_RUN
+
+        return DEFAULT_CPUS_PER_RUN if engine_name == "ray" else None
+    if not text.isdigit() or int(text) < 1:
+        raise pytest.UsageError(f"--ablation-cpus-per-run {text!r} is not a positive whole number of CPUs; try 1")
+    return int(text)
+
+
+def engine_started(session, items) -> None:
+    """The grid planned (and with the ray engine submitted): a cluster that cannot be reached is a usage error."""
+    try:
+        session.plan(items)
+    except CnnError as error:
+        raise pytest.UsageError(f"--ablation-engine {session.options.engine}: {error}") from None

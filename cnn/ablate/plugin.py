@@ -15,6 +15,11 @@ ROWS_PROPERTY = "ablation_rows"
 HISTORY_PROPERTY = "ablation_history"
 AXIS_PROPERTY = "ablation_axis"  # the axis' record (question, variant order, effects) for axes.json
 PEAK_PROPERTY = "ablation_peak"
+# CPUs per run on the ray engine. One: a run then sums in the same order on every node whatever its
+# core count (TensorFlow's intra-op threads change float sums), so its numbers and cache key do not
+# depend on where it ran; and a grid is many small independent runs, so a core per run keeps a
+# cluster busy without leaning on how well one small-batch run scales over threads.
+DEFAULT_CPUS_PER_RUN = 1
 
 
 # --- options ---------------------------------------------------------------------------------
@@ -24,6 +29,7 @@ def pytest_addoption(parser):
     group = parser.getgroup("ablation", "CNN ablation suite (cnn.ablate)")
     add_grid_options(group)
     add_output_options(group)
+    add_engine_options(group)
 
 
 def add_grid_options(group):
@@ -36,6 +42,17 @@ def add_grid_options(group):
     group.addoption("--ablation-device", choices=("cpu", "gpu", "all"), default="cpu",
                     help="where to train; gpu variants skip when TensorFlow sees no GPU (default: cpu)")
     group.addoption("--ablation-retrain", action="store_true", help="train every variant even when cached")
+
+
+def add_engine_options(group):
+    group.addoption("--ablation-engine", choices=("local", "ray"), default="local",
+                    help="where runs train: local (this process; -n splits it over cores) or ray (a Ray cluster, "
+                         "every uncached run submitted at once; pip install -e '.[ray]') (default: local)")
+    group.addoption("--ablation-ray-address", default=None, metavar="ADDR",
+                    help="the Ray cluster: auto, HOST:PORT or ray://HOST:10001 (default: start a local Ray instance)")
+    group.addoption("--ablation-cpus-per-run", default=None, metavar="N",
+                    help=f"CPUs per run and TensorFlow threads inside it (default: {DEFAULT_CPUS_PER_RUN} on ray, "
+                         "every core on local)")
 
 
 def add_output_options(group):
@@ -58,6 +75,7 @@ def pytest_configure(config):
     results = _path(config, config.getoption("--ablation-results"))
     tensorboard = config.getoption("--ablation-tensorboard")
     device = config.getoption("--ablation-device")
+    engine = checks.engine(config.getoption("--ablation-engine"), config.getoption("numprocesses", None))
     options = SuiteOptions(
         profile=profile,
         dataset=checks.dataset_spec(config.getoption("--ablation-dataset") or profile.dataset),
@@ -70,11 +88,14 @@ def pytest_configure(config):
         worker=getattr(config, "workerinput", {}).get("workerid", ""),
         benchmark_save=config.getoption("benchmark_save", None) or "",
         tensorboard_dir=_path(config, tensorboard) if tensorboard else None,
+        engine=engine,
+        ray_address=checks.ray_address(config.getoption("--ablation-ray-address"), engine),
+        cpus_per_run=checks.cpus_per_run(config.getoption("--ablation-cpus-per-run"), engine),
     )
-    if options.worker:  # pytest-xdist: each worker trains with its share of the cores
+    if engine == "local" and (options.worker or options.cpus_per_run):  # each run trains on its share of the cores
         from cnn.threads import cpu_share, set_threads
 
-        set_threads(cpu_share(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
+        set_threads(options.cpus_per_run or cpu_share(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
     config.ablation = AblationSession(options)
     if not options.worker:  # xdist workers are stopped by their controller
         from cnn import interrupt
@@ -106,6 +127,27 @@ def pytest_collection_finish(session):
         from cnn.ablate import checks
 
         checks.ready(session.config.ablation)
+        # Every uncached run counted for the progress line, and with the ray engine submitted now.
+        if not hasattr(session.config, "workerinput"):
+            session.config.ablation.say = _terminal_writer(session.config)
+            checks.engine_started(session.config.ablation, session.items)
+
+
+def _terminal_writer(config):
+    """A line to the terminal, also from inside a test (pytest captures its output)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    capture = config.pluginmanager.get_plugin("capturemanager")
+    if reporter is None:
+        return None
+
+    def say(line: str) -> None:
+        if capture is None:
+            reporter.write_line(line)
+            return
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(line)
+
+    return say
 
 
 def pytest_generate_tests(metafunc):
@@ -120,6 +162,12 @@ def pytest_sessionfinish(session):
         session.config.ablation.finish()
 
 
+def pytest_unconfigure(config):
+    # After finish, also on Ctrl-C: finished runs are cached, the rest cancelled, Ray disconnected.
+    if hasattr(config, "ablation"):
+        config.ablation.close()
+
+
 def pytest_terminal_summary(terminalreporter, config):
     session = config.ablation
     for warning in session.warnings:
@@ -129,6 +177,8 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.write_line(session.table)
         for path in session.written:
             terminalreporter.write_line(f"wrote {path}")
+    for line in session.nodes_summary():
+        terminalreporter.write_line(line)
 
 
 # --- fixtures --------------------------------------------------------------------------------
@@ -142,11 +192,9 @@ def device():
 @pytest.fixture
 def ablation(request, device):
     """The session, for one device; skips GPU variants when TensorFlow sees no GPU."""
-    if device == "gpu":
-        import tensorflow as tf
-
-        if not tf.config.list_physical_devices("GPU"):
-            pytest.skip("no GPU visible to TensorFlow (install the 'gpu' extra on a machine with an NVIDIA GPU)")
+    if device == "gpu" and not request.config.ablation.has_gpu():
+        pytest.skip("no GPU visible to TensorFlow (install the 'gpu' extra on a machine with an NVIDIA GPU)"
+                    if request.config.ablation.options.engine == "local" else "no GPU in the Ray cluster")
     return request.config.ablation
 
 

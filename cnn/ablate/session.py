@@ -17,15 +17,17 @@ import pandas as pd
 
 from typing import TYPE_CHECKING
 
-from cnn import guard, interrupt, tables
+from cnn import interrupt
+from cnn.ablate import guard
+from cnn.report import tables
 from cnn.ablate.cache import RunCache, run_key
-from cnn.ablate.effects import Judgement, judge_axis
+from cnn.report.effects import Judgement, judge_axis
 from cnn.ablate.plugin import AXIS_PROPERTY, HISTORY_PROPERTY, PEAK_PROPERTY, ROWS_PROPERTY
 from cnn.ablate.profiles import Profile
 from cnn.data import Dataset, load_dataset
 from cnn.files import read_json, write_atomic, write_json
-from cnn.guard import Baseline, variant_key
-from cnn.speed import speed_frame, speed_table
+from cnn.ablate.guard import Baseline, variant_key
+from cnn.report.speed import speed_frame, speed_table
 
 if TYPE_CHECKING:  # Keras and TensorFlow load with the first axis, not with the plugin
     from cnn.ablate.axis import Axis
@@ -255,7 +257,7 @@ class AblationSession:
         self.written = tables.write_csvs(folder, runs, summary, histories)
         self.written.append(write_json(folder / "axes.json", axes))
         # Every axis judged again on the merged runs, by the one judge: effects.csv is never stale.
-        from cnn.ablate.axis import Effect
+        from cnn.report.effects import Effect
         from cnn.train import machine_info
 
         judged = [j.row() for axis in axes for j in judge_axis(axis["name"], [Effect(**e) for e in axis["effects"]], runs, self.spreads())]

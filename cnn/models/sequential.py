@@ -25,12 +25,15 @@ def check_feature_maps(config: Config, input_shape: tuple[int, ...]) -> list[tup
     height, width = input_shape[:2]
     sizes = []
     for index, _ in enumerate(config.conv_filters):
-        if min(height, width) < config.kernel_size:
-            raise CnnError(
-                f"config field kernel_size={config.kernel_size} does not fit: conv {index + 1} sees a "
-                f"{height}x{width} feature map; use fewer conv layers, a smaller kernel or less pooling"
-            )
-        height, width = height - config.kernel_size + 1, width - config.kernel_size + 1  # 'valid' conv
+        if config.conv_padding == "valid":
+            if min(height, width) < config.kernel_size:
+                raise CnnError(
+                    f"config field kernel_size={config.kernel_size} does not fit: conv {index + 1} sees a "
+                    f"{height}x{width} feature map; use fewer conv layers, a smaller kernel, less pooling "
+                    "or conv_padding='same'"
+                )
+            height, width = height - config.kernel_size + 1, width - config.kernel_size + 1
+        # 'same' pads the edges: the map keeps its size, so any kernel fits (stride 1)
         if config.pool_size and index < len(config.conv_filters) - 1:
             if config.pool_padding == "valid":
                 if min(height, width) < config.pool_size:
@@ -56,20 +59,31 @@ def build_sequential(config: Config, input_shape: tuple[int, ...], num_classes: 
     dtype = config.precision
     pool = layers.MaxPooling2D if config.pool_type == "max" else layers.AveragePooling2D
     stack: list = [keras.Input(shape=input_shape)]
-    for index, filters in enumerate(config.conv_filters):
-        stack.append(
-            layers.Conv2D(
-                filters, config.kernel_size, activation=activation, kernel_initializer=config.initializer, dtype=dtype
+    # Layers are named by position (conv1, pool1, dense1, logits): Keras' own names (conv2d_3) depend
+    # on what the process built before, and the gradient probe's histories.csv columns use these.
+    for index, filters in enumerate(config.conv_filters, start=1):
+        if config.batch_norm:
+            # The normalisation's shift replaces the conv's bias; the activation comes after it.
+            stack += [
+                layers.Conv2D(filters, config.kernel_size, padding=config.conv_padding, use_bias=False,
+                              kernel_initializer=config.initializer, dtype=dtype, name=f"conv{index}"),
+                layers.BatchNormalization(dtype=dtype, name=f"bn{index}"),
+                layers.Activation(activation, dtype=dtype, name=f"act{index}"),
+            ]
+        else:
+            stack.append(
+                layers.Conv2D(filters, config.kernel_size, padding=config.conv_padding, activation=activation,
+                              kernel_initializer=config.initializer, dtype=dtype, name=f"conv{index}")
             )
-        )
         # Pool between convs, not after the last: the notebook's Conv-Pool-Conv-Pool-Conv.
-        if config.pool_size and index < len(config.conv_filters) - 1:
-            stack.append(pool(config.pool_size, padding=config.pool_padding, dtype=dtype))
-    stack.append(layers.Flatten(dtype=dtype))
-    for width in config.dense_units:
-        stack.append(layers.Dense(width, activation=activation, kernel_initializer=config.initializer, dtype=dtype))
+        if config.pool_size and index < len(config.conv_filters):
+            stack.append(pool(config.pool_size, padding=config.pool_padding, dtype=dtype, name=f"pool{index}"))
+    stack.append(layers.Flatten(dtype=dtype, name="flatten"))
+    for index, width in enumerate(config.dense_units, start=1):
+        stack.append(layers.Dense(width, activation=activation, kernel_initializer=config.initializer, dtype=dtype,
+                                  name=f"dense{index}"))
         if config.dropout:
-            stack.append(layers.Dropout(config.dropout, dtype=dtype))
+            stack.append(layers.Dropout(config.dropout, dtype=dtype, name=f"dropout{index}"))
     # Logits stay float32 under mixed precision, so the softmax cross-entropy is computed stably.
     stack.append(layers.Dense(num_classes, kernel_initializer=config.initializer, dtype="float32", name="logits"))
     return keras.Sequential(stack, name="mlp" if config.is_mlp else "cnn")

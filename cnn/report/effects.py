@@ -12,12 +12,27 @@ from __future__ import annotations
 
 import math
 import statistics
+import dataclasses
 from dataclasses import dataclass
 
 import pandas as pd
 
 EFFECT_FACTOR = 2.0  # claimed when the means differ by 2 standard errors of the difference (~5% two-sided)
 VERDICTS = ("shown", "no clear effect", "contradicted", "not judged")
+
+
+@dataclass(frozen=True)
+class Effect:
+    """A claim the report makes only where the seeds show it beyond their spread: `high` has the
+    larger `metric` (a runs.csv column) than `low`."""
+
+    metric: str
+    low: str
+    high: str
+    claim: str
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
 
 
 @dataclass(frozen=True)
@@ -43,7 +58,7 @@ class Side:
 
     def text(self, metric: str) -> str:
         if self.n > 1:
-            return f"{fmt(metric, self.mean)} +/- {fmt(metric, self.std, sign=False)} (n={self.n})"
+            return f"{fmt(metric, self.mean)} ± {fmt(metric, self.std, sign=False)} (n={self.n})"
         if self.baseline_std is not None:
             return f"{fmt(metric, self.mean)} (n=1; the baseline's seed std {fmt(metric, self.baseline_std, sign=False)})"
         return f"{fmt(metric, self.mean)} (n=1)"
@@ -128,10 +143,10 @@ def fmt(metric: str, value: float | None, sign: bool = True) -> str:
     gaps and differences signed."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
-    if metric.endswith("_s"):
-        return f"{value:.2f} s"
     if metric in ("samples_per_s", "params", "flops_per_sample"):
         return f"{value:,.0f}"
+    if metric.endswith("_s"):
+        return f"{value:.2f}"
     signed = sign and ("gap" in metric or value < 0)
     return f"{value:+.4f}" if signed else f"{value:.4f}"
 

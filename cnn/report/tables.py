@@ -15,12 +15,15 @@ RUN_COLUMNS = [
     "first_epoch_s", "steady_epoch_s", "samples_per_s", "fit_s", "train_s", "params", "flops_per_sample",
     "n_train", "epochs", "dataset", "cached", "parallel", "rss_mb", "peak_rss_mb", "config_key", "run_key", "created",
     "accuracy_clock",  # JSON [[training s, images, test accuracy], ...]: the speed axis' time-to-accuracy
+    "grad_norm_first_conv",  # the first conv kernel's gradient norm after the last epoch (histories.csv has every layer's)
 ]
 METRICS = [
     "test_accuracy", "train_accuracy", "test_loss", "train_loss", "accuracy_gap", "loss_gap",
     "first_epoch_s", "steady_epoch_s", "samples_per_s",
 ]
 HISTORY_COLUMNS = ["profile", "axis", "variant", "device", "seed", "epoch", "loss", "accuracy", "val_loss", "val_accuracy", "epoch_s"]
+# Per-layer columns after those, one per kernel the run has (cnn.train.GradientProbe): `grad_norm/conv1`, ...
+HISTORY_LAYER_PREFIXES = ("grad_norm/", "update_ratio/")
 KEYS = ["axis", "variant", "device"]
 
 
@@ -56,7 +59,11 @@ def summary_frame(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def history_frame(histories: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(histories).reindex(columns=HISTORY_COLUMNS)
+    """Per-epoch rows: HISTORY_COLUMNS, then the per-layer gradient columns of whichever runs have them
+    (grouped by prefix, layers in the order first seen; empty for a run without that layer)."""
+    frame = pd.DataFrame(histories)
+    layered = [c for prefix in HISTORY_LAYER_PREFIXES for c in frame.columns if str(c).startswith(prefix)]
+    return frame.reindex(columns=HISTORY_COLUMNS + layered)
 
 
 def write_csvs(folder: Path, runs: pd.DataFrame, summary: pd.DataFrame, histories: pd.DataFrame) -> list[Path]:

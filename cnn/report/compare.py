@@ -15,8 +15,8 @@ import pandas as pd
 
 from cnn.errors import CnnError
 from cnn.files import read_json, write_atomic
-from cnn.guard import EFFECT_FACTOR
-from cnn.report import DEFAULT_RESULTS, benchmark_runs, fmt, grid_order, load_results, writable_folder
+from cnn.report.effects import EFFECT_FACTOR
+from cnn.report.report import DEFAULT_RESULTS, benchmark_runs, fmt, grid_order, load_results, writable_folder
 
 METRICS = ("test_accuracy", "steady_epoch_s")
 KEYS = ["axis", "variant", "device"]

@@ -5,9 +5,10 @@ committed report again.
 
 Every number in the report is read from the CSVs and printed at a fixed precision (4 decimals for
 accuracies, losses and gaps; 2 for seconds), so a committed report matches its committed CSVs.
-Effects are judged here from runs.csv with the guard's rule (cnn.guard.judge_effect: claimed only
-beyond 2 standard errors over seeds), so any results folder can be reported, not only the one
-pytest just wrote.
+Each axis' question, variant order, effects and report sections come from the folder's axes.json
+(what the run recorded of its axes), never from the code of the axes. Effects are judged from
+runs.csv by the one judge (cnn.report.effects, as the suite's effects tests and effects.csv), so
+any results folder can be reported, not only the one pytest just wrote.
 """
 
 from __future__ import annotations
@@ -21,11 +22,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cnn import plots, tables
+from cnn.ablate.guard import LEARNED_FACTOR, Baseline
 from cnn.errors import CnnError
 from cnn.files import read_json, write_atomic
-from cnn.grid import AXES
-from cnn.guard import LEARNED_FACTOR, judge_effect
+from cnn.registry import Registry
+from cnn.report import plots, tables
+from cnn.report.effects import Effect, judge_axis
 
 REPORT = "report.md"
 PLOTS = "plots"
@@ -34,7 +36,6 @@ DEFAULT_BENCHMARKS = Path(".benchmarks")  # where pytest-benchmark saves runs, f
 BENCHMARKS_CSV = "benchmarks.csv"  # the session's timings per seed, next to runs.csv (.benchmarks is not in git)
 BENCHMARK_REQUIRED = ("axis", "variant", "device", "train_s")  # optional: seed, cached, benchmark_name, saved_file, saved_datetime, note
 RUN_REQUIRED = ("axis", "variant", "device", "seed", "test_accuracy")
-GRID_ORDER = {(axis, v.id): i for i, (axis, v) in enumerate((a, v) for a in AXES for v in AXES.get(a).variants)}
 
 
 @dataclass
@@ -47,6 +48,8 @@ class Results:
     histories: pd.DataFrame
     info: dict
     base_errors: pd.DataFrame | None
+    axis_records: list[dict]  # axes.json: name, question, variants (order, changes, learns), effects, sections
+    chance: float | None = None  # 1 / classes, once the dataset is known
 
     @property
     def profile(self) -> str:
@@ -57,9 +60,20 @@ class Results:
         return self.info.get("dataset") or _first(self.runs, "dataset") or "unknown"
 
     def axes(self) -> list[str]:
-        """The axes with results: the grid's in its order, then any the grid no longer has."""
+        """The axes with results: the recorded ones in their order, then any without a record."""
         present = list(dict.fromkeys(self.summary["axis"]))
-        return [a for a in AXES if a in present] + [a for a in present if a not in AXES]
+        recorded = [a["name"] for a in self.axis_records]
+        return [a for a in recorded if a in present] + [a for a in present if a not in recorded]
+
+    def record(self, axis: str) -> dict:
+        """The axis' record, or an empty one where axes.json does not know it."""
+        return next((a for a in self.axis_records if a["name"] == axis), {"name": axis, "variants": [], "effects": []})
+
+    @property
+    def order(self) -> dict[tuple[str, str], int]:
+        """(axis, variant) -> its place in the recorded grid."""
+        pairs = [(a["name"], v["id"]) for a in self.axis_records for v in a["variants"]]
+        return {pair: i for i, pair in enumerate(pairs)}
 
 
 def load_results(folder: str | Path) -> Results:
@@ -79,14 +93,19 @@ def load_results(folder: str | Path) -> Results:
         histories = pd.DataFrame(columns=["axis", "variant", "device", "seed", "epoch", "accuracy", "val_accuracy"])
     else:  # only the curves of the runs in runs.csv: histories.csv can still hold seeds a later run dropped
         histories = histories.merge(runs[["axis", "variant", "device", "seed"]].drop_duplicates(), on=["axis", "variant", "device", "seed"])
-    return Results(
-        folder=folder,
-        runs=grid_order(runs),
-        summary=grid_order(summary if summary is not None and not summary.empty else tables.summary_frame(runs)),
+    records = read_json(folder / "axes.json")
+    records = [a for a in records if isinstance(a, dict) and "name" in a] if isinstance(records, list) else []
+    results = Results(
+        folder=folder, runs=runs,
+        summary=summary if summary is not None and not summary.empty else tables.summary_frame(runs),
         histories=histories,
         info=read_json(folder / "run.json") or {},
         base_errors=read_table(folder / "base_errors.csv", ("test_index", "true", "predicted")),
+        axis_records=records,
     )
+    results.runs = grid_order(results.runs, results.order)
+    results.summary = grid_order(results.summary, results.order)
+    return results
 
 
 def read_table(path: Path, required: tuple[str, ...]) -> pd.DataFrame | None:
@@ -106,12 +125,13 @@ def read_table(path: Path, required: tuple[str, ...]) -> pd.DataFrame | None:
     return frame
 
 
-def grid_order(frame: pd.DataFrame) -> pd.DataFrame:
-    """Rows in the grid's axis and variant order (then device, seed, epoch); rows the grid does not
-    know (a renamed variant) go last, in their own order."""
+def grid_order(frame: pd.DataFrame, order: dict[tuple[str, str], int] | None = None) -> pd.DataFrame:
+    """Rows in the recorded grid's axis and variant order (then device, seed, epoch); rows it does
+    not know (a renamed variant) go last, in their own order; without `order`, as they come."""
     if frame.empty:
         return frame
-    rank = [GRID_ORDER.get((a, v), len(GRID_ORDER)) for a, v in zip(frame["axis"], frame["variant"])]
+    order = order or {}
+    rank = [order.get((a, v), len(order)) for a, v in zip(frame["axis"], frame["variant"])]
     keys = [c for c in ("device", "seed", "epoch") if c in frame.columns]
     return frame.assign(_rank=rank).sort_values(["_rank", *keys], kind="stable").drop(columns="_rank").reset_index(drop=True)
 
@@ -162,65 +182,24 @@ def _name(metric: str) -> str:
 # --- effects -----------------------------------------------------------------------------------
 
 
-def judge_effects(runs: pd.DataFrame, spreads: dict | None = None) -> list[dict]:
-    """Each grid axis' effects, per device, judged from the seeds in runs.csv: dicts with axis,
-    device, metric, claim, verdict ('shown', 'no clear effect', 'contradicted', or 'not judged'
-    when a variant has no results) and line (the markdown sentence with its numbers).
-
-    `spreads` ((device, axis, variant) -> {metric: std}, from the baseline) stands in for the
-    spread of a side with one seed, as the suite's own judgement does."""
+def judge_effects(results: Results, spreads: dict | None = None) -> list[dict]:
+    """Each recorded axis' effects, per device, by the one judge (cnn.report.effects): dicts with
+    axis, device, verdict and line (the judge's sentence, its verdict in bold)."""
     judged = []
-    for axis_name in AXES:
-        axis_runs = runs[runs["axis"] == axis_name]
-        for device in dict.fromkeys(axis_runs["device"]):
-            device_runs = axis_runs[axis_runs["device"] == device]
-            for effect in AXES.get(axis_name).effects:
-                low, high = ([*device_runs.loc[device_runs["variant"] == v, effect.metric].dropna()] for v in (effect.low, effect.high))
-                row = {"axis": axis_name, "device": device, "metric": effect.metric, "claim": effect.claim}
-                if not low or not high:
-                    missing = effect.low if not low else effect.high
-                    judged.append({**row, "verdict": "not judged", "line": f"**not judged**: {effect.claim} ({missing} has no {_name(effect.metric)})"})
-                    continue
-                low_std, high_std = ((spreads or {}).get((device, axis_name, v), {}).get(effect.metric) for v in (effect.low, effect.high))
-                outcome = judge_effect(effect, low, high, low_std, high_std)
-                judged.append({**row, "verdict": outcome.verdict, "line": _effect_line(outcome, (low, low_std), (high, high_std))})
+    for record in results.axis_records:
+        effects = [Effect(**e) for e in record.get("effects", [])]
+        for judgement in judge_axis(record["name"], effects, results.runs, spreads):
+            text = judgement.text
+            judged.append({"axis": judgement.axis, "device": judgement.device, "verdict": judgement.verdict,
+                           "line": f"**{judgement.verdict}**{text[len(judgement.verdict):]}"})
     return judged
 
 
 def baseline_spreads(results: Results, path: Path | None = None) -> dict:
-    """Per (device, axis, variant), the seed spread of each metric the baseline (results/baseline.json
+    """Per (device, axis, variant), the seed spread of each metric the baseline (baseline.json
     beside the profile folders) recorded for this profile on the same data; {} when there is none."""
-    recorded = (read_json(path or results.folder.parent / "baseline.json") or {}).get(results.profile) or {}
-    if not recorded or recorded.get("dataset_fingerprint") != results.info.get("dataset_fingerprint"):
-        return {}
-    spreads = {}
-    for key, entry in (recorded.get("variants") or {}).items():
-        device, _, rest = key.partition("/")
-        axis, _, variant = rest.partition("[")
-        spreads[(device, axis, variant.removesuffix("]"))] = entry.get("spread") or {}
-    return spreads
-
-
-def _effect_line(outcome, low: tuple[list[float], float | None], high: tuple[list[float], float | None]) -> str:
-    effect = outcome.effect
-    numbers = f"{_name(effect.metric)} {effect.high}: {_side(effect.metric, *high)} vs {effect.low}: {_side(effect.metric, *low)}"
-    if outcome.verdict == "shown":
-        return f"**shown**: {effect.claim}: {numbers}"
-    if outcome.verdict == "contradicted":
-        return f"**contradicted**: the seeds show the opposite of \"{effect.claim}\": {numbers}"
-    unknown = any(len(values) < 2 and std is None for values, std in (low, high))
-    reason = "a side has one seed, so its spread is unknown" if unknown else "within the seed spread"
-    return f"**no clear effect** ({reason}) for \"{effect.claim}\": {numbers}"
-
-
-def _side(metric: str, values: list[float], baseline_std: float | None) -> str:
-    """'mean ± std (n=N)'; a single seed shows the baseline's spread, said to be the baseline's."""
-    mean = float(np.mean(values))
-    if len(values) > 1:
-        return f"{fmt(metric, mean, float(np.std(values, ddof=1)))} (n={len(values)})"
-    if baseline_std is not None:
-        return f"{fmt(metric, mean)} (n=1; the baseline's seed std {fmt(metric, baseline_std).lstrip('+')})"
-    return f"{fmt(metric, mean)} (n=1)"
+    baseline = Baseline.load(path or results.folder.parent / "baseline.json")
+    return baseline.spreads(results.profile, results.info.get("dataset_fingerprint"))
 
 
 # --- the report --------------------------------------------------------------------------------
@@ -241,12 +220,15 @@ def write_report(folder: str | Path, out: str | Path | None = None, benchmarks: 
     if progress is not None:
         progress(f"report on {results.folder} ({len(results.runs)} runs) into {out / REPORT}")
     dataset, dataset_note = step(f"dataset {results.dataset}", lambda: _dataset(results))
-    chance = 1 / dataset.num_classes if dataset is not None else None
-    effects = judge_effects(results.runs, baseline_spreads(results))
+    chance = results.chance = 1 / dataset.num_classes if dataset is not None else None
+    effects = judge_effects(results, baseline_spreads(results))
     sections = [_header(results, dataset_note), _found(effects)]
-    sections += [step(axis, lambda axis=axis: _axis_section(results, axis, effects, out, chance)) for axis in results.axes()]
-    sections += [step("performance", lambda: _performance(results, out)),
-                 step("accuracy against cost", lambda: _overview(results, out, chance)),
+    for axis in results.axes():
+        sections.append(step(axis, lambda axis=axis: _axis_section(results, axis, effects, out, chance)))
+        for name in results.record(axis).get("sections", []):  # the axis' own sections, e.g. speed's
+            if name in SECTIONS:
+                sections.append(step(f"{axis}: {name}", lambda name=name, axis=axis: SECTIONS.get(name)(results, axis, out)))
+    sections += [step("accuracy against cost", lambda: _overview(results, out, chance)),
                  step("the data", lambda: _digits(results, dataset, out)),
                  step("benchmark timings", lambda: benchmark_section(results, benchmarks))]
     path = write_atomic(out / REPORT, "\n\n".join(s for s in sections if s).rstrip() + "\n")
@@ -312,24 +294,24 @@ def _found(effects: list[dict]) -> str:
     shown = [e for e in effects if e["verdict"] == "shown"]
     several_devices = len({e["device"] for e in effects}) > 1
     lines = [f"- {e['axis']}{' (' + e['device'] + ')' if several_devices else ''}: {e['line'].removeprefix('**shown**: ')}" for e in shown]
-    if not lines:
+    if not lines:  # the reasons are the judge's own, given with each effect in its axis' section
+        unjudged = sorted({e["verdict"] for e in effects} - {"shown"})
         lines = ["No effect is shown beyond the seed spread in these results"
-                 + (" (with one seed per variant the spread is unknown, so nothing is claimed)." if effects and
-                    all("one seed" in e["line"] for e in effects if e["verdict"] == "no clear effect") else ".")]
+                 + (f" ({', '.join(unjudged)}: each axis' section says why)." if unjudged else ".")]
     return "## What it found\n\n" + "\n".join(lines)
 
 
 def _axis_section(results: Results, axis: str, effects: list[dict], out: Path, chance: float | None) -> str:
     summary = results.summary[results.summary["axis"] == axis].reset_index(drop=True)
     runs = results.runs[results.runs["axis"] == axis]
-    question = AXES.get(axis).question if axis in AXES else "(not an axis of the current grid)"
-    status = _statuses(axis, summary, runs, chance)
+    question = results.record(axis).get("question") or "(this run recorded no question for this axis)"
+    status = _statuses(axis, summary, runs, chance, results.order)
     lines = [f"## {axis}", "", question, "", _table(summary, status), ""]
     stuck = [f"- **did not learn in {_epochs(runs, r.variant, r.device)} epochs**: {r.variant} ({r.device}), test accuracy "
-             f"{fmt('test_accuracy', r.test_accuracy_mean)}, chance {chance:.2f}{_expected(axis, r.variant)}"
+             f"{fmt('test_accuracy', r.test_accuracy_mean)}, chance {chance:.2f}{_expected(results.record(axis), r.variant)}"
              for r in summary.itertuples() if status[r.Index].startswith("did not learn")]
     lines += [*stuck, *([""] if stuck else [])]
-    in_grid = summary[[(axis, v) in GRID_ORDER for v in summary["variant"]]].reset_index(drop=True)
+    in_grid = summary[[(axis, v) in results.order for v in summary["variant"]]].reset_index(drop=True)
     if not in_grid.empty:  # a variant the grid no longer has stays in the table, out of the plots
         lines += ["\n\n".join(_image(p, out) for p in _axis_plots(results, axis, in_grid, out, chance))]
     judged = [e for e in effects if e["axis"] == axis]
@@ -339,7 +321,12 @@ def _axis_section(results: Results, axis: str, effects: list[dict], out: Path, c
     return "\n".join(lines)
 
 
-def _performance(results: Results, out: Path) -> str:
+# Report sections an axis asks for by name (Axis(..., sections=("speed",))), after its own section.
+SECTIONS: Registry[Callable[["Results", str, Path], str]] = Registry("report section")
+
+
+@SECTIONS.register("speed")
+def _performance(results: Results, axis: str, out: Path) -> str:
     """The speed axis against the machine: speed.csv as a table, when the run wrote one."""
     speed = read_table(results.folder / "speed.csv", ("device", "variant", "samples_per_s", "speedup", "time_to_target_s"))
     if speed is None or speed.empty:
@@ -363,7 +350,7 @@ def _performance(results: Results, out: Path) -> str:
         of_peak = f"{r.fraction_of_peak:.0%} of {r.precision}" if pd.notna(r.fraction_of_peak) else "n/a"
         lines.append(f"| {r.variant} | {r.device} | {r.samples_per_s:,.0f} | {r.speedup:.2f} | {r.gflops:.1f} | "
                      f"{of_peak} | {to_target} | {ratio} | {reached} | {r.test_accuracy:.4f} |")
-    clocked = results.runs[(results.runs["axis"] == "speed") & (results.runs["device"] == first["device"])]
+    clocked = results.runs[(results.runs["axis"] == axis) & (results.runs["device"] == first["device"])]
     if "accuracy_clock" in clocked and clocked["accuracy_clock"].notna().any():
         path = plots.time_to_accuracy(clocked, first["target_accuracy"], int(first["target_epoch"]),
                                       first["naive_target_epoch_s"], out / PLOTS / "speed-time-to-accuracy.png")
@@ -371,11 +358,11 @@ def _performance(results: Results, out: Path) -> str:
     return "\n".join(lines)
 
 
-def _statuses(axis: str, summary: pd.DataFrame, runs: pd.DataFrame, chance: float | None) -> list[str]:
+def _statuses(axis: str, summary: pd.DataFrame, runs: pd.DataFrame, chance: float | None, order: dict) -> list[str]:
     """Per summary row: ok, diverged k/n, did not learn in N epochs, or not in the grid."""
     out = []
     for r in summary.itertuples():
-        if (axis, r.variant) not in GRID_ORDER:
+        if (axis, r.variant) not in order:
             out.append("not in the grid (renamed or removed variant)")
         elif getattr(r, "diverged", 0) and r.diverged > 0:
             out.append(f"diverged {int(r.diverged)}/{int(r.n)}")
@@ -391,9 +378,9 @@ def _epochs(runs: pd.DataFrame, variant: str, device: str) -> str:
     return "/".join(str(int(e)) for e in sorted(epochs)) or "?"
 
 
-def _expected(axis: str, variant: str) -> str:
-    known = axis in AXES and variant in AXES.get(axis).ids
-    return " (expected: this variant is there to show it does not learn)" if known and not AXES.get(axis).variant(variant).learns else ""
+def _expected(record: dict, variant: str) -> str:
+    learns = next((v.get("learns", True) for v in record["variants"] if v["id"] == variant), True)
+    return "" if learns else " (expected: this variant is there to show it does not learn)"
 
 
 def _table(summary: pd.DataFrame, status: list[str]) -> str:
@@ -418,23 +405,32 @@ def _axis_plots(results: Results, axis: str, summary: pd.DataFrame, out: Path, c
               if ((history["variant"] == v) & (history["device"] == d)).any()]
     if labels:
         paths.append(plots.learning_curves(history, labels, axis, folder / f"{axis}-curves.png", chance))
-    if axis == "data":
-        paths.append(plots.data_size(_data_points(results, summary), folder / "data-size.png", chance))
     paths.append(plots.cost_bars(summary, axis, folder / f"{axis}-cost.png"))
     return paths
 
 
-def _data_points(results: Results, summary: pd.DataFrame) -> pd.DataFrame:
+@SECTIONS.register("data_size")
+def _data_size(results: Results, axis: str, out: Path) -> str:
+    """Test accuracy against the number of training images (the data axis' own plot)."""
+    summary = results.summary[results.summary["axis"] == axis]
+    points = _data_points(results, axis, summary)
+    if points.empty:
+        return ""
+    path = plots.data_size(points, out / PLOTS / "data-size.png", results.chance)
+    return "### Test accuracy against training images\n\n" + _image(path, out)
+
+
+def _data_points(results: Results, axis: str, summary: pd.DataFrame) -> pd.DataFrame:
     """The data axis on one device (the CPU where it ran) with each variant's number of training images."""
     device = "cpu" if (summary["device"] == "cpu").any() else summary["device"].iloc[0]
     rows = summary[summary["device"] == device]
-    runs = results.runs[(results.runs["axis"] == "data") & (results.runs["device"] == device)]
+    runs = results.runs[(results.runs["axis"] == axis) & (results.runs["device"] == device)]
     n_train = runs.groupby("variant", sort=False)["n_train"].first()
     return rows.assign(n_train=rows["variant"].map(n_train)).dropna(subset=["n_train"])
 
 
 def _overview(results: Results, out: Path, chance: float | None) -> str:
-    summary = results.summary[[key in GRID_ORDER for key in zip(results.summary["axis"], results.summary["variant"])]]
+    summary = results.summary[[key in results.order for key in zip(results.summary["axis"], results.summary["variant"])]]
     if summary.empty:
         return ""
     learned_at = LEARNED_FACTOR * chance if chance is not None else None

@@ -1,8 +1,7 @@
-"""The regression guard and the effect checks.
+"""The regression guard.
 
 A variant regresses when its mean test accuracy falls below the committed baseline by more than
-the seed spread allows. One-sided: improving never fails. An effect ("dropout narrows the gap")
-is claimed only where the difference of the two variants' means is beyond their spread.
+the seed spread allows. One-sided: improving never fails. (Effects are judged in cnn.report.effects.)
 """
 
 from __future__ import annotations
@@ -12,16 +11,11 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from cnn.files import read_json, write_json
 
-if TYPE_CHECKING:
-    from cnn.grid import Effect
-
 SPREAD_FACTOR = 3.0  # a drop of 3 standard errors happens by chance about once in 700 checks
 MIN_TOLERANCE = 0.015  # accuracy points; keeps a lucky tiny seed spread from making the guard flaky
-EFFECT_FACTOR = 2.0  # an effect is claimed when the means differ by 2 standard errors of the difference
 LEARNED_FACTOR = 3.0  # "learned" means test accuracy at least 3x chance
 
 
@@ -95,40 +89,3 @@ class Baseline:
             "variants": dict(sorted(variants.items())),
         }
         write_json(self.path, self.profiles)
-
-
-@dataclass(frozen=True)
-class EffectOutcome:
-    effect: Effect
-    verdict: str  # "shown", "no clear effect" or "contradicted"
-    text: str
-
-
-def judge_effect(effect: Effect, low: list[float], high: list[float], low_std: float | None = None,
-                 high_std: float | None = None) -> EffectOutcome:
-    """Whether the seeds show `effect` (high > low) beyond their spread.
-
-    `low_std`/`high_std` stand in for a side's spread when it has a single seed (e.g. the
-    baseline's measured spread); without any spread nothing is claimed.
-    """
-    mean_low, std_low = mean_std(low)
-    mean_high, std_high = mean_std(high)
-    std_low = std_low if std_low is not None else low_std
-    std_high = std_high if std_high is not None else high_std
-    numbers = (
-        f"{effect.metric} {effect.high}: {_pm(mean_high, std_high)} (n={len(high)}) vs "
-        f"{effect.low}: {_pm(mean_low, std_low)} (n={len(low)})"
-    )
-    if std_low is None or std_high is None:
-        return EffectOutcome(effect, "no clear effect", f"no clear effect: one seed, spread unknown ({numbers})")
-    error = math.sqrt(std_low**2 / len(low) + std_high**2 / len(high))
-    difference = mean_high - mean_low
-    if difference > EFFECT_FACTOR * error:
-        return EffectOutcome(effect, "shown", f"{effect.claim}: {numbers}")
-    if difference < -EFFECT_FACTOR * error:
-        return EffectOutcome(effect, "contradicted", f"contradicted, the opposite holds: {effect.claim} is false: {numbers}")
-    return EffectOutcome(effect, "no clear effect", f"no clear effect, the seeds overlap ({numbers})")
-
-
-def _pm(mean: float, std: float | None) -> str:
-    return f"{mean:.4f}" if std is None else f"{mean:.4f} +/- {std:.4f}"
