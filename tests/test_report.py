@@ -338,3 +338,13 @@ def test_time_to_accuracy_draws_a_mean_line_per_variant_and_names_its_reference_
     assert len(ax.collections) == 2  # a band over the seeds per variant
     assert "target 0.9570: naive's mean test\naccuracy after 3 epochs" in labels
     assert any(label.startswith("4.0 s: half of it, where a") and "2x as fast" in label for label in labels)
+
+
+def test_accuracy_against_cumulative_training_flops(reported):
+    folder, text = reported
+    assert "![accuracy-vs-flops](plots/accuracy-vs-flops.png)" in text
+    assert (folder / "plots" / "accuracy-vs-flops.png").stat().st_size > 10_000
+    curves = __import__("cnn.report.report", fromlist=["_compute_curves"])._compute_curves(load_results(folder))
+    # Epoch 2 of a 4,000-image run at 11.37 MFLOP forward: 3 x 11,373,472 x 4,000 x 2.
+    row = curves[(curves["variant"] == "0") & (curves["seed"] == 0) & (curves["epoch"] == 2)].iloc[0]
+    assert row["flops"] == 3 * 11373472 * 4000 * 2

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
 
@@ -252,6 +253,36 @@ def accuracy_vs_time(summary: pd.DataFrame, axes: list[str], path: Path, learned
     seeds = "/".join(str(n) for n in sorted({int(n) for n in summary["n"].dropna()}))
     fig.suptitle(f"Test accuracy against time per epoch ({devices}; grey: the other axes' variants)\n"
                  f"mean over {seeds} seed{'s' if seeds != '1' else ''} per variant; y axis: 0.9 to 0.99 is as tall as 0 to 0.9",
+                 fontsize=10)
+    return _save(fig, path)
+
+
+def accuracy_vs_flops(curves: pd.DataFrame, axes: list[str], path: Path) -> Path:
+    """Test accuracy against cumulative training FLOPs, a curve per variant (mean over seeds at each
+    epoch end), a panel per axis, after MNIST Battleground's view: variants of different cost
+    compared at equal compute. `curves`: axis, variant, device, epoch, flops (cumulative), val_accuracy."""
+    columns = min(4, len(axes))
+    rows = math.ceil(len(axes) / columns)
+    fig = Figure(figsize=(3.1 * columns, 3.4 * rows + 0.8), layout="constrained")
+    panels = np.atleast_1d(fig.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)).ravel()
+    colours = colormaps["tab10"]
+    for ax, axis in zip(panels, axes):
+        mine = curves[curves["axis"] == axis]
+        for i, ((variant, device), curve) in enumerate(mine.groupby(["variant", "device"], sort=False)):
+            mean = curve.groupby("epoch").agg(flops=("flops", "mean"), accuracy=("val_accuracy", "mean"))
+            ax.plot(mean["flops"], mean["accuracy"], marker=VARIANT_MARKERS[i % len(VARIANT_MARKERS)], markersize=3,
+                    linewidth=1.2, color=colours(i % 10), label=variant if mine["device"].nunique() == 1 else f"{variant} ({device})")
+        ax.set_xscale("log")
+        ax.set_title(axis, fontsize=9)
+        ax.tick_params(labelbottom=True, labelleft=True, labelsize=7)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=6.5, loc="lower right", frameon=False, handlelength=1.2)
+    _error_scale(panels[0], curves["val_accuracy"])
+    for ax in panels[len(axes):]:
+        ax.set_visible(False)
+    fig.supxlabel("cumulative training FLOPs (3 x forward FLOPs per image x images trained, log scale)", fontsize=9)
+    fig.supylabel("test accuracy (log scale of the error, 1 - accuracy)", fontsize=9)
+    fig.suptitle("Test accuracy against training compute: a curve per variant, a point per epoch (mean over seeds)",
                  fontsize=10)
     return _save(fig, path)
 

@@ -434,8 +434,30 @@ def _overview(results: Results, out: Path, chance: float | None) -> str:
     if summary.empty:
         return ""
     learned_at = LEARNED_FACTOR * chance if chance is not None else None
-    path = plots.accuracy_vs_time(summary, list(dict.fromkeys(summary["axis"])), out / PLOTS / "accuracy-vs-time.png", learned_at)
-    return "## Accuracy against cost\n\n" + _image(path, out)
+    axes = list(dict.fromkeys(summary["axis"]))
+    path = plots.accuracy_vs_time(summary, axes, out / PLOTS / "accuracy-vs-time.png", learned_at)
+    text = "## Accuracy against cost\n\n" + _image(path, out)
+    curves = _compute_curves(results)
+    if not curves.empty:
+        flops = plots.accuracy_vs_flops(curves, [a for a in axes if a in set(curves["axis"])], out / PLOTS / "accuracy-vs-flops.png")
+        text += ("\n\nThe same at equal compute: test accuracy after each epoch against the training FLOPs spent so far "
+                 "(3 x the forward FLOPs per image x the images trained), so a variant that costs more per epoch is judged "
+                 "by what its compute buys.\n\n" + _image(flops, out))
+    return text
+
+
+def _compute_curves(results: Results) -> pd.DataFrame:
+    """Per run and epoch: cumulative training FLOPs and test accuracy (histories.csv joined with
+    runs.csv's images and FLOPs per image)."""
+    needed = {"n_train", "flops_per_sample"}
+    history = results.histories
+    if history.empty or not needed <= set(results.runs.columns) or "val_accuracy" not in history:
+        return pd.DataFrame()
+    keys = ["axis", "variant", "device", "seed"]
+    merged = history.merge(results.runs[keys + ["n_train", "flops_per_sample"]], on=keys).dropna(
+        subset=["n_train", "flops_per_sample", "val_accuracy"])
+    merged = merged[[key in results.order for key in zip(merged["axis"], merged["variant"])]]
+    return merged.assign(flops=3 * merged["flops_per_sample"] * merged["n_train"] * merged["epoch"])
 
 
 def _digits(results: Results, dataset, out: Path) -> str:

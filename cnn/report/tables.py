@@ -13,7 +13,9 @@ RUN_COLUMNS = [
     "profile", "axis", "variant", "device", "seed", "status", "diverged_epoch",
     "train_accuracy", "test_accuracy", "train_loss", "test_loss", "accuracy_gap", "loss_gap",
     "first_epoch_s", "steady_epoch_s", "samples_per_s", "fit_s", "train_s", "params", "flops_per_sample",
-    "n_train", "epochs", "dataset", "cached", "parallel", "rss_mb", "peak_rss_mb", "config_key", "run_key", "created",
+    "n_train", "epochs", "dataset", "cached", "parallel",
+    "node", "host", "cpu_model", "threads",  # where it trained: Ray's node id (or "local"), host, CPU, TensorFlow threads
+    "rss_mb", "peak_rss_mb", "config_key", "run_key", "created",
     "accuracy_clock",  # JSON [[training s, images, test accuracy], ...]: the speed axis' time-to-accuracy
     "grad_norm_first_conv",  # the first conv kernel's gradient norm after the last epoch (histories.csv has every layer's)
 ]
@@ -59,11 +61,18 @@ def summary_frame(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def history_frame(histories: list[dict]) -> pd.DataFrame:
-    """Per-epoch rows: HISTORY_COLUMNS, then the per-layer gradient columns of whichever runs have them
-    (grouped by prefix, layers in the order first seen; empty for a run without that layer)."""
-    frame = pd.DataFrame(histories)
-    layered = [c for prefix in HISTORY_LAYER_PREFIXES for c in frame.columns if str(c).startswith(prefix)]
-    return frame.reindex(columns=HISTORY_COLUMNS + layered)
+    """Per-epoch rows: HISTORY_COLUMNS, then the per-layer gradient columns of whichever runs have them,
+    grouped by prefix, layers in network order (empty where a run has no such layer)."""
+    layers: list[str] = []
+    for row in histories:  # each run lists its layers in order: merge them (conv2 of a deeper run after conv1)
+        previous = -1
+        for name in dict.fromkeys(k.split("/", 1)[1] for k in row if k.startswith(HISTORY_LAYER_PREFIXES)):
+            if name not in layers:
+                layers.insert(previous + 1, name)
+            previous = layers.index(name)
+    present = {key for row in histories for key in row}
+    layered = [prefix + name for prefix in HISTORY_LAYER_PREFIXES for name in layers if prefix + name in present]
+    return pd.DataFrame(histories).reindex(columns=HISTORY_COLUMNS + layered)
 
 
 def write_csvs(folder: Path, runs: pd.DataFrame, summary: pd.DataFrame, histories: pd.DataFrame) -> list[Path]:
