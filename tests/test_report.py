@@ -348,3 +348,17 @@ def test_accuracy_against_cumulative_training_flops(reported):
     # Epoch 2 of a 4,000-image run at 11.37 MFLOP forward: 3 x 11,373,472 x 4,000 x 2.
     row = curves[(curves["variant"] == "0") & (curves["seed"] == 0) & (curves["epoch"] == 2)].iloc[0]
     assert row["flops"] == 3 * 11373472 * 4000 * 2
+
+
+def test_an_axis_asking_for_gradients_gets_its_per_layer_plot(tmp_path):
+    folder = write_results(tmp_path / "smoke", planted_rows())
+    histories = pd.read_csv(folder / "histories.csv", dtype={"variant": str})
+    histories["grad_norm/conv1"] = np.where(histories["variant"] == "0.5", 1e-4, 0.3) / histories["epoch"]
+    histories["grad_norm/logits"] = 0.5
+    histories.to_csv(folder / "histories.csv", index=False)
+    records = json.loads((folder / "axes.json").read_text())
+    records[0]["sections"] = ["gradients"]  # dropout asks for it; data does not
+    (folder / "axes.json").write_text(json.dumps(records))
+    text = write_report(folder, benchmarks=None).read_text()
+    assert "![dropout-gradients](plots/dropout-gradients.png)" in text
+    assert not (folder / "plots" / "data-gradients.png").exists()

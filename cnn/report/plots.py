@@ -287,6 +287,44 @@ def accuracy_vs_flops(curves: pd.DataFrame, axes: list[str], path: Path) -> Path
     return _save(fig, path)
 
 
+def gradient_norms(histories: pd.DataFrame, axis: str, layers: list[str], path: Path) -> Path:
+    """Per layer (a panel each, input to output), the gradient norm of its kernel on the fixed probe
+    batch at each epoch end, a line per variant (mean over seeds, band lowest to highest seed), log
+    scale: a layer whose gradients vanish sits decades below the others."""
+    columns = min(len(layers), 5)
+    rows = math.ceil(len(layers) / columns)
+    fig = Figure(figsize=(2.7 * columns + 0.6, 2.6 * rows + 1.0), layout="constrained")
+    panels = np.atleast_1d(fig.subplots(rows, columns, sharex=True, sharey=True, squeeze=False)).ravel()
+    colours = colormaps["tab10"]
+    groups = list(histories.groupby(["variant", "device"], sort=False))
+    several_devices = histories["device"].nunique() > 1
+    for ax, layer in zip(panels, layers):
+        column = f"grad_norm/{layer}"
+        for i, ((variant, device), rows_) in enumerate(groups):
+            values = rows_[["epoch", column]].dropna()
+            values = values[values[column] > 0]
+            if values.empty:
+                continue
+            stats = values.groupby("epoch")[column].agg(["mean", "min", "max"])
+            label = f"{variant} ({device})" if several_devices else variant
+            ax.plot(stats.index, stats["mean"], marker="o", markersize=2.5, linewidth=1.2, color=colours(i % 10), label=label)
+            ax.fill_between(stats.index, stats["min"], stats["max"], color=colours(i % 10), alpha=0.15, linewidth=0)
+        ax.set_yscale("log")
+        ax.set_title(layer, fontsize=9)
+        ax.tick_params(labelbottom=True, labelleft=True, labelsize=7)
+        ax.grid(alpha=0.3)
+    for ax in panels[len(layers):]:
+        ax.set_visible(False)
+    handles, labels = panels[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(4, max(1, len(labels))), fontsize=7, frameon=False)
+    fig.supxlabel("epoch", fontsize=9)
+    fig.supylabel("gradient norm of the kernel (log scale)", fontsize=9)
+    fig.suptitle(f"{axis}: gradient norm per layer at each epoch end, on a fixed probe batch\n"
+                 "(mean over seeds, band lowest to highest; a missing line: a zero gradient, e.g. zero initialisation)",
+                 fontsize=10)
+    return _save(fig, path)
+
+
 def _error_scale(ax, accuracies: pd.Series) -> None:
     """A y axis in accuracy whose spacing is the log of the error: what separates 0.96 from 0.97
     and what separates chance from learning both get room."""

@@ -409,6 +409,19 @@ def _axis_plots(results: Results, axis: str, summary: pd.DataFrame, out: Path, c
     return paths
 
 
+@SECTIONS.register("gradients")
+def _gradients(results: Results, axis: str, out: Path) -> str:
+    """Per-layer gradient norms of the axis' variants (histories.csv's grad_norm/<layer> columns)."""
+    history = results.histories[results.histories["axis"] == axis]
+    layers = [c.removeprefix("grad_norm/") for c in history.columns if c.startswith("grad_norm/") and history[c].notna().any()]
+    if not layers:
+        return ""
+    path = plots.gradient_norms(history, axis, layers, out / PLOTS / f"{axis}-gradients.png")
+    return ("### Gradient flow\n\nThe gradient norm of each layer's kernel, on a fixed probe batch at each epoch end "
+            "(outside the timed span). Vanishing gradients show as a layer decades below the others; exploding ones "
+            "as norms that grow epoch after epoch.\n\n" + _image(path, out))
+
+
 @SECTIONS.register("data_size")
 def _data_size(results: Results, axis: str, out: Path) -> str:
     """Test accuracy against the number of training images (the data axis' own plot)."""
