@@ -13,9 +13,9 @@ the steps below do it in order:
    then 0 on paper and about 0.5-0.9 on ink, wherever it is;
 3. ink: a threshold at half the ink's darkness (so printed lines, fainter than pen ink, fall
    below it), never below the paper's own noise;
-4. lines: ruled and squared lines that are dark enough to pass the threshold are found as long
-   straight runs (a Hough transform) in families of parallel lines; a line's pixels are removed
-   except where ink continues on both sides of it (a stroke crossing the line);
+4. lines: ruled and squared lines dark enough to pass the threshold are found as straight runs
+   of ink across the photo (a Hough transform, then each refined and checked); across a line,
+   a short run of ink is the line and is erased, a long one is a stroke crossing it and stays;
 5. the digit: connected components of ink; specks (small beside the largest) and components
    that touch the photo's edge (the page edge, the desk, lines) are left out; the largest and
    the pieces near it (a 5's detached bar) are the digit; other digit-sized ink is counted;
@@ -49,7 +49,7 @@ PAPER_KERNEL = 0.2  # the paper estimate removes dark marks narrower than this s
 SPECK = 0.03  # ink components smaller than this share of the largest one are specks
 NEAR = 0.25  # pieces within this share of the digit's size belong to it (a 5's detached bar)
 MAX_ASPECT = 1.4  # width / height of one digit at most; wider groups are several digits
-OTHER_DIGIT = 0.3  # other ink this share of the digit's area and half its height: another digit
+OTHER_DIGIT = 0.15  # other ink this share of the digit's area (a 1 beside an 8) and half its height: another digit
 LINE_WIDTH = 0.05  # printed lines are at most this share of the short side wide; pen strokes of a close-up are more
 MAX_HOUGH = 300  # strongest Hough candidates judged: a squared page gives a few per line
 
@@ -179,7 +179,7 @@ def find_digit(rgb: np.ndarray, size: tuple[int, int] = (28, 28), name: str = "t
     if removed:
         notes.append(f"{removed} ruled or squared line{'s' if removed > 1 else ''} removed")
 
-    group, others, box = _digit_components(ink, darkness)
+    group, others, box = _digit_components(ink)
     if group is None:
         raise CnnError(f"{name}: no digit found, the page looks blank; photograph one digit in dark ink, about a third of the picture high")
     image = _mnist_box(darkness, group, box, size)
@@ -190,9 +190,13 @@ def find_digit(rgb: np.ndarray, size: tuple[int, int] = (28, 28), name: str = "t
 
 
 def _light_on_dark(gray: np.ndarray, low: float, high: float) -> bool:
-    """True when the ink is lighter than the paper around it. Ink is the minority of its
-    neighbourhood, so it stands out from a local median (which, unlike a mean, keeps a shadow's
-    edge): count the pixels far darker and far lighter than it."""
+    """True when the ink is lighter than the paper around it: a picture mostly dark, edges
+    included (MNIST's own), or ink that stands out lighter from a local median. Ink is the
+    minority of its neighbourhood; a median, unlike a mean, keeps a shadow's edge, whose light
+    and dark sides then count alike."""
+    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
+    if np.median(gray) < 0.35 and np.median(border) < 0.35:
+        return True
     height, width = gray.shape
     factor = min(1.0, 160 / min(height, width))
     small = cv2.resize(gray, (max(1, round(width * factor)), max(1, round(height * factor))), interpolation=cv2.INTER_AREA)
@@ -329,7 +333,7 @@ def _cut_across(ink: np.ndarray, rho: float, theta: float, reach: int, margin: i
     return steps, (offsets[below] + offsets[above]) / 2, thin, float(found.mean())
 
 
-def _digit_components(ink: np.ndarray, darkness: np.ndarray):
+def _digit_components(ink: np.ndarray):
     """(mask of the digit's components, how many other digit-sized groups, box (l, t, r, b)),
     or (None, 0, None) when there is no ink but specks."""
     count, labels, stats, _ = cv2.connectedComponentsWithStats(ink, connectivity=8)
@@ -389,13 +393,13 @@ def _mnist_box(darkness: np.ndarray, mask: np.ndarray, box, size: tuple[int, int
     # Keep the anti-aliased edge just outside the thresholded mask, and nothing else in the box.
     fringe = max(1, int(round(0.25 * stroke)))
     keep = cv2.dilate(inside, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * fringe + 1, 2 * fringe + 1)))
-    level = float(np.percentile(dark[inside > 0], 90))
+    level = float(np.percentile(dark[inside > 0], 75))
     digit = np.clip(dark / max(level, 1e-3), 0, 1) * keep
 
     # Pen width: MNIST's strokes are ~11% of the digit's longer side; a ballpoint's can be 3%.
     longer = max(box[2] - box[0], box[3] - box[1])
     target = MNIST_STROKE * longer
-    if stroke < 0.75 * target:
+    if stroke < 0.85 * target:
         radius = int(round((target - stroke) / 2))
         if radius >= 1:
             digit = cv2.dilate(digit, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * radius + 1, 2 * radius + 1)))

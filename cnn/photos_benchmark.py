@@ -273,7 +273,9 @@ def _digit_ink(digit: np.ndarray, digit_height: float, homography: np.ndarray, w
     crop = digit[rows.min(): rows.max() + 1, cols.min(): cols.max() + 1]
     scale = digit_height / crop.shape[0]
     inverse = np.linalg.inv(homography)
-    for _ in range(50):  # a place on the page where the whole digit lands inside the photo
+    for attempt in range(400):  # a place on the page where the whole digit lands inside the photo
+        if attempt and attempt % 40 == 0:
+            scale *= 0.9  # none found: a smaller digit (a wide digit in a narrow photo)
         top_left = np.array([rng.uniform(0.05, 0.95) * width, rng.uniform(0.05, 0.95) * height])
         page_top_left = cv2.perspectiveTransform(top_left.reshape(1, 1, 2), inverse).reshape(2)
         patch_to_page = np.array([[scale, 0, page_top_left[0]], [0, scale, page_top_left[1]], [0, 0, 1]])
@@ -286,6 +288,9 @@ def _digit_ink(digit: np.ndarray, digit_height: float, homography: np.ndarray, w
         if on_page and corners[:, 0].min() > margin and corners[:, 1].min() > margin and \
                 corners[:, 0].max() < width - margin and corners[:, 1].max() < height - margin:
             break
+    else:
+        raise RuntimeError("no place for the digit in the photo")  # cannot happen: the digit shrinks until it fits
+    digit_height = scale * crop.shape[0]
     box = (int(corners[:, 0].min()), int(corners[:, 1].min()), int(np.ceil(corners[:, 0].max())), int(np.ceil(corners[:, 1].max())))
     # Warp into a padded region around the box only: a whole-photo warp of a 3000 px photo is slow.
     pad = int(0.1 * digit_height) + 4
@@ -337,3 +342,31 @@ def _light(rng: np.random.Generator, height: int, width: int, recipe: dict) -> n
         recipe["shadow"] = True
         recipe["shadow_depth"] = round(depth, 2)
     return light.astype(np.float32)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m cnn.photos_benchmark OUT_DIR`: write the benchmark's photos and labels.csv."""
+    import argparse
+
+    from cnn.data import DEFAULT_DATASET, load_dataset
+
+    parser = argparse.ArgumentParser(prog="python -m cnn.photos_benchmark", description=main.__doc__.split(": ")[1])
+    parser.add_argument("out", metavar="OUT_DIR", help="folder to write into (created)")
+    parser.add_argument("-n", type=int, default=100, help="number of photos (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
+    parser.add_argument("--dataset", default=DEFAULT_DATASET, metavar="SPEC",
+                        help="whose test digits to draw (default: %(default)s; never its training digits)")
+    parser.add_argument("--max-side", type=int, default=MAX_SIDE, help="longest photo side in px (default: %(default)s)")
+    args = parser.parse_args(argv)
+    try:
+        dataset = load_dataset(args.dataset)
+        photos = make_photos(dataset.x_test, dataset.y_test, args.n, args.seed, (MIN_SIDE, args.max_side))
+    except CnnError as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
+    folder = write_photos(photos, args.out)
+    print(f"wrote {len(photos)} photos of {dataset.name}'s test digits and labels.csv to {folder}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

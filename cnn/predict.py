@@ -13,6 +13,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
+import cnn.augment  # noqa: F401  (registers the augmentation layers, so models trained with them reload)
 from cnn.errors import CnnError
 from cnn.photo import Digit, read_digit, read_photo
 
@@ -85,13 +86,7 @@ def show(predictions: list[Prediction], folder: str | Path, class_names=None) ->
     model saw, and the top-3 probabilities. Returns the paths written (each atomically)."""
     from cnn.files import write_atomic
 
-    folder = Path(folder)
-    if folder.exists() and not folder.is_dir():
-        raise CnnError(f"--show {folder} is a file; give a folder for the pictures")
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise CnnError(f"--show {folder} cannot be created ({error.strerror}); give a folder you can write to") from None
+    folder = show_folder(folder)
     written, used = [], set()
     for prediction in predictions:
         stem = Path(prediction.source).stem or "image"
@@ -102,6 +97,19 @@ def show(predictions: list[Prediction], folder: str | Path, class_names=None) ->
         used.add(name)
         written.append(write_atomic(folder / name, _picture(prediction, class_names)))
     return written
+
+
+def show_folder(folder: str | Path) -> Path:
+    """`folder`, created if missing, for `show`; raises CnnError when it is a file or cannot be made.
+    Call it before predicting, so a bad --show fails before the work is done."""
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise CnnError(f"--show {folder} is a file; give a folder for the pictures")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise CnnError(f"--show {folder} cannot be created ({error.strerror}); give a folder you can write to") from None
+    return folder
 
 
 def _picture(prediction: Prediction, class_names=None) -> bytes:

@@ -16,6 +16,7 @@ from pathlib import Path
 import keras
 
 import cnn.activations  # noqa: F401  (registers custom activations so models using them reload)
+import cnn.augment  # noqa: F401  (and the augmentation layers of photo-cnn and the augmentation axis)
 from cnn.errors import CnnError
 
 FORMATS = (".keras", ".h5")

@@ -140,6 +140,12 @@ CASES: list[Case] = [
     Case("image file empty", ("predict", "model.keras", "empty.png"), ("empty.png is empty", "PNG or JPEG")),
     Case("image file not an image", ("predict", "model.keras", "notes.png"), ("notes.png is not an image", "PNG or JPEG")),
     Case("image file a truncated JPEG", ("predict", "model.keras", "truncated.jpg"), ("truncated.jpg is truncated", "export the image again")),
+    Case("photo of a blank page (ruled, no ink)", ("predict", "model.keras", "blank.jpg"), ("blank.jpg: no digit found", "photograph one digit")),
+    Case("photo all black", ("predict", "model.keras", "black.png"), ("black.png is all black", "dark ink on light paper")),
+    Case("image of 1x1 pixel", ("predict", "model.keras", "dot.png"), ("dot.png is 1x1 pixels, too small", "at least 8x8")),
+    Case("image beyond Pillow's pixel limit (a decompression bomb)", ("predict", "model.keras", "bomb.png"),
+         ("bomb.png has more than the 178 megapixels", "scale it down")),
+    Case("--show DIR is a file", ("predict", "model.keras", "whole.jpg", "--show", "notes.png"), ("--show notes.png is a file", "give a folder")),
     # --- model files
     Case("model file missing", ("evaluate", "missing.keras"), ("missing.keras not found", "cnn train --save")),
     Case("model file corrupt", ("evaluate", "corrupt.keras"), ("corrupt.keras is corrupt", "not a zip archive", "save it again")),
@@ -202,6 +208,20 @@ def make_files(folder: Path) -> None:
     (folder / "notes.png").write_text("not a picture, just notes\n")
     Image.fromarray(x[0]).resize((200, 200)).save(folder / "whole.jpg", quality=90)
     (folder / "truncated.jpg").write_bytes((folder / "whole.jpg").read_bytes()[:1500])
+    blank = np.full((300, 400), 235, np.uint8)
+    blank[20::40] = 190  # ruled lines, and nothing written
+    Image.fromarray(blank).save(folder / "blank.jpg", quality=85)
+    Image.new("RGB", (64, 64)).save(folder / "black.png")
+    Image.new("L", (1, 1), 255).save(folder / "dot.png")
+    import struct
+    import zlib
+
+    def png_chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    # A PNG header claiming 30,000 x 30,000 pixels: refused before anything is decoded.
+    header = png_chunk(b"IHDR", struct.pack(">IIBBBBB", 30000, 30000, 8, 0, 0, 0, 0))
+    (folder / "bomb.png").write_bytes(b"\x89PNG\r\n\x1a\n" + header + png_chunk(b"IEND", b""))
 
     (folder / "corrupt.keras").write_bytes(bytes(range(256)) * 4)
     with zipfile.ZipFile(folder / "archive.keras", "w") as archive:

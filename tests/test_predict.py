@@ -1,13 +1,23 @@
-"""Prediction: a photographed digit is read like an MNIST one, and bad image files fail cleanly."""
+"""Prediction: a photographed digit is read like an MNIST one, the photo benchmark clears its
+floor, `--show` draws what the model saw, and bad image files fail cleanly."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image
 
+from cnn.cli import main
 from cnn.errors import CnnError
-from cnn.predict import digit_like_mnist, load_image, predict_images, probabilities
+from cnn.photo import find_digit
+from cnn.photos_benchmark import make_photos, write_photos
+from cnn.predict import load_image, predict_images, probabilities, show
+
+# The shared small CNN on 30 benchmark photos reads 28 (29 of their clean 28x28 digits); with
+# the preparation before cnn.photo (the notebook's: invert, crop, centre) it read 3.
+BENCHMARK_FLOOR = 0.8
 
 
 def centre_of_mass(image: np.ndarray) -> tuple[float, float]:
@@ -36,6 +46,7 @@ def test_photo_is_read_as_the_right_digit(photo_digit, trained):
     assert prediction.label == label and prediction.class_name == str(label)
     assert prediction.confidence > 0.5
     assert prediction.source == str(path)
+    assert prediction.digit.digits == 1 and prediction.notes == []
 
 
 def test_predictions_use_the_given_class_names(photo_digit, trained):
@@ -48,7 +59,7 @@ def test_predictions_use_the_given_class_names(photo_digit, trained):
 def test_mnist_digit_passes_through_almost_unchanged(mnist5k, trained):
     # The preparation is meant for photos; a digit that is already MNIST-like must keep its label.
     digits = mnist5k.x_test[:50]
-    prepared = np.stack([digit_like_mnist(d[..., 0])[..., np.newaxis] for d in digits])
+    prepared = np.stack([find_digit(d[..., 0]).image[..., np.newaxis] for d in digits])
     same = probabilities(trained.model, prepared).argmax(1) == probabilities(trained.model, digits).argmax(1)
     assert same.mean() >= 0.9
 
@@ -60,20 +71,55 @@ def test_probabilities_are_a_distribution(mnist5k, trained):
     assert (probs >= 0).all()
 
 
-def test_drawing_on_a_transparent_background_is_read(tmp_path):
-    # Drawing apps export black ink on transparent pixels that are black too once alpha is dropped.
-    drawing = Image.new("RGBA", (100, 100), (0, 0, 0, 0))
-    ImageDraw.Draw(drawing).line([(50, 15), (50, 85)], fill=(0, 0, 0, 255), width=8)
-    path = tmp_path / "one.png"
-    drawing.save(path)
-    image = load_image(path)
-    assert image.max() == pytest.approx(1.0)
-    row, col = centre_of_mass(image)
-    assert abs(row - 14) < 1.5 and abs(col - 14) < 1.5
+@pytest.fixture(scope="module")
+def photo_bench(mnist5k, tmp_path_factory):
+    """30 photos of held-out test digits, smaller than the full benchmark's (200-600 px) for speed."""
+    photos = make_photos(mnist5k.x_test, mnist5k.y_test, n=30, seed=0, sizes=(200, 600))
+    folder = write_photos(photos, tmp_path_factory.mktemp("photos"))
+    return [folder / p.name for p in photos], np.array([p.label for p in photos])
 
 
-def test_blank_picture_gives_a_blank_image():
-    assert not digit_like_mnist(np.full((50, 40), 0.7, np.float32)).any()
+def test_photo_benchmark_clears_its_floor(photo_bench, trained):
+    paths, labels = photo_bench
+    predicted = np.array([p.label for p in predict_images(trained.model, paths)])
+    accuracy = float((predicted == labels).mean())
+    assert accuracy >= BENCHMARK_FLOOR, f"{accuracy:.2f} of the photo benchmark read right"
+
+
+def test_show_draws_each_prediction(photo_bench, trained, tmp_path):
+    paths, _ = photo_bench
+    predictions = predict_images(trained.model, paths[:3] + paths[:1])  # the same name twice
+    written = show(predictions, tmp_path / "pictures")
+    assert [p.name for p in written] == [paths[0].stem + ".png", paths[1].stem + ".png", paths[2].stem + ".png",
+                                         paths[0].stem + "-2.png"]
+    for path in written:
+        with Image.open(path) as picture:
+            assert picture.format == "PNG" and picture.size[0] > 600
+
+
+def test_cli_show_and_several_digits_note(mnist5k, trained_path, tmp_path, capsys):
+    # Two digits side by side: read, and said in one line rather than guessed silently.
+    three, seven = (mnist5k.x_test[np.flatnonzero(mnist5k.y_test == d)[0], ..., 0] for d in (3, 7))
+    pair = np.full((200, 400), 230, np.uint8)
+    for digit, left in ((three, 30), (seven, 230)):
+        pair[25:175, left: left + 150] -= np.uint8(np.asarray(Image.fromarray(np.uint8(digit * 200)).resize((150, 150))))
+    Image.fromarray(pair).save(tmp_path / "pair.jpg", quality=90)
+    code = main(["predict", str(trained_path), str(tmp_path / "pair.jpg"), "--show", str(tmp_path / "shown")])
+    out = capsys.readouterr().out.strip().splitlines()
+    assert code == 0 and len(out) == 2
+    assert "[2 digits in the photo: read the largest" in out[0]
+    assert out[1] == f"wrote 1 picture to {tmp_path / 'shown'}" and (tmp_path / "shown" / "pair.png").is_file()
+    code = main(["predict", str(trained_path), str(tmp_path / "pair.jpg"), "--json"])
+    [row] = json.loads(capsys.readouterr().out)
+    assert row["digits_found"] == 2 and row["notes"][0].startswith("2 digits")
+
+
+def test_show_into_a_file_is_refused_before_predicting(photo_digit, trained_path, tmp_path, capsys):
+    taken = tmp_path / "taken"
+    taken.write_text("a file, not a folder")
+    code = main(["predict", str(trained_path), str(photo_digit[0]), "--show", str(taken)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "--show" in err[0] and "is a file" in err[0]
 
 
 def test_colour_model_gets_resized_rgb(tmp_path):
@@ -85,11 +131,6 @@ def test_colour_model_gets_resized_rgb(tmp_path):
     np.testing.assert_allclose(image[..., 1:], 0.0)
 
 
-def write(path, data: bytes):
-    path.write_bytes(data)
-    return path
-
-
 def write_truncated_jpeg(photo_digit, tmp_path):
     data = photo_digit[0].read_bytes()
     path = tmp_path / "cut.jpg"
@@ -97,23 +138,12 @@ def write_truncated_jpeg(photo_digit, tmp_path):
     return path
 
 
-@pytest.mark.parametrize(
-    "make, fragment",
-    [
-        pytest.param(lambda photo, folder: folder / "missing.png", "not found", id="missing"),
-        pytest.param(lambda photo, folder: folder, "not found", id="a-folder"),
-        pytest.param(lambda photo, folder: write(folder / "empty.png", b""), "empty", id="empty"),
-        pytest.param(lambda photo, folder: write(folder / "notes.png", b"shopping: milk, eggs\n"), "not an image", id="text"),
-        pytest.param(write_truncated_jpeg, "truncated or corrupt", id="truncated-jpeg"),
-    ],
-)
-def test_bad_image_file_is_refused(photo_digit, tmp_path, make, fragment):
-    path = make(photo_digit, tmp_path)
+def test_truncated_jpeg_is_refused(photo_digit, tmp_path):
+    path = write_truncated_jpeg(photo_digit, tmp_path)
     with pytest.raises(CnnError) as error:
         load_image(path)
-    message = str(error.value)
-    assert fragment in message and path.name in message
-    assert "\n" not in message
+    assert "truncated or corrupt" in str(error.value) and path.name in str(error.value)
+    assert "\n" not in str(error.value)
 
 
 def test_unsupported_channel_count_is_refused(photo_digit):
