@@ -11,6 +11,7 @@ AXIS = Axis(
     effects=[Effect("steady_epoch_s", low="512", high="16", claim="batch 512 trains an epoch faster than batch 16"),
              Effect("test_accuracy", low="512", high="32",
                     claim="at the same rate and epochs batch 512 (16x fewer steps) ends below batch 32"),
-             Effect("test_accuracy", low="512", high="512-sqrt", claim="sqrt-scaling the rate wins back accuracy at batch 512")],
+             Effect("test_accuracy", low="512", high="512-sqrt",
+                    claim="sqrt-scaling the rate wins back accuracy at batch 512")],
 )
 test_batch_size, test_batch_size_effects = AXIS.tests()

@@ -10,5 +10,6 @@ AXIS = Axis(
     effects=[Effect("test_accuracy", low="relu-zeros", high="relu-he_normal", claim="zero initialisation keeps ReLU from learning"),
              Effect("test_accuracy", low="sigmoid-zeros", high="sigmoid-glorot_uniform",
                     claim="zero initialisation keeps sigmoid from learning")],
+    sections=("gradients",),
 )
 test_initializer, test_initializer_effects = AXIS.tests()

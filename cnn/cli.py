@@ -214,9 +214,11 @@ def _evaluate(args) -> None:
 
 def _predict(args) -> None:
     from cnn.data import load_dataset
-    from cnn.predict import predict_images, show
+    from cnn.predict import predict_images, show, show_folder
     from cnn.saving import load_model
 
+    if args.show:
+        show_folder(args.show)
     model = load_model(args.model)
     names = load_dataset(args.dataset).class_names if args.dataset else None
     predictions = predict_images(model, args.images, names)
@@ -325,6 +327,13 @@ def _one_line_warnings():
 def _field_parser(hint):
     """An argparse converter and metavar for a Config field's type."""
     origin = typing.get_origin(hint)
+    if origin is tuple and typing.get_args(hint)[:1] == (str,):  # names: --augmentation rotation,shift
+
+        def names(text: str) -> tuple[str, ...]:
+            parts = tuple(part.strip() for part in text.split(",") if part.strip())
+            return () if parts == ("none",) else parts
+
+        return names, "NAME,NAME,..."
     if origin is tuple:
         return _int_tuple, "N,N,..."
     if hint is bool:

@@ -197,8 +197,8 @@ class AccuracyClock(keras.callbacks.Callback):
 
 
 class GradientProbe(keras.callbacks.Callback):
-    """At each epoch's end, on a fixed batch (`x`, `y`): the L2 norm of the loss gradient for each
-    layer's kernel (`grad_norm/<layer>`), and the norm of the kernel's change over the epoch over
+    """At each epoch's end, on a fixed batch (`x`, `y`): the L2 norm of the gradient of the loss (the
+    batch's mean cross-entropy) for each layer's kernel (`grad_norm/<layer>`), and the norm of the kernel's change over the epoch over
     the kernel's norm (`update_ratio/<layer>`), in `history`, one value per epoch.
 
     It cannot change training: the forward pass is in inference mode (dropout off, batch norm on
@@ -212,29 +212,39 @@ class GradientProbe(keras.callbacks.Callback):
         self.history: dict[str, list[float]] = {}
         self._kernels: list[tuple[str, Any]] = []
         self._before: list[np.ndarray] = []
+        self._norms = None
 
     def on_train_begin(self, logs=None):
+        import tensorflow as tf  # Keras has no backend-neutral gradient call
+
         self._kernels = kernels(self.model)
-        self._before = [np.array(variable) for _, variable in self._kernels]
+        self._before = [variable.numpy() for _, variable in self._kernels]
         for name, _ in self._kernels:
             self.history[f"grad_norm/{name}"] = []
             self.history[f"update_ratio/{name}"] = []
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        variables = [variable for _, variable in self._kernels]
+
+        # A graph, traced once (the batch's shape never changes): ~3x faster per epoch than eager.
+        @tf.function
+        def norms(x, y):
+            with tf.GradientTape() as tape:
+                value = loss(y, self.model(x, training=False))
+            return [tf.norm(tf.cast(g, tf.float32)) if g is not None else tf.constant(math.nan)
+                    for g in tape.gradient(value, variables)]
+
+        self._norms = norms
 
     def on_epoch_end(self, epoch, logs=None):
-        for (name, variable), norm, before in zip(self._kernels, self.gradient_norms(), self._before):
-            after = np.array(variable)
+        after = [variable.numpy() for _, variable in self._kernels]
+        for (name, _), norm, old, new in zip(self._kernels, self.gradient_norms(), self._before, after):
             self.history[f"grad_norm/{name}"].append(norm)
-            self.history[f"update_ratio/{name}"].append(update_ratio(before, after))
-        self._before = [np.array(variable) for _, variable in self._kernels]
+            self.history[f"update_ratio/{name}"].append(update_ratio(old, new))
+        self._before = after
 
     def gradient_norms(self) -> list[float]:
-        import tensorflow as tf  # Keras has no backend-neutral gradient call
-
-        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        with tf.GradientTape() as tape:
-            value = loss(self.y, self.model(self.x, training=False))
-        gradients = tape.gradient(value, [variable for _, variable in self._kernels])
-        return [math.nan if g is None else float(tf.norm(tf.cast(g, tf.float32))) for g in gradients]
+        """Each kernel's gradient norm on the probe batch, with the weights as they are now."""
+        return [float(norm) for norm in self._norms(self.x, self.y)]
 
 
 def kernels(model: keras.Model) -> list[tuple[str, Any]]:
@@ -257,8 +267,10 @@ def kernels(model: keras.Model) -> list[tuple[str, Any]]:
 
 
 def update_ratio(before: np.ndarray, after: np.ndarray) -> float:
-    """|after - before| / |after|: how far one epoch moved a kernel for its size (about 1e-3 is
-    healthy, Karpathy's rule of thumb). 0 for a kernel that did not move; NaN for a zero kernel that did."""
+    """|after - before| / |after|: how far one epoch moved a kernel for its size (a whole epoch's
+    steps: the ~1e-3 rule of thumb is per step). 0 for a kernel that did not move; NaN for a zero
+    kernel that did."""
+    # In float64: a diverging run's float32 kernels square past float32's range.
     change = float(np.linalg.norm((after - before).astype(np.float64)))
     size = float(np.linalg.norm(after.astype(np.float64)))
     if change == 0:

@@ -42,6 +42,8 @@ from cnn.optimizers import OPTIMIZERS, make_optimizer
         ("dropout", True),
         ("seed", False),
         ("conv_filters", (True, 8)),
+        ("batch_norm", 1),  # a flag: true or false, not a count
+        ("batch_norm", "yes"),
     ],
 )
 def test_invalid_field_is_refused_naming_field_and_value(field, value):
@@ -60,6 +62,7 @@ def test_invalid_field_is_refused_naming_field_and_value(field, value):
         ("initializer", INITIALIZERS),
         ("pool_type", ("max", "average")),
         ("pool_padding", ("valid", "same")),
+        ("conv_padding", ("valid", "same")),
         ("precision", ("float32", "mixed_bfloat16")),
     ],
 )
@@ -113,6 +116,8 @@ def test_int_fractions_are_stored_as_floats():
     [
         {"conv_filters": (32, 64)},
         {"kernel_size": 5},
+        {"conv_padding": "same"},
+        {"batch_norm": True},
         {"activation": "tanh"},
         {"initializer": "he_normal"},
         {"pool_size": 0},
@@ -125,6 +130,7 @@ def test_int_fractions_are_stored_as_floats():
         {"epochs": 1},
         {"batch_size": 64},
         {"train_fraction": 0.5},
+        {"augmentation": ("shift",)},
         {"seed": 1},
         {"precision": "mixed_bfloat16"},
         {"pipeline": "tf.data"},
@@ -145,9 +151,10 @@ def test_key_changes_when_any_field_changes(changes):
 def test_every_field_is_covered_by_the_key_test():
     # A new Config field must be added to the parametrisation above.
     tested = {
-        "conv_filters", "kernel_size", "activation", "initializer", "pool_size", "pool_type", "pool_padding",
+        "conv_filters", "kernel_size", "conv_padding", "batch_norm", "activation", "initializer", "pool_size",
+        "pool_type", "pool_padding",
         "dropout", "dense_units", "optimizer", "learning_rate", "epochs", "batch_size", "train_fraction",
-        "seed", "precision", "pipeline", "lr_scaling", "steps_per_execution", "jit_compile", "model",
+        "augmentation", "seed", "precision", "pipeline", "lr_scaling", "steps_per_execution", "jit_compile", "model",
     }
     assert {f.name for f in dataclasses.fields(Config)} == tested
 

@@ -85,18 +85,20 @@ def test_no_pooling():
         {"pool_size": 3, "conv_filters": (8, 8)},
         {"kernel_size": 5, "conv_filters": (8, 8)},
         {"conv_filters": (4,)},
+        {"conv_padding": "same"},
+        {"conv_padding": "same", "conv_filters": (4, 4, 4, 4)},
+        {"conv_padding": "same", "kernel_size": 5, "pool_size": 3},
+        {"batch_norm": True},
     ],
 )
 def test_feature_map_check_agrees_with_keras(changes):
     config = Config(**SMALL_HEAD, **changes)
     model = build_model(config, MNIST, 10)
-    # Each conv block ends at its pooling layer, or at the conv itself where none follows.
+    # Each conv block runs from its conv to the layer before the next conv (or Flatten).
     block_sizes = []
     for index, layer in enumerate(model.layers):
-        if isinstance(layer, layers.Conv2D):
-            following = model.layers[index + 1]
-            end = following if isinstance(following, layers.MaxPooling2D | layers.AveragePooling2D) else layer
-            block_sizes.append(tuple(end.output.shape[1:3]))
+        if isinstance(layer, layers.Conv2D | layers.Flatten) and index > 0:
+            block_sizes.append(tuple(model.layers[index - 1].output.shape[1:3]))
     assert check_feature_maps(config, MNIST) == block_sizes
 
 
@@ -111,6 +113,46 @@ def test_feature_map_check_agrees_with_keras(changes):
 def test_config_that_does_not_fit_the_input_is_refused(changes, fragment):
     with pytest.raises(CnnError, match=fragment):
         build_model(Config(**changes), MNIST, 10)
+
+
+def test_same_conv_padding_keeps_the_edges():
+    valid = build_model(Config(conv_filters=(4, 8), **SMALL_HEAD), MNIST, 10)
+    same = build_model(Config(conv_filters=(4, 8), conv_padding="same", **SMALL_HEAD), MNIST, 10)
+    assert valid.get_layer("conv1").output.shape[1:3] == (26, 26)  # the notebook's: a pixel lost at each edge
+    assert same.get_layer("conv1").output.shape[1:3] == (28, 28)
+    assert same.get_layer("conv2").output.shape[1:3] == (14, 14)
+
+
+def test_four_blocks_fit_a_digit_only_with_same_padding():
+    with pytest.raises(CnnError, match="conv 4 sees a 1x1 feature map.*conv_padding='same'"):
+        build_model(Config(conv_filters=(4, 4, 4, 4), **SMALL_HEAD), MNIST, 10)
+    model = build_model(Config(conv_filters=(4, 4, 4, 4), conv_padding="same", **SMALL_HEAD), MNIST, 10)
+    assert model.get_layer("conv4").output.shape[1:3] == (3, 3)
+
+
+def test_batch_norm_sits_between_each_conv_and_its_activation():
+    model = build_model(Config(conv_filters=(4, 8), batch_norm=True, **SMALL_HEAD), MNIST, 10)
+    assert describe(model) == [
+        ("Conv2D", 4), ("BatchNormalization", None), ("Activation", None), ("MaxPooling2D", 2),
+        ("Conv2D", 8), ("BatchNormalization", None), ("Activation", None),
+        ("Flatten", None), ("Dense", 16), ("Dense", 10),
+    ]
+    convs = [layer for layer in model.layers if isinstance(layer, layers.Conv2D)]
+    # The conv is linear and bias-free (batch norm's shift is the bias); the activation follows the norm.
+    assert all(conv.activation is keras.activations.linear and not conv.use_bias for conv in convs)
+    assert model.get_layer("act1").activation is ACTIVATIONS.get("relu")
+    assert model.get_layer("dense1").activation is ACTIVATIONS.get("relu")
+    # Inference uses the running statistics, which must forget their start (variance 1) within a short run.
+    assert model.get_layer("bn1").momentum == 0.9
+
+
+def test_layers_are_named_by_position_in_any_process_state():
+    build_model(Config(conv_filters=(4,), **SMALL_HEAD), MNIST, 10)  # Keras would number the next ones conv2d_1, ...
+    model = build_model(Config(conv_filters=(4, 8, 8), dropout=0.5, **SMALL_HEAD), MNIST, 10)
+    assert [layer.name for layer in model.layers] == [
+        "conv1", "pool1", "conv2", "pool2", "conv3", "flatten", "dense1", "dropout1", "logits"]
+    mlp = build_model(preset("seed-mlp"), MNIST, 10)
+    assert [layer.name for layer in mlp.layers] == ["flatten", "dense1", "dropout1", "logits"]
 
 
 def test_same_padding_lets_a_large_pool_fit():

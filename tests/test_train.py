@@ -5,14 +5,19 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import time
+import types
 
+import keras
 import numpy as np
 import pytest
 
 from cnn.config import Config
 from cnn.data import Dataset
 from cnn.errors import CnnError
-from cnn.train import AccuracyClock, EpochTimer, RunResult, fit_inputs, train
+from cnn.models import build_model
+from cnn.report import tables
+from cnn.train import PROBE_IMAGES, AccuracyClock, EpochTimer, GradientProbe, RunResult, fit_inputs, train, update_ratio
 
 METRICS = ("train_accuracy", "train_loss", "test_accuracy", "test_loss", "accuracy_gap", "loss_gap",
            "first_epoch_s", "steady_epoch_s", "samples_per_s", "fit_s")
@@ -169,3 +174,95 @@ def test_accuracy_clock_measures_within_epochs_and_keeps_its_time_out(tiny, tiny
 
 def test_runs_without_the_clock_have_none(one_epoch):
     assert one_epoch.accuracy_clock == []
+
+
+# --- the gradient probe -----------------------------------------------------------------------
+
+
+def probe_norms(model, x, y) -> dict[str, float]:
+    """Each kernel's gradient norm on (x, y), measured here independently of the probe."""
+    import tensorflow as tf
+
+    kernels = {layer.name: layer.kernel for layer in model.layers if hasattr(layer, "kernel")}
+    with tf.GradientTape() as tape:
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)(y, model(x, training=False))
+    return {name: float(tf.norm(g)) for name, g in zip(kernels, tape.gradient(loss, list(kernels.values())))}
+
+
+def test_the_probe_records_every_kernel_each_epoch(one_epoch, tiny):
+    history = one_epoch.history
+    layers = ["conv1", "conv2", "dense1", "logits"]
+    assert [k for k in history if k.startswith("grad_norm/")] == [f"grad_norm/{name}" for name in layers]
+    assert [k for k in history if k.startswith("update_ratio/")] == [f"update_ratio/{name}" for name in layers]
+    # At the last epoch's end the weights are the final ones: the norms are those of the first 256
+    # training images (the tiny set has 300), with dropout off.
+    expected = probe_norms(one_epoch.model, tiny.x_train[:PROBE_IMAGES], tiny.y_train[:PROBE_IMAGES])
+    for name in layers:
+        assert history[f"grad_norm/{name}"] == [pytest.approx(expected[name], rel=1e-4)]
+    assert one_epoch.grad_norm_first_conv == history["grad_norm/conv1"][-1]
+    assert one_epoch.to_dict()["grad_norm_first_conv"] == one_epoch.grad_norm_first_conv
+
+
+def test_the_update_ratio_is_the_epochs_change_over_the_kernel(one_epoch, tiny, tiny_config):
+    # The kernels before the first epoch are the seeded initial ones: build them again.
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(tiny_config.seed)
+    initial = build_model(tiny_config, tiny.input_shape, tiny.num_classes)
+    for name in ("conv1", "dense1", "logits"):
+        before = initial.get_layer(name).kernel.numpy()
+        after = one_epoch.model.get_layer(name).kernel.numpy()
+        ratio = np.linalg.norm(after - before) / np.linalg.norm(after)
+        assert one_epoch.history[f"update_ratio/{name}"] == [pytest.approx(ratio, rel=1e-4)]
+    assert update_ratio(np.zeros(3), np.zeros(3)) == 0.0  # a kernel that did not move (zero initialisation)
+
+
+def test_the_probe_changes_nothing_in_training(tiny, tiny_config):
+    # Dropout and batch norm behave differently in training and inference, augmentation draws random
+    # numbers: the probe runs in inference mode and must not draw or write anything.
+    config = dataclasses.replace(tiny_config, epochs=2, dropout=0.5, batch_norm=True, augmentation=("shift", "noise"))
+    probed, plain = train(config, tiny), train(config, tiny, probe_images=0)
+    assert not any(k.startswith("grad_norm/") for k in plain.history)
+    for key, values in plain.history.items():
+        if key != "epoch_s":
+            assert probed.history[key] == values, key  # bit for bit
+    for name in ("train_accuracy", "train_loss", "test_accuracy", "test_loss"):
+        assert getattr(probed, name) == getattr(plain, name), name
+    for first, second in zip(probed.model.get_weights(), plain.model.get_weights()):
+        np.testing.assert_array_equal(first, second)
+    assert math.isnan(plain.grad_norm_first_conv)
+
+
+def test_the_probe_is_outside_the_epoch_clock(tiny, tiny_config, monkeypatch):
+    # A clock that jumps 1000 s whenever the probe runs: an epoch that included the probe would show it.
+    jump = [0.0]
+    monkeypatch.setattr("cnn.train.time", types.SimpleNamespace(perf_counter=lambda: time.perf_counter() + jump[0]))
+    measure = GradientProbe.gradient_norms
+
+    def slow_probe(self):
+        jump[0] += 1000
+        return measure(self)
+
+    monkeypatch.setattr(GradientProbe, "gradient_norms", slow_probe)
+    result = train(dataclasses.replace(tiny_config, epochs=2), tiny)
+    assert len(result.history["grad_norm/conv1"]) == 2
+    assert all(seconds < 1000 for seconds in result.history["epoch_s"])
+    assert result.fit_s >= 2000  # the probe ran inside fit, twice: the clock did jump
+
+
+def test_histories_table_keeps_the_probe_columns_in_network_order(one_epoch):
+    deeper = {"epoch": 1, "loss": 1.0, "grad_norm/conv1": 1.0, "grad_norm/conv2": 1.0, "grad_norm/conv3": 1.0,
+              "grad_norm/dense1": 1.0, "grad_norm/logits": 1.0}
+    shallow = {"epoch": 1, **{k: v[0] for k, v in one_epoch.history.items()}}  # conv1, conv2, dense1, logits
+    frame = tables.history_frame([{"epoch": 1, "grad_norm/conv1": 1.0, "grad_norm/logits": 1.0}, shallow, deeper])
+    layered = [c for c in frame.columns if "/" in c]
+    assert layered == ["grad_norm/conv1", "grad_norm/conv2", "grad_norm/conv3", "grad_norm/dense1", "grad_norm/logits",
+                       "update_ratio/conv1", "update_ratio/conv2", "update_ratio/dense1", "update_ratio/logits"]
+    assert frame.columns[:len(tables.HISTORY_COLUMNS)].tolist() == tables.HISTORY_COLUMNS
+    assert frame["grad_norm/conv3"].isna().tolist() == [True, True, False]
+
+
+def test_an_mlp_has_no_first_conv_gradient(tiny):
+    result = train(Config(conv_filters=(), dense_units=(16,), epochs=1), tiny)
+    assert [k for k in result.history if k.startswith("grad_norm/")] == ["grad_norm/dense1", "grad_norm/logits"]
+    assert math.isnan(result.grad_norm_first_conv)
+    assert result.to_dict()["grad_norm_first_conv"] is None  # JSON has no NaN

@@ -5,6 +5,7 @@ hand over to the session (cnn.ablate.session). Installed with the package, so an
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -141,10 +142,9 @@ def _terminal_writer(config):
         return None
 
     def say(line: str) -> None:
-        if capture is None:
-            reporter.write_line(line)
-            return
-        with capture.global_and_fixture_disabled():
+        with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
+            if getattr(getattr(reporter, "_tw", None), "width_of_current_line", 0):  # after -q's dots
+                reporter.write("\n")
             reporter.write_line(line)
 
     return say
@@ -202,7 +202,10 @@ def ablation(request, device):
 def run_variant(ablation, device, request):
     """Train (or find in the cache) one variant of an axis for every seed, record it, and fail on a
     regression. Timed by pytest-benchmark when it is installed and enabled."""
-    benchmark = request.getfixturevalue("benchmark") if request.config.pluginmanager.has_plugin("pytest_benchmark") else None
+    try:  # pytest-benchmark registers itself as "benchmark": has_plugin("pytest_benchmark") never saw it
+        benchmark = request.getfixturevalue("benchmark")
+    except pytest.FixtureLookupError:  # not installed, or -p no:benchmark
+        benchmark = None
 
     def run(axis, variant: str) -> list[dict]:
         rows, history = ablation.run(axis, variant, device, benchmark)

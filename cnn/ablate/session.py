@@ -15,12 +15,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from cnn import interrupt
 from cnn.ablate import guard
 from cnn.report import tables
 from cnn.ablate.cache import RunCache, run_key
+from cnn.ablate.engines import memory_mb  # noqa: F401  (re-exported: where it was)
 from cnn.report.effects import Judgement, judge_axis
 from cnn.ablate.plugin import AXIS_PROPERTY, HISTORY_PROPERTY, PEAK_PROPERTY, ROWS_PROPERTY
 from cnn.ablate.profiles import Profile
@@ -49,6 +50,9 @@ class SuiteOptions:
     worker: str = ""  # the pytest-xdist worker id; runs timed in parallel are marked with it
     benchmark_save: str = ""  # --benchmark-save's name, recorded beside each run's training time
     tensorboard_dir: Path | None = None  # --ablation-tensorboard: every run in TensorBoard's HParams view
+    engine: str = "local"  # --ablation-engine: local (this process) or ray (cnn.ablate.engines)
+    ray_address: str | None = None  # --ablation-ray-address; None starts a local Ray instance
+    cpus_per_run: int | None = None  # CPUs and TensorFlow threads per run; None: TensorFlow's default (local only)
 
     @property
     def output_dir(self) -> Path:
@@ -57,6 +61,8 @@ class SuiteOptions:
 
 
 class AblationSession:
+    say: Callable[[str], None] | None = None  # writes a line to the terminal (the plugin sets it): progress
+
     def __init__(self, options: SuiteOptions):
         self.options = options
         self.cache = RunCache(options.results_dir / "cache")
@@ -87,31 +93,39 @@ class AblationSession:
     def key(self, config: Config, device: str, accuracy_checks: int = 0) -> str:
         import tensorflow as tf
 
-        threads = tf.config.threading.get_intra_op_parallelism_threads()
+        # A Ray worker trains on as many threads as its task has CPUs; here, on this process' setting.
+        threads = self.options.cpus_per_run if self.options.engine == "ray" else tf.config.threading.get_intra_op_parallelism_threads()
         return run_key(config, self.dataset.fingerprint, device, self.versions, threads, accuracy_checks)
 
     def run(self, axis: Axis, variant_id: str, device: str, benchmark=None) -> tuple[list[dict], list[dict]]:
         """Rows (one per seed) and per-epoch history rows for a variant: cached runs are reused unless
-        --ablation-retrain; the rest are trained inside `benchmark.pedantic`, one round per seed."""
+        --ablation-retrain; the rest are trained inside `benchmark.pedantic`, one round per seed, or
+        with the ray engine waited for: their times, measured on the workers, enter the benchmark as
+        recorded times, marked remote (the driver's waiting is never timed)."""
         variant = axis.variant(variant_id)
         configs = self.configs(axis, variant)
         keys = {seed: self.key(config, device, axis.accuracy_checks) for seed, config in configs.items()}
         records: dict[int, dict] = {}
+        # Runs submitted to the cluster this session come from it, not from the cache their arrival filled.
+        submitted = self.engine.submitted if self.__dict__.get("engine") is not None else set()
         if not self.options.retrain:
             for seed, key in keys.items():
-                record = self.cache.get(key)
+                record = self.cache.get(key) if key not in submitted else None
                 if record is not None:
                     records[seed] = {**record, "cached": True}
         interrupt.check()  # a Ctrl-C swallowed during the last variant stops the grid here
         cached = sorted(records)
         queue = [seed for seed in configs if seed not in records]
+        remote = sorted(queue) if self.options.engine == "ray" else []
 
         def train_seed(seed: int) -> None:
-            records[seed] = self._train(axis, configs[seed], keys[seed], device)
+            records[seed] = self._train(axis, configs[seed], keys[seed], device, variant.id)
 
         if benchmark is not None and cached:  # the table groups cached rows apart, so no one mistakes them for this run's
             benchmark.group = f"{axis.name} ({'cached' if not queue else 'partly cached'}: times recorded when trained)"
-        if queue and benchmark is not None:
+        if benchmark is not None and remote:
+            benchmark.group = f"{axis.name} (ray: times measured on the workers{', partly cached' if cached else ''})"
+        if queue and benchmark is not None and not remote:
             rounds = len(queue)
             # One round per missing seed, so the saved timing is real training, never a cache hit.
             benchmark.pedantic(train_seed, setup=lambda: ((queue.pop(0),), {}), rounds=rounds, iterations=1)
@@ -119,7 +133,7 @@ class AblationSession:
             queue.remove(seed)
             train_seed(seed)
         if benchmark is not None:
-            add_recorded_times(benchmark, [recorded_train_s(records[seed]) for seed in cached])
+            add_recorded_times(benchmark, [recorded_train_s(records[seed]) for seed in sorted(cached + remote)])
 
         rows = [self._row(axis, variant, device, seed, records[seed]) for seed in sorted(records)]
         history = [
@@ -130,47 +144,157 @@ class AblationSession:
         ]
         if benchmark is not None:
             benchmark.extra_info.update(_extra_info(rows))
+            if self.options.engine == "ray":
+                benchmark.extra_info.update(remote=bool(remote), remote_seeds=remote,
+                                            nodes=[row["node"] for row in rows], hosts=[row["host"] for row in rows])
         return rows, history
 
-    def _train(self, axis: Axis, config: Config, key: str, device: str) -> dict:
-        import tensorflow as tf
+    def _train(self, axis: Axis, config: Config, key: str, device: str, variant_id: str = "") -> dict:
+        """One run's record, trained now: in this process, or on the cluster (waiting for it)."""
+        job = self._job(axis, variant_id, config, key, device)
+        if self.engine is not None:
+            from cnn.ablate.engines.ray import RunFailed
 
-        from cnn.ablate.axis import Variant
-        from cnn.train import train
+            failure = None
+            try:
+                record = self.engine.result(job, self._store, self._tick)
+            except RunFailed as error:
+                failure = str(error)
+            if failure is not None:  # one line naming the run, the node and why (outside `except`: no chained traceback)
+                import pytest
 
-        started = time.perf_counter()
-        with tf.device("/GPU:0" if device == "gpu" else "/CPU:0"):
-            result = train(config, self.dataset, accuracy_checks=axis.accuracy_checks)
-        train_s = time.perf_counter() - started  # the span pytest-benchmark times, kept for when this run is cached
-        base = dataclasses.replace(axis.start(Variant("base"), self.options.profile.epochs), seed=0)
-        if axis.base == "seed-cnn" and config == base and device == "cpu":
-            self._write_base_errors(result.model)
-        result.model = None  # free the network now; only the numbers are kept
-        record = {**result.to_dict(), "train_s": train_s, "run_key": key, "parallel": self.options.worker, **memory_mb()}
-        self.cache.put(key, record)
+                pytest.fail(failure, pytrace=False)
+        else:
+            from cnn.ablate.engines.local import train_job
+
+            record = self._store(job, train_job(job, self.dataset))
+            self._tick()
         interrupt.check()  # finished and cached: nothing is lost by stopping now
         return {**record, "cached": False}
 
-    def _write_base_errors(self, model) -> None:
-        """The test images the base model (seed 0) gets wrong, for the report's grid of mistakes."""
-        from cnn.predict import probabilities
+    def _job(self, axis: Axis, variant_id: str, config: Config, key: str, device: str):
+        from cnn.ablate.axis import Variant
+        from cnn.ablate.engines import Job
 
-        probs = probabilities(model, self.dataset.x_test)
-        predicted = probs.argmax(axis=1)
-        wrong = (predicted != self.dataset.y_test).nonzero()[0]
-        frame = pd.DataFrame({"test_index": wrong, "true": self.dataset.y_test[wrong], "predicted": predicted[wrong],
-                              "confidence": probs[wrong, predicted[wrong]].round(4)})
+        base = dataclasses.replace(axis.start(Variant("base"), self.options.profile.epochs), seed=0)
+        base_errors = axis.base == "seed-cnn" and config == base and device == "cpu"
+        label = f"{axis.name}[{variant_id}] seed {config.seed} on {device}" if variant_id else f"{axis.name} seed {config.seed} on {device}"
+        return Job(key, config, device, axis.accuracy_checks, base_errors, label)
+
+    def _store(self, job, record: dict) -> dict:
+        """Cache one finished run (the driver alone writes the cache); the record as the session keeps it."""
+        errors = record.pop("base_errors", None)
+        if errors is not None:
+            self._write_base_errors(errors)
+        record = {**record, "run_key": job.key, "parallel": "ray" if self.options.engine == "ray" else self.options.worker}
+        self.cache.put(job.key, record)
+        self.progress.finish(job.key)
+        return record
+
+    def _write_base_errors(self, rows: list[dict]) -> None:
+        """The test images the base model (seed 0) gets wrong, for the report's grid of mistakes."""
+        frame = pd.DataFrame(rows, columns=["test_index", "true", "predicted", "confidence"])
         write_atomic(self.options.output_dir / "base_errors.csv", frame.to_csv(index=False))
 
     def _row(self, axis: Axis, variant: Variant, device: str, seed: int, record: dict) -> dict:
         row = {k: record.get(k) for k in tables.RUN_COLUMNS if k in record}
+        machine = record.get("machine") or {}  # where runs cached before the node columns trained
         row.update(
             profile=self.options.profile.name, axis=axis.name, variant=variant.id, device=device, seed=seed,
             epochs=record["config"]["epochs"], cached=record["cached"], parallel=record.get("parallel", ""),
+            node=record.get("node", "local"), host=record.get("host", machine.get("node", "")),
+            cpu_model=record.get("cpu_model", machine.get("processor", "")), threads=record.get("threads", machine.get("threads")),
             train_s=recorded_train_s(record),
             accuracy_clock=json.dumps(record["accuracy_clock"]) if record.get("accuracy_clock") else "",
         )
         return row
+
+    # --- engines: where runs train (cnn.ablate.engines) ------------------------------------------
+
+    @functools.cached_property
+    def engine(self):
+        """The Ray engine, connected on first use; None with the local engine (runs train here).
+        Raises CnnError when Ray cannot start or its address does not answer."""
+        if self.options.engine != "ray":
+            return None
+        from cnn.ablate.engines.ray import RayEngine
+
+        engine = RayEngine(self.options.ray_address, self.options.cpus_per_run, self.options.dataset)
+        engine.start(self.dataset, self.versions)
+        return engine
+
+    @functools.cached_property
+    def progress(self):
+        from cnn.ablate.engines import Progress
+
+        return Progress(self.options.engine)
+
+    def plan(self, items) -> None:
+        """Before the first test: count every selected run that is not cached (the progress line)
+        and, with the ray engine, submit them all, so the cluster works on the whole grid while
+        pytest walks it. Items that are not an axis' variant test are left to run when they run."""
+        from cnn.ablate.axis import AXES
+
+        jobs = {}
+        for item in items:
+            params = getattr(getattr(item, "callspec", None), "params", {})
+            name = getattr(item, "originalname", "").removeprefix("test_")
+            if "run_variant" not in getattr(item, "fixturenames", ()) or "variant" not in params or name not in AXES:
+                continue
+            axis, device = AXES.get(name), params.get("device", "cpu")
+            if params["variant"] not in axis.ids:
+                continue
+            variant = axis.variant(params["variant"])
+            for config in self.configs(axis, variant).values():
+                key = self.key(config, device, axis.accuracy_checks)
+                if key not in jobs and (self.options.retrain or self.cache.get(key) is None):
+                    jobs[key] = self._job(axis, variant.id, config, key, device)  # a shared run: named by its first test
+        if any(job.device == "gpu" for job in jobs.values()) and not self.has_gpu():  # those tests skip
+            jobs = {key: job for key, job in jobs.items() if job.device != "gpu"}
+        if not jobs:
+            return
+        for key in jobs:
+            self.progress.expect(key)
+        if self.engine is not None:
+            for job in jobs.values():
+                self.engine.submit(job)
+            self.progress.slots = self.engine.slots()
+            if self.say:
+                self.say(f"ablation (ray): {len(jobs)} runs submitted to {self.engine.nodes()} node(s), "
+                         f"{self.progress.slots} at a time ({self.options.cpus_per_run} CPU each)")
+
+    def _tick(self) -> None:
+        """Print the progress line when one is due."""
+        if self.say is not None and self.progress.due():
+            if self.engine is not None:
+                self.progress.slots = self.engine.slots()  # nodes may join or leave
+            self.say(self.progress.line())
+
+    def has_gpu(self) -> bool:
+        """Whether GPU variants can run: a GPU visible to TensorFlow here, or one in the Ray cluster."""
+        if self.engine is not None:
+            return self.engine.gpus() > 0
+        import tensorflow as tf
+
+        return bool(tf.config.list_physical_devices("GPU"))
+
+    def nodes_summary(self) -> list[str]:
+        """Which node trained what in this session (the ray engine), for the terminal summary."""
+        trained = [row for row in self.rows if not row["cached"] and row.get("node", "local") != "local"]
+        if not trained:
+            return []
+        counts: dict[tuple[str, str], int] = {}
+        for row in trained:
+            counts[(row["node"], row["host"])] = counts.get((row["node"], row["host"]), 0) + 1
+        return [f"ablation (ray): {len(trained)} runs trained on {len(counts)} node(s)"] + [
+            f"  node {node[:12]} ({host}): {count} run(s)" for (node, host), count in sorted(counts.items())]
+
+    def close(self) -> None:
+        """End of the session, also after Ctrl-C: with the ray engine, keep every finished run in
+        the cache, cancel the runs not yet back, and disconnect."""
+        engine = self.__dict__.get("engine")
+        if engine is not None:
+            engine.close(self._store)
 
     # --- checks ------------------------------------------------------------------------------
 
@@ -321,19 +445,6 @@ def add_recorded_times(benchmark, seconds: list[float]) -> None:
         benchmark._make_stats(1)
     for value in seconds:
         benchmark.stats.update(value)
-
-
-def memory_mb() -> dict[str, float]:
-    """This process' resident memory now and at its peak, in MiB: a grid must not grow it run by run."""
-    import resource
-
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    try:
-        with open("/proc/self/statm") as stream:
-            now = int(stream.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except OSError:  # not Linux: only the peak is known
-        now = float("nan")
-    return {"rss_mb": round(now, 1), "peak_rss_mb": round(peak, 1)}
 
 
 def _extra_info(rows: list[dict]) -> dict:

@@ -1,5 +1,6 @@
 """The notebook's family of networks, `model="cnn"` (the default): Conv-Pool blocks (none for an
-MLP), Flatten, Dense layers with dropout, logits; a keras.Sequential."""
+MLP; 'valid' or 'same' padding, batch norm optional), Flatten, Dense layers with dropout, logits;
+a keras.Sequential."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from keras import layers
 from typing import TYPE_CHECKING
 
 from cnn.activations import ACTIVATIONS
+from cnn.augment import augmentation_layers
 from cnn.errors import CnnError
 from cnn.models.registry import register_model
 
@@ -59,15 +61,19 @@ def build_sequential(config: Config, input_shape: tuple[int, ...], num_classes: 
     dtype = config.precision
     pool = layers.MaxPooling2D if config.pool_type == "max" else layers.AveragePooling2D
     stack: list = [keras.Input(shape=input_shape)]
+    stack += augmentation_layers(config)  # training-only changes to the images (cnn.augment); none by default
     # Layers are named by position (conv1, pool1, dense1, logits): Keras' own names (conv2d_3) depend
     # on what the process built before, and the gradient probe's histories.csv columns use these.
     for index, filters in enumerate(config.conv_filters, start=1):
         if config.batch_norm:
             # The normalisation's shift replaces the conv's bias; the activation comes after it.
+            # Momentum 0.9 (PyTorch's default), not Keras' 0.99: the running variance starts at 1
+            # while a conv's outputs vary ~0.01, and at 0.99 it still remembers the 1 after the 250
+            # steps of a smoke run, so inference mode scored chance while training read 98%.
             stack += [
                 layers.Conv2D(filters, config.kernel_size, padding=config.conv_padding, use_bias=False,
                               kernel_initializer=config.initializer, dtype=dtype, name=f"conv{index}"),
-                layers.BatchNormalization(dtype=dtype, name=f"bn{index}"),
+                layers.BatchNormalization(momentum=0.9, dtype=dtype, name=f"bn{index}"),
                 layers.Activation(activation, dtype=dtype, name=f"act{index}"),
             ]
         else:

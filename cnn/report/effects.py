@@ -147,6 +147,8 @@ def fmt(metric: str, value: float | None, sign: bool = True) -> str:
         return f"{value:,.0f}"
     if metric.endswith("_s"):
         return f"{value:.2f}"
+    if metric.startswith("grad_norm"):  # spans decades (sigmoid's first conv ~1e-3, ReLU's ~0.2): significant figures
+        return f"{value:.3g}"
     signed = sign and ("gap" in metric or value < 0)
     return f"{value:+.4f}" if signed else f"{value:.4f}"
 

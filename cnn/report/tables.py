@@ -21,7 +21,7 @@ RUN_COLUMNS = [
 ]
 METRICS = [
     "test_accuracy", "train_accuracy", "test_loss", "train_loss", "accuracy_gap", "loss_gap",
-    "first_epoch_s", "steady_epoch_s", "samples_per_s",
+    "first_epoch_s", "steady_epoch_s", "samples_per_s", "grad_norm_first_conv",
 ]
 HISTORY_COLUMNS = ["profile", "axis", "variant", "device", "seed", "epoch", "loss", "accuracy", "val_loss", "val_accuracy", "epoch_s"]
 # Per-layer columns after those, one per kernel the run has (cnn.train.GradientProbe): `grad_norm/conv1`, ...

@@ -79,30 +79,38 @@ def memory_mb() -> dict[str, float]:
 
 class Progress:
     """The live line of a grid: runs trained / to train, running, elapsed, estimated time left.
-    `slots` is how many runs train at once (1 in process; the cluster's CPUs over CPUs per run)."""
+    Runs are counted by cache key (two axes may share a run). `slots` is how many train at once."""
 
-    def __init__(self, total: int = 0, slots: int = 1, engine: str = "local"):
-        self.total, self.slots, self.engine = total, slots, engine
-        self.done = 0
+    def __init__(self, engine: str = "local", slots: int = 1):
+        self.engine, self.slots = engine, slots
+        self.keys: set[str] = set()  # every run to train this session
+        self.finished: set[str] = set()
         self.started = time.monotonic()
         self._said, self._said_done = time.monotonic(), 0  # when the last line was printed, and at how many runs
 
+    def expect(self, key: str) -> None:
+        self.keys.add(key)
+
+    def finish(self, key: str) -> None:
+        self.keys.add(key)  # a run no collected test announced (a test calling run_variant itself)
+        self.finished.add(key)
+
     def line(self) -> str:
+        done, total = len(self.finished), len(self.keys)
         elapsed = time.monotonic() - self.started
-        left = self.total - self.done
-        running = min(left, self.slots)
+        running = min(total - done, self.slots)
         # Throughput so far, whatever the parallelism: elapsed per finished run times the runs left.
-        eta = f"about {_clock(elapsed / self.done * left)} left" if self.done else "time left not known yet"
-        return (f"ablation ({self.engine}): {self.done}/{self.total} runs trained, {running} running, "
+        eta = f"about {_clock(elapsed / done * (total - done))} left" if done else "time left not known yet"
+        return (f"ablation ({self.engine}): {done}/{total} runs trained, {running} running, "
                 f"{_clock(elapsed)} elapsed, {eta}")
 
     def due(self) -> bool:
         """Whether a line is due now: at the first and the last finished run, else every
         PROGRESS_EVERY_S (also while nothing finishes: the line shows the grid is alive)."""
-        now = time.monotonic()
-        first_or_last = self.done != self._said_done and self.done in (1, self.total)
-        if self.total and (first_or_last or now - self._said >= PROGRESS_EVERY_S):
-            self._said, self._said_done = now, self.done
+        now, done = time.monotonic(), len(self.finished)
+        first_or_last = done != self._said_done and done in (1, len(self.keys))
+        if self.keys and (first_or_last or now - self._said >= PROGRESS_EVERY_S):
+            self._said, self._said_done = now, done
             return True
         return False
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import platform
 import signal
 from typing import Callable
@@ -42,8 +43,7 @@ class RunFailed(Exception):
 _datasets: dict = {}  # fingerprint -> Dataset: a worker process reuses its data for the next task
 
 
-@ray.remote
-def train_task(spec: dict, dataset_spec: str, arrays: dict | None, expected: dict, threads: int) -> dict:
+def train_on_worker(spec: dict, dataset_spec: str, arrays: dict | None, expected: dict, threads: int) -> dict:
     """Train one run on this worker; its record as train_job returns it, with `node` the Ray node id.
     Raises RunFailed (one line) where this node's data, versions or code differ from the driver's."""
     node = ray.get_runtime_context().get_node_id()
@@ -64,6 +64,11 @@ def train_task(spec: dict, dataset_spec: str, arrays: dict | None, expected: dic
         return train_job(job, dataset, node=node)
     except CnnError as error:
         raise RunFailed(f"{where}: {error}") from None
+
+
+train_task = ray.remote(train_on_worker)
+# TensorFlow keeps a GPU's memory until its process ends: a fresh worker process for every GPU run.
+train_task_gpu = ray.remote(max_calls=1)(train_on_worker)
 
 
 def _config(spec: dict):
@@ -147,10 +152,12 @@ class RayEngine:
         try:
             # Workers' TensorFlow logs would interleave with pytest's output; failures come back as exceptions.
             ray.init(address=self.address, log_to_driver=False, logging_level=logging.WARNING, **options)
-        except (ConnectionError, RuntimeError, ValueError, TimeoutError) as error:
+        except (ConnectionError, RuntimeError, ValueError, TimeoutError, ray.exceptions.RayError) as error:
             first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            token = "" if os.environ.get("RAY_AUTH_MODE") == "token" else \
+                "; a cluster with token authentication also needs RAY_AUTH_MODE=token and RAY_AUTH_TOKEN here"
             raise CnnError(f"cannot start or reach Ray at {self.address or 'a new local instance'} ({first}); "
-                           "start a cluster with `ray start --head` and pass its HOST:PORT") from None
+                           f"start a cluster with `ray start --head` and pass its HOST:PORT{token}") from None
         if signal.getsignal(signal.SIGINT) is not handler:  # keep the suite's Ctrl-C (cnn.interrupt)
             interrupt.install()
         self.started = True
@@ -183,10 +190,9 @@ class RayEngine:
                 "model_source": builder_source_hash(job.config.model), "device": job.device,
                 "accuracy_checks": job.accuracy_checks, "base_errors": job.base_errors, "label": job.label}
         gpu = job.device == "gpu"
-        ref = train_task.options(
+        ref = (train_task_gpu if gpu else train_task).options(
             num_cpus=self.cpus_per_run, num_gpus=1 if gpu else 0, max_retries=RETRIES, retry_exceptions=False,
-            # TensorFlow keeps a GPU's memory until its process ends: a fresh worker for every GPU run.
-            max_calls=1 if gpu else 0, name=f"train {job.label}",
+            name=f"train {job.label}",
         ).remote(spec, self.dataset_spec, self._arrays, self._expected, self.cpus_per_run)
         self.pending[ref] = job
         self.submitted.add(job.key)
@@ -201,7 +207,7 @@ class RayEngine:
             self.collect(store, WAIT_S)
             tick()
             interrupt.check()
-        outcome = self.finished.pop(job.key)
+        outcome = self.finished[job.key]  # kept: two axes may share a run (dropout 0 is the seed CNN)
         if isinstance(outcome, str):
             raise RunFailed(outcome)
         return outcome
