@@ -402,15 +402,15 @@ class AblationSession:
         if not speed.empty:
             self.written.append(write_atomic(folder / "speed.csv", speed.to_csv(index=False, float_format="%.6g")))
             self.table += "\n\n" + speed_table(speed, self.peaks)
+        this_session = runs[runs["run_key"].isin({row["run_key"] for row in self.rows})]
         if self.options.tensorboard_dir is not None:
             from cnn.tensorboard import write_hparams
 
-            this_session = runs[runs["run_key"].isin({row["run_key"] for row in self.rows})]
             configs = {key: (self.cache.get(key) or {}).get("config", {}) for key in this_session["run_key"]}
             write_hparams(self.options.tensorboard_dir, this_session, configs)
             self.written.append(self.options.tensorboard_dir)
-        if self.options.update_baseline:
-            self._update_baseline(runs)
+        if self.options.update_baseline:  # only what this session ran: older rows in runs.csv may be of other code
+            self._update_baseline(this_session)
         from cnn.report import write_report
 
         self.written.append(write_report(folder))
