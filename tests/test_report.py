@@ -362,3 +362,31 @@ def test_an_axis_asking_for_gradients_gets_its_per_layer_plot(tmp_path):
     text = write_report(folder, benchmarks=None).read_text()
     assert "![dropout-gradients](plots/dropout-gradients.png)" in text
     assert not (folder / "plots" / "data-gradients.png").exists()
+
+
+def test_the_photos_section_tables_photo_accuracy_and_draws_seed_0s_failures(tmp_path):
+    from cnn.ablate.evaluations import save
+
+    planted = {"seed-cnn": (0.90, 0.92), "photo-cnn": (0.96, 0.95)}  # photo accuracy per seed
+    rows = [{**planted_rows()[0], "axis": "photos", "variant": variant, "seed": seed, "photo_accuracy": accuracy,
+             "run_key": f"{variant}-{seed}"} for variant, accuracies in planted.items() for seed, accuracy in enumerate(accuracies)]
+    folder = write_results(tmp_path / "smoke", rows)
+    digits = load_dataset("mnist-5k")
+    wrong = np.arange(10)  # seed-cnn's seed 0 read 10 of 100 wrong; planted as test digits, surest mistake last
+    save(folder, "photos", "seed-cnn", {"images": digits.x_test[wrong, ..., 0], "labels": digits.y_test[wrong],
+                                        "predicted": (digits.y_test[wrong] + 1) % 10, "confidence": np.linspace(0.3, 0.9, 10),
+                                        "index": wrong * 7, "photos": np.asarray(100)}, axis="photos", run_key="seed-cnn-0")
+    # photo-cnn's file is of another run (older code): it must not be drawn as seed 0's.
+    save(folder, "photos", "photo-cnn", {"images": digits.x_test[:4, ..., 0], "labels": digits.y_test[:4],
+                                         "predicted": digits.y_test[4:8], "confidence": np.ones(4), "index": np.arange(4),
+                                         "photos": np.asarray(100)}, axis="photos", run_key="stale")
+    text = write_report(folder, benchmarks=None).read_text()
+    section = text[text.index("### Photos"):]
+    assert "held-out test digits" in section and "What it is not: real camera photos." in section
+    assert "| seed-cnn | cpu | 2 | 0.9100 ± 0.0141 | 90 of 100 |" in section
+    assert "| photo-cnn | cpu | 2 | 0.9550 ± 0.0071 | n/a |" in section
+    assert "photos-photo-cnn.npz is of another run than seed 0's" in section
+    assert "![photos-seed-cnn-failures](plots/photos-seed-cnn-failures.png)" in section
+    assert not (folder / "plots" / "photos-photo-cnn-failures.png").exists()
+    grid = np.asarray(Image.open(folder / "plots" / "photos-seed-cnn-failures.png").convert("L"))
+    assert grid.std() > 20  # ten digits drawn, not a blank canvas

@@ -20,6 +20,7 @@ from typing import Callable
 
 import pytest
 
+from cnn.ablate.evaluations import EVALUATIONS
 from cnn.config import Config, preset
 from cnn.errors import CnnError
 from cnn.registry import Registry
@@ -57,12 +58,14 @@ class Axis:
     base_changes: dict = field(default_factory=dict, hash=False)  # fields this axis changes on every variant's base
     accuracy_checks: int = 0  # > 0: also measure test accuracy that many times per epoch (time-to-accuracy)
     sections: tuple[str, ...] = ()  # report sections of this axis (cnn.report's SECTIONS registry), e.g. "speed"
+    evaluations: tuple[str, ...] = ()  # run on each trained model (cnn.ablate.evaluations), e.g. "photos"
 
     def __post_init__(self):
         object.__setattr__(self, "question", " ".join((self.question or "").split()))
         object.__setattr__(self, "variants", tuple(self.variants))
         object.__setattr__(self, "effects", tuple(self.effects))
         object.__setattr__(self, "sections", tuple(self.sections))
+        object.__setattr__(self, "evaluations", tuple(self.evaluations))
         if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
             raise CnnError(f"axis name {self.name!r} is invalid: use letters, digits, - and _ (it names the test)")
         if not self.variants:
@@ -75,6 +78,8 @@ class Axis:
             for side in (effect.low, effect.high):
                 if side not in ids:
                     raise CnnError(f"axis {self.name}: effect {effect.claim!r} names variant {side!r}; known: {', '.join(ids)}")
+        for name in self.evaluations:  # an unknown evaluation too, listing the known ones
+            EVALUATIONS.get(name)
         _resolve(self.base)  # an unknown preset fails here, when the test file is imported
         for variant in self.variants:  # and so does a field a variant changes that the config lacks
             dataclasses.replace(self.start(variant), **variant.changes)
@@ -107,6 +112,7 @@ class Axis:
         """What the results folder keeps of the axis (axes.json), for the report."""
         return {
             "name": self.name, "question": self.question, "sections": list(self.sections),
+            "evaluations": list(self.evaluations),
             "variants": [{"id": variant.id, "changes": {k: _plain(x) for k, x in variant.changes.items()},
                           "base": variant.base if isinstance(variant.base, str) else None, "learns": variant.learns}
                          for variant in self.variants],

@@ -35,10 +35,12 @@ def source_hash() -> str:
 
 
 def run_key(config: Config, dataset_fingerprint: str, device: str, versions: dict[str, str], threads: int = 0,
-            accuracy_checks: int = 0) -> str:
+            accuracy_checks: int = 0, evaluations: tuple[str, ...] = ()) -> str:
     """`threads`: TensorFlow's intra-op thread count (0 = its default, all cores). It changes the
     order of floating-point sums, so a run on 1 thread (a pytest-xdist worker) differs slightly.
-    `accuracy_checks`: test-accuracy checks per epoch (train's argument), which a cached run must have."""
+    `accuracy_checks`: test-accuracy checks per epoch (train's argument), which a cached run must have.
+    `evaluations`: the names run on the trained model (cnn.ablate.evaluations), whose metrics a cached
+    run must have, keyed with their code's hash. Raises CnnError for an unknown evaluation."""
     from cnn.models import builder_source_hash
 
     parts = {
@@ -52,6 +54,10 @@ def run_key(config: Config, dataset_fingerprint: str, device: str, versions: dic
         "threads": threads,
         "accuracy_checks": accuracy_checks,
     }
+    if evaluations:  # only where there are some: every other run keeps the key it was cached under
+        from cnn.ablate.evaluations import source_hash as evaluation_hash
+
+        parts["evaluations"] = evaluation_hash(tuple(evaluations))
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
 
 

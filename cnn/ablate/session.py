@@ -90,12 +90,12 @@ class AblationSession:
     def configs(self, axis: Axis, variant: Variant) -> dict[int, Config]:
         return axis.configs(variant, self.options.profile.epochs, self.options.seeds)
 
-    def key(self, config: Config, device: str, accuracy_checks: int = 0) -> str:
+    def key(self, config: Config, device: str, accuracy_checks: int = 0, evaluations: tuple[str, ...] = ()) -> str:
         import tensorflow as tf
 
         # A Ray worker trains on as many threads as its task has CPUs; here, on this process' setting.
         threads = self.options.cpus_per_run if self.options.engine == "ray" else tf.config.threading.get_intra_op_parallelism_threads()
-        return run_key(config, self.dataset.fingerprint, device, self.versions, threads, accuracy_checks)
+        return run_key(config, self.dataset.fingerprint, device, self.versions, threads, accuracy_checks, evaluations)
 
     def run(self, axis: Axis, variant_id: str, device: str, benchmark=None) -> tuple[list[dict], list[dict]]:
         """Rows (one per seed) and per-epoch history rows for a variant: cached runs are reused unless
@@ -104,7 +104,7 @@ class AblationSession:
         recorded times, marked remote (the driver's waiting is never timed)."""
         variant = axis.variant(variant_id)
         configs = self.configs(axis, variant)
-        keys = {seed: self.key(config, device, axis.accuracy_checks) for seed, config in configs.items()}
+        keys = {seed: self.key(config, device, axis.accuracy_checks, axis.evaluations) for seed, config in configs.items()}
         records: dict[int, dict] = {}
         # Runs submitted to the cluster this session come from it, not from the cache their arrival filled.
         submitted = self.engine.submitted if self.__dict__.get("engine") is not None else set()
@@ -125,6 +125,10 @@ class AblationSession:
             benchmark.group = f"{axis.name} ({'cached' if not queue else 'partly cached'}: times recorded when trained)"
         if benchmark is not None and remote:
             benchmark.group = f"{axis.name} (ray: times measured on the workers{', partly cached' if cached else ''})"
+        if queue and not remote:  # the evaluations' fixed inputs (the photo benchmark) outside the timed rounds
+            from cnn.ablate.evaluations import prepare
+
+            prepare(axis.evaluations, self.dataset)
         if queue and benchmark is not None and not remote:
             rounds = len(queue)
             # One round per missing seed, so the saved timing is real training, never a cache hit.
@@ -169,8 +173,15 @@ class AblationSession:
 
             record = self._store(job, train_job(job, self.dataset))
             self._tick()
+        arrays = record.get("evaluation_arrays") or {}
+        if config.seed == 0:  # the report draws seed 0's, as the model saw them
+            from cnn.ablate.evaluations import save
+
+            for name, named in arrays.items():
+                save(self.options.output_dir, name, variant_id, named, axis=axis.name, seed=config.seed,
+                     device=device, run_key=key)
         interrupt.check()  # finished and cached: nothing is lost by stopping now
-        return {**record, "cached": False}
+        return {**{k: x for k, x in record.items() if k != "evaluation_arrays"}, "cached": False}
 
     def _job(self, axis: Axis, variant_id: str, config: Config, key: str, device: str):
         from cnn.ablate.axis import Variant
@@ -179,17 +190,18 @@ class AblationSession:
         base = dataclasses.replace(axis.start(Variant("base"), self.options.profile.epochs), seed=0)
         base_errors = axis.base == "seed-cnn" and config == base and device == "cpu"
         label = f"{axis.name}[{variant_id}] seed {config.seed} on {device}" if variant_id else f"{axis.name} seed {config.seed} on {device}"
-        return Job(key, config, device, axis.accuracy_checks, base_errors, label)
+        return Job(key, config, device, axis.accuracy_checks, base_errors, label, axis.evaluations)
 
     def _store(self, job, record: dict) -> dict:
         """Cache one finished run (the driver alone writes the cache); the record as the session keeps it."""
         errors = record.pop("base_errors", None)
         if errors is not None:
             self._write_base_errors(errors)
+        arrays = record.pop("evaluation_arrays", None)  # not for the cache (JSON): `_train` saves them, knowing the variant
         record = {**record, "run_key": job.key, "parallel": "ray" if self.options.engine == "ray" else self.options.worker}
         self.cache.put(job.key, record)
         self.progress.finish(job.key)
-        return record
+        return {**record, "evaluation_arrays": arrays} if arrays else record
 
     def _write_base_errors(self, rows: list[dict]) -> None:
         """The test images the base model (seed 0) gets wrong, for the report's grid of mistakes."""
@@ -246,7 +258,7 @@ class AblationSession:
                 continue
             variant = axis.variant(params["variant"])
             for config in self.configs(axis, variant).values():
-                key = self.key(config, device, axis.accuracy_checks)
+                key = self.key(config, device, axis.accuracy_checks, axis.evaluations)
                 if key not in jobs and (self.options.retrain or self.cache.get(key) is None):
                     jobs[key] = self._job(axis, variant.id, config, key, device)  # a shared run: named by its first test
         if any(job.device == "gpu" for job in jobs.values()) and not self.has_gpu():  # those tests skip
@@ -280,11 +292,11 @@ class AblationSession:
 
     def nodes_summary(self) -> list[str]:
         """Which node trained what in this session (the ray engine), for the terminal summary."""
-        trained = [row for row in self.rows if not row["cached"] and row.get("node", "local") != "local"]
+        trained = {row["run_key"]: row for row in self.rows if not row["cached"] and row.get("node", "local") != "local"}
         if not trained:
             return []
         counts: dict[tuple[str, str], int] = {}
-        for row in trained:
+        for row in trained.values():  # by run: two axes may share one
             counts[(row["node"], row["host"])] = counts.get((row["node"], row["host"]), 0) + 1
         return [f"ablation (ray): {len(trained)} runs trained on {len(counts)} node(s)"] + [
             f"  node {node[:12]} ({host}): {count} run(s)" for (node, host), count in sorted(counts.items())]
@@ -342,7 +354,7 @@ class AblationSession:
         rows = []
         for variant in axis.variants:
             for seed, config in self.configs(axis, variant).items():
-                record = self.cache.get(self.key(config, device, axis.accuracy_checks))
+                record = self.cache.get(self.key(config, device, axis.accuracy_checks, axis.evaluations))
                 if record is None:
                     return None
                 rows.append({**record, "axis": axis.name, "variant": variant.id, "device": device, "seed": seed})

@@ -18,10 +18,11 @@ RUN_COLUMNS = [
     "rss_mb", "peak_rss_mb", "config_key", "run_key", "created",
     "accuracy_clock",  # JSON [[training s, images, test accuracy], ...]: the speed axis' time-to-accuracy
     "grad_norm_first_conv",  # the first conv kernel's gradient norm after the last epoch (histories.csv has every layer's)
+    "photo_accuracy",  # share of the photo benchmark read right (axes with evaluations=("photos",); cnn.ablate.evaluations)
 ]
 METRICS = [
     "test_accuracy", "train_accuracy", "test_loss", "train_loss", "accuracy_gap", "loss_gap",
-    "first_epoch_s", "steady_epoch_s", "samples_per_s", "grad_norm_first_conv",
+    "first_epoch_s", "steady_epoch_s", "samples_per_s", "grad_norm_first_conv", "photo_accuracy",
 ]
 HISTORY_COLUMNS = ["profile", "axis", "variant", "device", "seed", "epoch", "loss", "accuracy", "val_loss", "val_accuracy", "epoch_s"]
 # Per-layer columns after those, one per kernel the run has (cnn.train.GradientProbe): `grad_norm/conv1`, ...

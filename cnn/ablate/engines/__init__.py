@@ -36,6 +36,7 @@ class Job:
     accuracy_checks: int = 0  # train's argument (the speed axis' time-to-accuracy)
     base_errors: bool = False  # also list the test images it gets wrong (the base model, seed 0, on cpu)
     label: str = ""  # "dropout[0.5] seed 0 on cpu", for messages
+    evaluations: tuple[str, ...] = ()  # run on the trained model (cnn.ablate.evaluations), e.g. "photos"
 
 
 def worker_info(node: str) -> dict:

@@ -17,10 +17,12 @@ if TYPE_CHECKING:
 def train_job(job: Job, dataset: Dataset, node: str = "local") -> dict:
     """Train `job` on `dataset` here and return its record: RunResult.to_dict(), `train_s` (the
     wall time of training, what pytest-benchmark times), where it ran (worker_info), this process'
-    memory, and with `job.base_errors` the test images it gets wrong (`base_errors`, rows for
-    base_errors.csv). Raises CnnError when the config does not fit the data."""
+    memory, with `job.base_errors` the test images it gets wrong (`base_errors`, rows for
+    base_errors.csv), and with `job.evaluations` their metrics and, under `evaluation_arrays`,
+    their arrays by name (the driver saves them). Raises CnnError when the config does not fit the data."""
     import tensorflow as tf
 
+    from cnn.ablate.evaluations import evaluate
     from cnn.train import train
 
     started = time.perf_counter()
@@ -28,10 +30,13 @@ def train_job(job: Job, dataset: Dataset, node: str = "local") -> dict:
         result = train(job.config, dataset, accuracy_checks=job.accuracy_checks)
     train_s = time.perf_counter() - started
     errors = base_errors(result.model, dataset) if job.base_errors else None
+    metrics, arrays = evaluate(job.evaluations, result.model, dataset)
     result.model = None  # free the network now; only the numbers are kept
-    record = {**result.to_dict(), "train_s": train_s, **worker_info(node), **memory_mb()}
+    record = {**result.to_dict(), **metrics, "train_s": train_s, **worker_info(node), **memory_mb()}
     if errors is not None:
         record["base_errors"] = errors
+    if arrays:
+        record["evaluation_arrays"] = arrays
     return record
 
 

@@ -59,7 +59,8 @@ def train_on_worker(spec: dict, dataset_spec: str, arrays: dict | None, expected
     differences = _differences(expected, spec, dataset, config)
     if differences:
         raise RunFailed(f"{where}: {'; '.join(differences)}; {FIX}")
-    job = Job(spec["key"], config, spec["device"], spec["accuracy_checks"], spec["base_errors"], spec["label"])
+    job = Job(spec["key"], config, spec["device"], spec["accuracy_checks"], spec["base_errors"], spec["label"],
+              tuple(spec["evaluations"]))
     try:
         return train_job(job, dataset, node=node)
     except CnnError as error:
@@ -149,6 +150,11 @@ class RayEngine:
 
         handler = signal.getsignal(signal.SIGINT)
         options = {} if self.address else {"include_dashboard": False}  # a local instance starts faster without it
+        if not self.address:
+            # Ray runs workers at nice 15, under everything else on the machine: on a busy one a run's
+            # recorded times would then measure the neighbours. The local engine's runs get nice 0;
+            # so do these (the raylet, which the workers inherit this from, is started now).
+            os.environ.setdefault("RAY_worker_niceness", "0")
         try:
             # Workers' TensorFlow logs would interleave with pytest's output; failures come back as exceptions.
             ray.init(address=self.address, log_to_driver=False, logging_level=logging.WARNING, **options)
@@ -188,7 +194,8 @@ class RayEngine:
         spec = {"key": job.key, "config_class": f"{config_class.__module__}.{config_class.__qualname__}",
                 "config": job.config.to_dict(), "model_module": MODELS.get(job.config.model).__module__,
                 "model_source": builder_source_hash(job.config.model), "device": job.device,
-                "accuracy_checks": job.accuracy_checks, "base_errors": job.base_errors, "label": job.label}
+                "accuracy_checks": job.accuracy_checks, "base_errors": job.base_errors, "label": job.label,
+                "evaluations": list(job.evaluations)}
         gpu = job.device == "gpu"
         ref = (train_task_gpu if gpu else train_task).options(
             num_cpus=self.cpus_per_run, num_gpus=1 if gpu else 0, max_retries=RETRIES, retry_exceptions=False,

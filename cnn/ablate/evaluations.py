@@ -1,0 +1,155 @@
+"""Evaluations an axis asks for by name: `Axis(..., evaluations=("photos",))`.
+
+Each runs on a model right after it trained, before the model is dropped, wherever it trained (in
+the pytest process or on a Ray worker: cnn.ablate.engines.local.train_job), and gives an Outcome:
+metrics that go into the run's record (so runs.csv, the effects and the report see them), and
+arrays the driver saves for seed 0 as `<results>/<name>-<variant>.npz` for the report. The driver
+alone writes files, as it alone writes the cache: a Ray worker's disk is not the results folder.
+
+The names an axis evaluates are part of its runs' cache key, with the source of the modules each
+evaluation depends on: a run cached by another axis lacks the metric and is trained again, and a
+change to the photo preparation measures again.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+from cnn.errors import CnnError
+from cnn.files import write_atomic
+from cnn.registry import Registry
+
+if TYPE_CHECKING:  # Keras loads with the first run, not with the axis files
+    import keras
+
+    from cnn.data import Dataset
+
+PHOTOS = 100  # benchmark photos per run: ~1 point of photo accuracy each; made once per process (~50 s)
+PHOTOS_SEED = 0  # the photos of the README's table and of `python -m cnn.photos_benchmark`
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one evaluation of one model gives."""
+
+    metrics: dict[str, float]  # into the run's record: runs.csv columns (cnn.report.tables.RUN_COLUMNS)
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)  # saved by the driver for seed 0, for the report
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    run: Callable[["keras.Model", "Dataset"], Outcome]
+    modules: tuple[str, ...]  # the cnn modules (beside this one) whose code decides its numbers: in the cache key
+    prepare: Callable[["Dataset"], object] | None = None  # its fixed inputs, made before the timed training
+
+
+EVALUATIONS: Registry[Evaluation] = Registry("evaluation")
+
+
+def evaluate(names: tuple[str, ...], model: keras.Model, dataset: Dataset) -> tuple[dict[str, float], dict[str, dict]]:
+    """Every named evaluation of `model`: their metrics merged, and their arrays by evaluation name.
+    Raises CnnError for an unknown name."""
+    metrics, arrays = {}, {}
+    for name in names:
+        outcome = EVALUATIONS.get(name).run(model, dataset)
+        metrics.update(outcome.metrics)
+        if outcome.arrays:
+            arrays[name] = outcome.arrays
+    return metrics, arrays
+
+
+def prepare(names: tuple[str, ...], dataset: Dataset) -> None:
+    """Make the evaluations' fixed inputs now (cached per process), so that no run's timing holds them."""
+    for name in names:
+        evaluation = EVALUATIONS.get(name)
+        if evaluation.prepare is not None:
+            evaluation.prepare(dataset)
+
+
+@functools.lru_cache(maxsize=None)  # every run's key asks; the files do not change within a session
+def source_hash(names: tuple[str, ...]) -> dict[str, str]:
+    """Per evaluation name, a hash of the code that decides its numbers (this module and its own)."""
+    package = Path(__file__).parents[1]  # the cnn package
+    hashes = {}
+    for name in names:
+        digest = hashlib.sha256(Path(__file__).read_bytes())
+        for module in EVALUATIONS.get(name).modules:
+            digest.update((package / f"{module}.py").read_bytes())
+        hashes[name] = digest.hexdigest()[:16]
+    return hashes
+
+
+def save(folder: Path, name: str, variant: str, arrays: dict[str, np.ndarray], **about) -> Path:
+    """`<folder>/<name>-<variant>.npz`: the evaluation's arrays, and what they are of (the variant
+    and `about`: axis, seed, run_key, ...) as text arrays, so the file is read back without pickle."""
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays, **{k: np.asarray(str(x)) for k, x in {"variant": variant, **about}.items()})
+    return write_atomic(Path(folder) / f"{name}-{variant}.npz", buffer.getvalue())
+
+
+# --- photos: the photo benchmark (cnn.photos_benchmark) read as `cnn predict` reads a photo ---------
+
+
+_benchmarks: dict[tuple[str, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # (fingerprint, PHOTOS) -> arrays
+
+
+def photo_benchmark(dataset: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The PHOTOS benchmark photos of `dataset`'s test digits (never its training digits), each
+    prepared as `cnn predict` prepares a photo file (cnn.photo.read_digit): images (n, 28, 28, 1)
+    light on dark in [0, 1], labels (n,), and whether a digit was found (n,) bool; a photo where
+    the preparation finds none is a blank image, counted wrong. Made once per process and data
+    (by fingerprint: the session's dataset and a worker's copy of it are one). Raises CnnError
+    when the dataset's images are not 28x28 grayscale."""
+    key = (dataset.fingerprint, PHOTOS)
+    if key not in _benchmarks:
+        _benchmarks[key] = _make_photo_benchmark(dataset)
+    return _benchmarks[key]
+
+
+def _make_photo_benchmark(dataset: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    from cnn.photo import read_digit
+    from cnn.photos_benchmark import make_photos
+
+    if dataset.x_test.shape[1:] != (28, 28, 1):
+        raise CnnError(f"the photos evaluation needs 28x28 grayscale digits; {dataset.name} has {dataset.x_test.shape[1:]} images")
+    photos = make_photos(dataset.x_test, dataset.y_test, n=PHOTOS, seed=PHOTOS_SEED)
+    images = np.zeros((len(photos), 28, 28, 1), np.float32)
+    found = np.zeros(len(photos), bool)
+    with tempfile.TemporaryDirectory() as folder:  # through a file, as a user's photo: EXIF, JPEG decoding and all
+        for i, photo in enumerate(photos):
+            path = Path(folder) / photo.name
+            path.write_bytes(photo.data)
+            try:
+                images[i, ..., 0] = read_digit(path).image
+                found[i] = True
+            except CnnError:
+                pass
+    return images, np.array([photo.label for photo in photos]), found
+
+
+def _photos(model: keras.Model, dataset: Dataset) -> Outcome:
+    """photo_accuracy: the share of the benchmark photos read right; arrays: the ones read wrong,
+    as the model saw them (28x28), with label, prediction (-1: no digit found), confidence and
+    the photo's index in the benchmark (`python -m cnn.photos_benchmark` writes it as NNN-label)."""
+    from cnn.predict import probabilities
+
+    images, labels, found = photo_benchmark(dataset)
+    probs = probabilities(model, images)
+    predicted = np.where(found, probs.argmax(axis=1), -1)
+    confidence = np.where(found, probs.max(axis=1), 0.0).astype(np.float32)
+    wrong = np.flatnonzero(predicted != labels)
+    return Outcome({"photo_accuracy": round(1 - len(wrong) / len(labels), 6)}, {
+        "images": images[wrong, ..., 0], "labels": labels[wrong], "predicted": predicted[wrong],
+        "confidence": confidence[wrong], "index": wrong, "photos": np.asarray(len(labels)),
+    })
+
+
+EVALUATIONS.add("photos", Evaluation(_photos, modules=("photo", "photos_benchmark", "predict"), prepare=photo_benchmark))
