@@ -15,7 +15,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -c $(CONSTRAINTS) -e .
+	$(PYTHON) -m pip install --quiet -c $(CONSTRAINTS) -e '.[ray]'  # ray: the cluster engine and its tests
 	touch $(STAMP)
 
 # Pin what `pip install -e .` takes today: the newest releases pyproject.toml allows, installed
@@ -24,7 +24,7 @@ lock:
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	python3 -m venv "$$tmp/venv" && \
 	"$$tmp/venv/bin/python" -m pip install --quiet --upgrade pip && \
-	"$$tmp/venv/bin/python" -m pip install --quiet -e . && \
+	"$$tmp/venv/bin/python" -m pip install --quiet -e '.[ray]' && \
 	{ echo "# Written by \`make lock\` ($$("$$tmp/venv/bin/python" --version), $$(uname -sm)): pip freeze of a fresh"; \
 	  echo "# venv after \`pip install -e .\`. \`make install\` installs with it: pip install -c $(CONSTRAINTS) -e ."; \
 	  "$$tmp/venv/bin/python" -m pip freeze --exclude-editable; } > "$$tmp/$(CONSTRAINTS)" && \
