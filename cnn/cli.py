@@ -299,9 +299,12 @@ def _field_names() -> dict[str, list[str]]:
     from cnn.models.registry import MODELS
     from cnn.optimizers import OPTIMIZERS
 
+    from cnn.augment import AUGMENTATIONS
+
     return {"model": MODELS.names(), "activation": ACTIVATIONS.names(), "initializer": list(INITIALIZERS), "pool_type": list(POOL_TYPES),
-            "pool_padding": list(PADDINGS), "optimizer": OPTIMIZERS.names(), "precision": list(PRECISIONS),
-            "pipeline": list(PIPELINES), "lr_scaling": list(LR_SCALINGS)}
+            "pool_padding": list(PADDINGS), "conv_padding": list(PADDINGS), "optimizer": OPTIMIZERS.names(),
+            "precision": list(PRECISIONS), "pipeline": list(PIPELINES), "lr_scaling": list(LR_SCALINGS),
+            "augmentation": AUGMENTATIONS.names()}
 
 
 @contextlib.contextmanager

@@ -281,7 +281,7 @@ def allowed_names() -> dict:
     from cnn.optimizers import OPTIMIZERS
 
     return {"model": MODELS.names(), "activation": ACTIVATIONS.names(), "initializer": INITIALIZERS, "pool_type": POOL_TYPES,
-            "pool_padding": PADDINGS, "optimizer": OPTIMIZERS.names(), "precision": PRECISIONS,
+            "pool_padding": PADDINGS, "conv_padding": PADDINGS, "optimizer": OPTIMIZERS.names(), "precision": PRECISIONS,
             "pipeline": PIPELINES, "lr_scaling": LR_SCALINGS}
 
 
