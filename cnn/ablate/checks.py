@@ -42,11 +42,7 @@ def dataset_spec(spec: str) -> str:
 
 
 def ready(session) -> None:
-    """Before the first ablation test: the output folders can be written and the dataset loads."""
-    options = session.options
-    writable(options.results_dir, "--ablation-results")
-    if options.tensorboard_dir is not None:
-        writable(options.tensorboard_dir, "--ablation-tensorboard")
+    """Before the first ablation test: the dataset loads (the folders were checked at configure)."""
     from cnn.cli import _quiet_native_stderr
 
     with _quiet_native_stderr():  # TensorFlow's native start-up log ignores TF_CPP_MIN_LOG_LEVEL
@@ -58,7 +54,10 @@ def ready(session) -> None:
     session.check_versions()
 
 
-def writable(folder: Path, option: str) -> None:
+def writable(folder: Path, option: str) -> Path:
+    """`folder` can be created and written to. Checked by doing it, then undone: a project that
+    collects no ablation test is left without a results folder."""
+    made = [parent for parent in (folder, *folder.parents) if not parent.exists()]
     try:
         folder.mkdir(parents=True, exist_ok=True)
         probe = folder / ".write-test"
@@ -68,6 +67,13 @@ def writable(folder: Path, option: str) -> None:
         raise pytest.UsageError(
             f"{option} {folder} cannot be created or written to ({error.strerror}); pass a folder you can write to"
         ) from None
+    finally:
+        for parent in made:  # deepest first
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+    return folder
 
 
 def engine(name: str, xdist_processes) -> str:

@@ -73,7 +73,7 @@ def pytest_configure(config):
     from cnn.ablate.session import AblationSession, SuiteOptions
 
     profile = checks.profile(config.getoption("--ablation-profile"))
-    results = _path(config, config.getoption("--ablation-results"))
+    results = checks.writable(_path(config, config.getoption("--ablation-results")), "--ablation-results")
     tensorboard = config.getoption("--ablation-tensorboard")
     device = config.getoption("--ablation-device")
     engine = checks.engine(config.getoption("--ablation-engine"), config.getoption("numprocesses", None))
@@ -88,7 +88,7 @@ def pytest_configure(config):
         update_baseline=config.getoption("--ablation-update-baseline"),
         worker=getattr(config, "workerinput", {}).get("workerid", ""),
         benchmark_save=config.getoption("benchmark_save", None) or "",
-        tensorboard_dir=_path(config, tensorboard) if tensorboard else None,
+        tensorboard_dir=checks.writable(_path(config, tensorboard), "--ablation-tensorboard") if tensorboard else None,
         engine=engine,
         ray_address=checks.ray_address(config.getoption("--ablation-ray-address"), engine),
         cpus_per_run=checks.cpus_per_run(config.getoption("--ablation-cpus-per-run"), engine),
