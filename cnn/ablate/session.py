@@ -413,7 +413,8 @@ class AblationSession:
         speed = speed_frame(runs, histories, self.peaks)
         if not speed.empty:
             self.written.append(write_atomic(folder / "speed.csv", speed.to_csv(index=False, float_format="%.6g")))
-            self.table += "\n\n" + speed_table(speed, self.peaks)
+            if any(row["axis"] == "speed" for row in self.rows):  # the terminal shows this session's runs only
+                self.table += "\n\n" + speed_table(speed, self.peaks)
         this_session = runs[runs["run_key"].isin({row["run_key"] for row in self.rows})]
         if self.options.tensorboard_dir is not None:
             from cnn.tensorboard import write_hparams
