@@ -40,7 +40,7 @@ test: $(STAMP)
 
 # The main job: every ablation axis, timed, reported, guarded (PROFILE=smoke|standard|full).
 ablations: $(STAMP)
-	$(PYTHON) -m pytest ablations/ --ablation-profile=$(PROFILE) --benchmark-save=$(NAME)
+	$(PYTHON) -m pytest ablations/ --ablation-profile=$(PROFILE) --benchmark-save=$(NAME) $(PYTEST_ARGS)
 
 # Train the notebook's CNN on the embedded digits and save it.
 train: $(STAMP)

@@ -13,5 +13,7 @@ AXIS = Axis(
                     claim="at the same rate and epochs batch 512 (16x fewer steps) ends below batch 32"),
              Effect("test_accuracy", low="512", high="512-sqrt",
                     claim="sqrt-scaling the rate wins back accuracy at batch 512")],
+    # The batch and its rate are this axis' question, whatever a profile's recipe sets them to.
+    base_changes={"batch_size": 32, "lr_scaling": "none"},
 )
 test_batch_size, test_batch_size_effects = AXIS.tests()

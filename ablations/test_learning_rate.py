@@ -18,5 +18,7 @@ AXIS = Axis(
                     claim="Adam at 1e-4 is too slow: its default 1e-3 beats it"),
              Effect("test_accuracy", low="adam-1e-2", high="adam-1e-3",
                     claim="Adam at 1e-2 overshoots: its default 1e-3 beats it")],
+    # The rates as written, unscaled, at whatever batch a profile's recipe trains with.
+    base_changes={"lr_scaling": "none"},
 )
 test_learning_rate, test_learning_rate_effects = AXIS.tests()

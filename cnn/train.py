@@ -294,7 +294,7 @@ def train(config: Config, dataset: Dataset, *, verbose: int | str = 0, accuracy_
     data = dataset.subset(config.train_fraction, seed=config.seed)
 
     model = build_model(config, data.input_shape, data.num_classes)
-    optimizer = make_optimizer(config.optimizer, config.effective_learning_rate)
+    optimizer = make_optimizer(config.optimizer, config.effective_learning_rate, fused=config.fused_update)
     if config.precision == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)  # float16 gradients underflow without it
     model.compile(

@@ -69,7 +69,24 @@ def test_table_names_the_target_and_each_variant():
     assert "target: 0.9600, the naive recipe's mean test accuracy after 3 epochs; those 3 epochs took it 6.00 s" in text
     assert "fast" in text and "4.00" in text and "0.33" in text
     # The columns are explained where they are printed: why naive's own share is below 1.
-    assert "share of naive" in text and "naive itself gets there before its epoch 3 ends" in text
+    assert "share of naive" in text and "below 1 for naive: it gets there within the epoch" in text
+
+
+def test_a_fixed_target_is_measured_against_naive_s_own_time_to_it():
+    # The full profile's 0.90: naive first reaches it after its first epoch (2 s), fast after its
+    # second (0.5 + 0.5 s), so fast takes half naive's time to the target.
+    speed = speed_frame(*frames(), {}, target=0.90).set_index("variant")
+    assert speed.loc["naive", "naive_target_epoch_s"] == 2.0 and speed.loc["naive", "target_epoch"] == 0
+    assert speed.loc["fast", "time_to_target_s"] == 1.0 and speed.loc["fast", "time_vs_naive"] == 0.5
+    text = speed_table(speed.reset_index(), {})
+    assert "target: 0.9000, the profile's; the naive recipe reached it after 2.00 s of training" in text
+    assert "share of naive: s to target / naive's own s to target" in text
+
+
+def test_a_fixed_target_naive_never_reaches_gives_no_ratio():
+    speed = speed_frame(*frames(), {}, target=0.99).set_index("variant")
+    assert math.isnan(speed.loc["naive", "naive_target_epoch_s"]) and math.isnan(speed.loc["fast", "time_vs_naive"])
+    assert "target: 0.9900, the profile's; the naive recipe did not reach it" in speed_table(speed.reset_index(), {})
 
 
 def test_table_says_n_a_where_the_peak_was_not_measured():

@@ -59,6 +59,7 @@ class Axis:
     accuracy_checks: int = 0  # > 0: also measure test accuracy that many times per epoch (time-to-accuracy)
     sections: tuple[str, ...] = ()  # report sections of this axis (cnn.report's SECTIONS registry), e.g. "speed"
     evaluations: tuple[str, ...] = ()  # run on each trained model (cnn.ablate.evaluations), e.g. "photos"
+    profile_recipe: bool = True  # False: the profile's recipe (Profile.recipe) is not applied; the axis compares recipes (speed)
 
     def __post_init__(self):
         object.__setattr__(self, "question", " ".join((self.question or "").split()))
@@ -94,19 +95,29 @@ class Axis:
                 return variant
         raise CnnError(f"axis {self.name} has no variant {variant_id!r}; known: {', '.join(self.ids)}")
 
-    def start(self, variant: Variant, epochs: int | None = None) -> Config:
-        """The config a variant's changes apply to: the axis' base with its base changes, or the
-        variant's own base (then only the epochs carry over)."""
-        axis_base = dataclasses.replace(_resolve(self.base), **({"epochs": epochs} if epochs else {}))
+    def start(self, variant: Variant, epochs: int | None = None, recipe: dict | None = None) -> Config:
+        """The config a variant's changes apply to: the axis' base with the profile's recipe and
+        then the axis' base changes, or the variant's own base with the recipe (then only the epochs
+        carry over). `recipe` is ignored where the axis keeps its own (profile_recipe=False)."""
+        recipe = recipe if recipe and self.profile_recipe else {}
+        axis_base = dataclasses.replace(_resolve(self.base), **({"epochs": epochs} if epochs else {}), **recipe)
         axis_base = dataclasses.replace(axis_base, **self.base_changes)
         if variant.base is None:
             return axis_base
-        return dataclasses.replace(_resolve(variant.base), epochs=axis_base.epochs)
+        return dataclasses.replace(_resolve(variant.base), epochs=axis_base.epochs, **recipe)
 
-    def configs(self, variant: Variant, epochs: int, seeds: int) -> dict[int, Config]:
-        """The variant's config for each seed, at the profile's epochs (the axis' base changes win)."""
-        start = self.start(variant, epochs)
-        return {seed: dataclasses.replace(start, seed=seed, **variant.changes) for seed in range(seeds)}
+    @property
+    def effect_variants(self) -> set[str]:
+        """The ids an effect compares."""
+        return {side for effect in self.effects for side in (effect.low, effect.high)}
+
+    def configs(self, variant: Variant, epochs: int, seeds: int, recipe: dict | None = None,
+                effect_seeds: int = 0) -> dict[int, Config]:
+        """The variant's config for each seed, at the profile's epochs and recipe (the axis' base
+        changes win); `effect_seeds` seeds instead where an effect compares the variant and that is more."""
+        start = self.start(variant, epochs, recipe)
+        count = max(seeds, effect_seeds) if variant.id in self.effect_variants else seeds
+        return {seed: dataclasses.replace(start, seed=seed, **variant.changes) for seed in range(count)}
 
     def record(self) -> dict:
         """What the results folder keeps of the axis (axes.json), for the report."""

@@ -81,6 +81,8 @@ def pytest_configure(config):
         profile=profile,
         dataset=checks.dataset_spec(config.getoption("--ablation-dataset") or profile.dataset),
         seeds=checks.seeds(config.getoption("--ablation-seeds")) or profile.seeds,
+        # --ablation-seeds sets every variant's count; the profile's extra seeds for effects go with it
+        effect_seeds=0 if config.getoption("--ablation-seeds") else profile.effect_seeds,
         devices=("cpu", "gpu") if device == "all" else (device,),
         results_dir=results,
         baseline_path=results / "baseline.json",

@@ -53,6 +53,7 @@ class SuiteOptions:
     engine: str = "local"  # --ablation-engine: local (this process) or ray (cnn.ablate.engines)
     ray_address: str | None = None  # --ablation-ray-address; None starts a local Ray instance
     cpus_per_run: int | None = None  # CPUs and TensorFlow threads per run; None: TensorFlow's default (local only)
+    effect_seeds: int = 0  # seeds for the variants an effect compares, where more than `seeds` (Profile.effect_seeds)
 
     @property
     def output_dir(self) -> Path:
@@ -65,6 +66,7 @@ class AblationSession:
 
     def __init__(self, options: SuiteOptions):
         self.options = options
+        self.started = time.monotonic()
         self.cache = RunCache(options.results_dir / "cache")
         self.baseline = Baseline.load(options.baseline_path)
         self.rows: list[dict] = []
@@ -88,7 +90,8 @@ class AblationSession:
         return library_versions()
 
     def configs(self, axis: Axis, variant: Variant) -> dict[int, Config]:
-        return axis.configs(variant, self.options.profile.epochs, self.options.seeds)
+        options = self.options
+        return axis.configs(variant, options.profile.epochs, options.seeds, options.profile.recipe, options.effect_seeds)
 
     def key(self, config: Config, device: str, accuracy_checks: int = 0, evaluations: tuple[str, ...] = ()) -> str:
         import tensorflow as tf
@@ -187,7 +190,7 @@ class AblationSession:
         from cnn.ablate.axis import Variant
         from cnn.ablate.engines import Job
 
-        base = dataclasses.replace(axis.start(Variant("base"), self.options.profile.epochs), seed=0)
+        base = dataclasses.replace(axis.start(Variant("base"), self.options.profile.epochs, self.options.profile.recipe), seed=0)
         base_errors = axis.base == "seed-cnn" and config == base and device == "cpu"
         label = f"{axis.name}[{variant_id}] seed {config.seed} on {device}" if variant_id else f"{axis.name} seed {config.seed} on {device}"
         return Job(key, config, device, axis.accuracy_checks, base_errors, label, axis.evaluations)
@@ -401,6 +404,10 @@ class AblationSession:
         self.written.append(write_json(folder / "run.json", {
             "profile": self.options.profile.name, "dataset": self.dataset.name,
             "dataset_fingerprint": self.dataset.fingerprint, "seeds": self.options.seeds,
+            "effect_seeds": max(self.options.effect_seeds, self.options.seeds), "epochs": self.options.profile.epochs,
+            "recipe": self.options.profile.recipe, "target_accuracy": self.options.profile.target_accuracy,
+            # From the session's start (pytest's configure) to these files: the run's wall time.
+            "wall_s": round(time.monotonic() - self.started, 1),
             "devices": list(self.options.devices), "versions": self.versions,
             "machine": machine_info(), "commit": _git_commit(), "rows_this_session": len(self.rows),
         }))
@@ -410,7 +417,7 @@ class AblationSession:
         self.written.append(write_atomic(folder / "benchmarks.csv", pd.DataFrame(benchmarks).to_csv(index=False, float_format="%.6g")))
         # The terminal shows what this session ran (trained or from the cache), not the merged file.
         self.table = tables.axis_tables(tables.summary_frame(tables.runs_frame(self.rows, order)))
-        speed = speed_frame(runs, histories, self.peaks)
+        speed = speed_frame(runs, histories, self.peaks, self.options.profile.target_accuracy)
         if not speed.empty:
             self.written.append(write_atomic(folder / "speed.csv", speed.to_csv(index=False, float_format="%.6g")))
             if any(row["axis"] == "speed" for row in self.rows):  # the terminal shows this session's runs only

@@ -28,6 +28,7 @@ from cnn.files import read_json, write_atomic
 from cnn.registry import Registry
 from cnn.report import plots, tables
 from cnn.report.effects import Effect, judge_axis
+from cnn.report.speed import target_text, yardstick_text
 
 REPORT = "report.md"
 PLOTS = "plots"
@@ -281,13 +282,42 @@ def _header(results: Results, dataset_note: str) -> str:
               "(pytest-xdist): their epoch times are not comparable with runs timed alone." if parallel else "")
     return (
         f"# Ablation report: {results.profile} profile on {results.dataset}\n\n"
-        f"- seeds per variant: {seeds}; devices: {devices}; {len(results.runs)} runs in runs.csv\n"
+        f"- {_recipe_text(info)}\n"
+        f"- seeds per variant: {_seeds_text(info, seeds)}; devices: {devices}; {len(results.runs)} runs in runs.csv\n"
+        f"{_wall_text(info)}"
         f"- machine: {machine}\n- versions: {versions}\n- commit: {info.get('commit') or 'not recorded'}\n\n"
         "Means ± sample std over seeds, from runs.csv and summary.csv in this folder. An effect is claimed only where "
         "the two means differ by more than twice the standard error of their difference (the guard's rule); a variant "
         "with one seed takes its seed spread from results/baseline.json where that has one, and otherwise nothing is claimed."
         + timing + (f"\n\n{dataset_note}" if dataset_note else "")
     )
+
+
+def _recipe_text(info: dict) -> str:
+    """The base every axis starts from at this profile: its epochs and the recipe laid on the seed CNN."""
+    epochs = f"{info['epochs']} epochs" if info.get("epochs") else "the profile's epochs"
+    recipe = info.get("recipe") or {}
+    if not recipe:
+        return f"base: the notebook's seed CNN and recipe, {epochs} (an axis may set its own, e.g. speed)"
+    fields = ", ".join(f"{k}={v}" for k, v in recipe.items())
+    return (f"base: the notebook's seed CNN on this profile's recipe ({fields}), {epochs}; every axis but speed "
+            "(which compares recipes) starts from it, and a variant's own changes win over it")
+
+
+def _seeds_text(info: dict, seeds: int) -> str:
+    extra = int(info.get("effect_seeds") or 0)
+    if extra <= seeds:
+        return str(seeds)
+    return (f"{seeds}, and {extra} for each variant an effect compares: fixed before the run, so each verdict is one "
+            "look at its data (no seeds added where a verdict came out undecided)")
+
+
+def _wall_text(info: dict) -> str:
+    wall = info.get("wall_s")
+    if wall is None:
+        return ""
+    rows = info.get("rows_this_session")
+    return f"- wall time of the run that wrote this folder: {wall / 60:.1f} min ({rows} runs trained or read from the cache)\n"
 
 
 def _found(effects: list[dict]) -> str:
@@ -337,9 +367,9 @@ def _performance(results: Results, axis: str, out: Path) -> str:
         "## Performance", "",
         "The speed axis: the notebook's recipe (naive), each lever of the fast path alone, and all of them (fast). "
         f"GFLOP/s counts 3 x the forward FLOPs per training image; the peak is TensorFlow's matmul measured in the same run "
-        f"({peaks or 'not measured'}). Target: the naive recipe's test accuracy after {int(first['target_epoch'])} epochs, "
-        f"{first['target_accuracy']:.4f}, which took it {first['naive_target_epoch_s']:.2f} s of training; "
-        "time to target is checked every quarter epoch, validation time left out.", "",
+        f"({peaks or 'not measured'}). Target: {target_text(first)}; "
+        f"x naive's time: to target (s) / {yardstick_text(first)}. Time to target is checked every quarter epoch, "
+        "validation time left out.", "",
         "| variant | device | samples/s | x naive | GFLOP/s | of peak | to target (s) | x naive's time | seeds there | test accuracy |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
