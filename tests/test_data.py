@@ -400,3 +400,41 @@ def test_test_classes_missing_from_training_are_named_in_one_warning():
 def test_test_classes_all_seen_in_training_give_no_warning(recwarn):
     Dataset.from_arrays("fine", **arrays())
     assert not [w for w in recwarn if issubclass(w.category, cnn.data.DatasetWarning)]
+
+
+def test_mnist_through_keras_own_loader_from_a_local_idx_fixture(tmp_path, monkeypatch):
+    """The 'mnist' path as a machine with internet runs it, offline: MNIST's own IDX files (a small
+    fixture in their format) are packed as Keras' mnist.npz and served to Keras' real downloader
+    from a file:// address, so load_data's download, hash check, cache and unpacking all run, then
+    ours (normalising, channel axis, digit names)."""
+    import hashlib
+
+    from keras.src.datasets import mnist as keras_mnist
+    from keras.src.utils import file_utils
+
+    rng = np.random.default_rng(1)
+    idx = {"x_train": ("train-images-idx3-ubyte.gz", rng.integers(0, 256, (40, 28, 28), dtype=np.uint8)),
+           "y_train": ("train-labels-idx1-ubyte.gz", (np.arange(40) % 10).astype(np.uint8)),
+           "x_test": ("t10k-images-idx3-ubyte.gz", rng.integers(0, 256, (10, 28, 28), dtype=np.uint8)),
+           "y_test": ("t10k-labels-idx1-ubyte.gz", np.arange(10, dtype=np.uint8))}
+    for filename, array in idx.values():
+        (tmp_path / filename).write_bytes(gzip.compress(idx_bytes(array)))
+    served = tmp_path / "served" / "mnist.npz"
+    served.parent.mkdir()
+    np.savez(served, **{key: read_idx(tmp_path / filename) for key, (filename, _) in idx.items()})
+    digest = hashlib.sha256(served.read_bytes()).hexdigest()
+    (tmp_path / "keras").mkdir()  # Keras falls back to /tmp/.keras for a cache folder it cannot write
+    fetched = []
+
+    def get_file(fname, origin, file_hash, **kwargs):  # Keras' own, from the fixture and into tmp_path
+        fetched.append(origin)
+        return file_utils.get_file(fname, origin=served.as_uri(), file_hash=digest, cache_dir=str(tmp_path / "keras"))
+
+    monkeypatch.setattr(keras_mnist, "get_file", get_file)
+    data = DATASETS.get("mnist").load()  # the loader, not load_dataset's cache
+    assert fetched == ["https://storage.googleapis.com/tensorflow/tf-keras-datasets/mnist.npz"]
+    assert (tmp_path / "keras" / "datasets" / "mnist.npz").exists()  # downloaded into Keras' cache
+    assert data.name == "mnist" and data.class_names == DIGITS
+    assert data.x_train.shape == (40, 28, 28, 1) and data.x_test.shape == (10, 28, 28, 1)
+    np.testing.assert_allclose(data.x_train[..., 0], idx["x_train"][1] / 255, rtol=1e-6)
+    np.testing.assert_array_equal(data.y_test, idx["y_test"][1])
