@@ -21,8 +21,9 @@ AXIS = Axis(
               v("batch512-sqrt", batch_size=512, lr_scaling="sqrt", epochs=2), v("fused", fused_update=True, epochs=2),
               v("fast", base="fast-cnn"), v("speedrun", base="speedrun-cnn")],
     effects=[Effect("samples_per_s", low="naive", high="fast", claim="the fast path trains more samples per second than the notebook's recipe"),
-             Effect("samples_per_s", low="naive", high="batch512-sqrt", claim="batch 512 trains more samples per second than batch 32"),
-             Effect("samples_per_s", low="naive", high="fused", claim="Adam's fused update trains more samples per second")],
+             Effect("samples_per_s", low="naive", high="batch512-sqrt", claim="batch 512 trains more samples per second than batch 32")],
+    # No claim for the fused update alone: it pays at 60k images (~1.35x at batch 32 in the profile)
+    # but not measurably on the smoke profile's 4,000 at batch 32, where one seed would judge it.
     # Long enough for time-to-accuracy: the naive recipe's 3-epoch accuracy is the target (or the
     # profile's, 0.90 on Fashion-MNIST), checked every quarter epoch rather than only at epoch ends.
     base_changes={"epochs": 3},

@@ -37,6 +37,46 @@ def test_base_changes_win_over_the_profile_and_an_own_base_keeps_the_epochs():
     assert axis.configs(axis.variant("fast"), epochs=2, seeds=1)[0] == dataclasses.replace(preset("fast-cnn"), epochs=6)
 
 
+FAST = {"precision": "mixed_bfloat16", "batch_size": 512, "lr_scaling": "sqrt"}
+
+
+def test_a_profile_recipe_is_every_base_s_and_a_variant_s_own_changes_win():
+    axis = Axis("batch", "?", variants=[v("32"), v("16", batch_size=16), v("mlp", base="seed-mlp")])
+    [plain] = axis.configs(axis.variant("32"), epochs=2, seeds=1, recipe=FAST).values()
+    assert plain == dataclasses.replace(preset("seed-cnn"), epochs=2, **FAST)
+    assert axis.configs(axis.variant("16"), epochs=2, seeds=1, recipe=FAST)[0].batch_size == 16
+    # a variant's own base takes the recipe too
+    assert axis.configs(axis.variant("mlp"), epochs=2, seeds=1, recipe=FAST)[0] == dataclasses.replace(
+        preset("seed-mlp"), epochs=2, **FAST)
+
+
+def test_axis_base_changes_win_over_the_recipe_and_an_axis_can_keep_its_own_recipe():
+    batch = Axis("batch", "?", variants=[v("32")], base_changes={"batch_size": 32, "lr_scaling": "none"})
+    config = batch.configs(batch.variant("32"), epochs=2, seeds=1, recipe=FAST)[0]
+    assert (config.batch_size, config.lr_scaling, config.precision) == (32, "none", "mixed_bfloat16")
+    speed = Axis("speed", "?", variants=[v("naive")], profile_recipe=False)
+    assert speed.configs(speed.variant("naive"), epochs=2, seeds=1, recipe=FAST)[0] == dataclasses.replace(
+        preset("seed-cnn"), epochs=2)
+
+
+def test_effect_seeds_go_to_the_variants_an_effect_compares_only():
+    axis = Axis("dropout", "?", variants=[v("0"), v("0.2", dropout=0.2), v("0.5", dropout=0.5)],
+                effects=[Effect("accuracy_gap", low="0.5", high="0", claim="dropout narrows the gap")])
+    counts = {i: len(axis.configs(axis.variant(i), epochs=1, seeds=2, effect_seeds=3)) for i in axis.ids}
+    assert counts == {"0": 3, "0.2": 2, "0.5": 3}
+    assert len(axis.configs(axis.variant("0"), epochs=1, seeds=4, effect_seeds=3)) == 4  # never fewer than seeds
+
+
+def test_the_full_profile_trains_every_axis_on_the_fast_path_and_speed_on_the_notebook_s():
+    full = PROFILES.get("full")
+    axes = {axis.name: axis for axis in builtin_axes()}
+    dropout = axes["dropout"].configs(axes["dropout"].variant("0.5"), full.epochs, full.seeds, full.recipe)
+    assert len(dropout) >= 2 and all(c.batch_size == 512 and c.fused_update for c in dropout.values())
+    naive = axes["speed"].configs(axes["speed"].variant("naive"), full.epochs, full.seeds, full.recipe)[0]
+    assert (naive.batch_size, naive.precision, naive.pipeline, naive.fused_update) == (32, "float32", "numpy", False)
+    assert full.target_accuracy == 0.90
+
+
 def test_an_own_config_subclass_is_a_base():
     @dataclasses.dataclass(frozen=True)
     class Wide(Config):
@@ -89,5 +129,6 @@ def test_every_builtin_axis_is_valid_for_every_profile():
     for profile in PROFILES:
         for axis in axes:
             for variant in axis.variants:
-                for config in axis.configs(variant, PROFILES.get(profile).epochs, seeds=1).values():
+                recipe = PROFILES.get(profile).recipe
+                for config in axis.configs(variant, PROFILES.get(profile).epochs, seeds=1, recipe=recipe).values():
                     check_feature_maps(config, (28, 28, 1))  # raises when a pool or kernel does not fit

@@ -391,3 +391,18 @@ def test_the_photos_section_tables_photo_accuracy_and_draws_seed_0s_failures(tmp
     assert not (folder / "plots" / "photos-photo-cnn-failures.png").exists()
     grid = np.asarray(Image.open(folder / "plots" / "photos-seed-cnn-failures.png").convert("L"))
     assert grid.std() > 20  # ten digits drawn, not a blank canvas
+
+
+def test_the_header_states_the_recipe_the_seed_policy_and_the_wall_time():
+    from cnn.report.report import _recipe_text, _seeds_text, _wall_text
+
+    full = {"epochs": 2, "recipe": {"precision": "mixed_bfloat16", "batch_size": 512}, "effect_seeds": 3,
+            "wall_s": 5730.0, "rows_this_session": 148}
+    assert _recipe_text(full) == ("base: the notebook's seed CNN on this profile's recipe (precision=mixed_bfloat16, "
+                                  "batch_size=512), 2 epochs; every axis but speed (which compares recipes) starts "
+                                  "from it, and a variant's own changes win over it")
+    assert _recipe_text({"epochs": 5}).startswith("base: the notebook's seed CNN and recipe, 5 epochs")
+    assert _seeds_text(full, 2).startswith("2, and 3 for each variant an effect compares: fixed before the run")
+    assert _seeds_text({"effect_seeds": 2}, 2) == "2"
+    assert _wall_text(full) == "- wall time of the run that wrote this folder: 95.5 min (148 runs trained or read from the cache)\n"
+    assert _wall_text({}) == ""  # a folder written before run.json kept it
