@@ -8,8 +8,7 @@ turns them into GFLOP/s, fraction of peak and time-to-accuracy (results/<profile
 import pytest
 
 from cnn.ablate import Axis, Effect, v
-from cnn.ablate.plugin import PEAK_PROPERTY
-from cnn.peak import make_matmul
+from cnn.ablate.speed import make_matmul
 
 AXIS = Axis(
     "speed",
@@ -29,17 +28,18 @@ AXIS = Axis(
     base_changes={"epochs": 3},
     accuracy_checks=4,
     sections=("speed",),
+    reference="naive",  # the speed figures are ratios to the notebook's recipe
     profile_recipe=False,  # this axis compares recipes: naive is the notebook's at every profile
 )
 test_speed, test_speed_effects = AXIS.tests()
 
 
 @pytest.mark.parametrize("dtype", ["float32", "bfloat16"])
-def test_matmul_peak(dtype, benchmark, request):
+def test_matmul_peak(dtype, benchmark, record_peak):
     multiply, flops, check = make_matmul(dtype)
     product = benchmark.pedantic(multiply, rounds=5, warmup_rounds=1, iterations=1)
     seconds = benchmark.stats.stats.min if benchmark.stats else _time_once(multiply)
-    request.node.user_properties.append((PEAK_PROPERTY, {"dtype": dtype, "gflops": flops / seconds / 1e9}))
+    record_peak(dtype, flops / seconds / 1e9)
     benchmark.extra_info["gflops"] = flops / seconds / 1e9
     # The yardstick must compute the right thing, not just fast.
     assert check(product), f"{dtype} matmul disagrees with float64 beyond its rounding"

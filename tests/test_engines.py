@@ -188,8 +188,8 @@ def run_inner_pytest(capsys, *args: str) -> tuple[int, str]:
 @pytest.mark.parametrize("args, fragment", [
     (["--ablation-cpus-per-run", "0"], "--ablation-cpus-per-run '0' is not a positive whole number of CPUs"),
     (["--ablation-cpus-per-run", "two"], "--ablation-cpus-per-run 'two'"),
-    (["--ablation-ray-address", "auto"], "--ablation-ray-address auto is for the ray engine; add --ablation-engine ray"),
-    (["--ablation-engine", "spark"], "--ablation-engine: invalid choice: 'spark'"),
+    (["--ablation-ray-address", "auto"], "--ablation-engine-address auto is for an engine with a cluster (ray), not local"),
+    (["--ablation-engine", "spark"], "--ablation-engine: unknown engine 'spark'; known: local, ray"),
     pytest.param(["--ablation-engine", "ray", "-n", "2"], "drop pytest-xdist's -n", marks=needs_ray),
 ])
 def test_bad_engine_option_is_a_usage_error_naming_it(capsys, args, fragment):

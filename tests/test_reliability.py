@@ -270,7 +270,8 @@ def unstable_axis(monkeypatch):
 
 def test_a_diverging_variant_fails_by_name_and_the_grid_goes_on(unstable_axis, tiny_npz, tmp_path):
     from cnn.ablate import PROFILES
-    from cnn.ablate.session import AblationSession, SuiteOptions
+    from cnn.ablate.options import SuiteOptions
+    from cnn.ablate.session import AblationSession
 
     options = SuiteOptions(profile=PROFILES.get("smoke"), dataset=f"npz:{tiny_npz}", seeds=1, devices=("cpu",),
                            results_dir=tmp_path, baseline_path=tmp_path / "baseline.json")
@@ -294,7 +295,8 @@ def test_a_diverging_variant_fails_by_name_and_the_grid_goes_on(unstable_axis, t
 
 def test_failures_name_every_diverged_seed(unstable_axis, tiny_npz, tmp_path):
     from cnn.ablate import PROFILES
-    from cnn.ablate.session import AblationSession, SuiteOptions
+    from cnn.ablate.options import SuiteOptions
+    from cnn.ablate.session import AblationSession
 
     session = AblationSession(SuiteOptions(profile=PROFILES.get("smoke"), dataset=f"npz:{tiny_npz}", seeds=3,
                                            devices=("cpu",), results_dir=tmp_path, baseline_path=tmp_path / "b.json"))
@@ -355,7 +357,7 @@ def live(type_name: str) -> int:
 
 
 def test_many_runs_in_one_process_keep_memory_flat(tiny, tiny_config):
-    from cnn.ablate.session import memory_mb
+    from cnn.ablate.engines.worker import memory_mb
 
     config = dataclasses.replace(tiny_config, batch_size=100)  # fewer steps: the graphs are what counts
     rss, graphs = [], []

@@ -24,7 +24,8 @@ from cnn.ablate.evaluations import EVALUATIONS
 from cnn.config import Config, preset
 from cnn.errors import CnnError
 from cnn.registry import Registry
-from cnn.report.effects import Effect  # noqa: F401  (part of this API: cnn.ablate.Effect)
+from cnn.report.sections import section_names
+from cnn.results.judge import Effect
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Axis:
     sections: tuple[str, ...] = ()  # report sections of this axis (cnn.report's SECTIONS registry), e.g. "speed"
     evaluations: tuple[str, ...] = ()  # run on each trained model (cnn.ablate.evaluations), e.g. "photos"
     profile_recipe: bool = True  # False: the profile's recipe (Profile.recipe) is not applied; the axis compares recipes (speed)
+    reference: str | None = None  # the variant others are read against (the speed section's ratios); None: none
 
     def __post_init__(self):
         object.__setattr__(self, "question", " ".join((self.question or "").split()))
@@ -81,6 +83,12 @@ class Axis:
                     raise CnnError(f"axis {self.name}: effect {effect.claim!r} names variant {side!r}; known: {', '.join(ids)}")
         for name in self.evaluations:  # an unknown evaluation too, listing the known ones
             EVALUATIONS.get(name)
+        known_sections = section_names()
+        for name in self.sections:
+            if name not in known_sections:
+                raise CnnError(f"axis {self.name}: unknown report section {name!r}; known: {', '.join(known_sections)}")
+        if self.reference is not None and self.reference not in ids:
+            raise CnnError(f"axis {self.name}: reference {self.reference!r} is not one of its variants; known: {', '.join(ids)}")
         _resolve(self.base)  # an unknown preset fails here, when the test file is imported
         for variant in self.variants:  # and so does a field a variant changes that the config lacks
             dataclasses.replace(self.start(variant), **variant.changes)
@@ -123,7 +131,7 @@ class Axis:
         """What the results folder keeps of the axis (axes.json), for the report."""
         return {
             "name": self.name, "question": self.question, "sections": list(self.sections),
-            "evaluations": list(self.evaluations),
+            "evaluations": list(self.evaluations), "reference": self.reference,
             "variants": [{"id": variant.id, "changes": {k: _plain(x) for k, x in variant.changes.items()},
                           "base": variant.base if isinstance(variant.base, str) else None, "learns": variant.learns}
                          for variant in self.variants],

@@ -1,4 +1,5 @@
-"""Library versions against the baseline's: the one line a run prints when they differ.
+"""Where a run's numbers came from: the run.json of a session (versions, machine, commit, wall
+time), and the library versions against the baseline's: the one line a run prints when they differ.
 
 The baseline's accuracies were measured with particular TensorFlow, Keras and numpy releases; a
 newer one can move them by more than the guard's tolerance without any change in this code.
@@ -8,7 +9,14 @@ newer one can move them by more than the guard's tolerance without any change in
 from __future__ import annotations
 
 import re
+import subprocess
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cnn.ablate.options import SuiteOptions
+    from cnn.data import Dataset
 
 # The interpreter is recorded (cnn.train.library_versions) but not compared: a constraints file
 # cannot pin it, and the packages built for it are what decide the numbers.
@@ -44,3 +52,27 @@ def pinned_versions(path: str | Path = "constraints.txt") -> dict[str, str]:
         if match:
             pins[re.sub(r"[-_.]+", "-", match[1]).lower()] = match[2]
     return pins
+
+
+def run_info(options: SuiteOptions, dataset: Dataset, versions: dict[str, str], started: float, rows: int) -> dict:
+    """run.json's content: what ran, on what, with which code; `started` is the session's
+    time.monotonic() at pytest's configure, so wall_s is the run's wall time to its files."""
+    from cnn.train import machine_info
+
+    profile = options.profile
+    return {
+        "profile": profile.name, "dataset": dataset.name, "dataset_fingerprint": dataset.fingerprint,
+        "seeds": options.seeds, "effect_seeds": max(options.effect_seeds, options.seeds), "epochs": profile.epochs,
+        "recipe": profile.recipe, "target_accuracy": profile.target_accuracy,
+        "wall_s": round(time.monotonic() - started, 1), "devices": list(options.devices), "versions": versions,
+        "machine": machine_info(), "commit": git_commit(), "rows_this_session": rows,
+    }
+
+
+def git_commit() -> str:
+    """The checkout's short commit, or "" outside a git checkout."""
+    try:
+        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
+                              timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""

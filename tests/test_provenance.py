@@ -1,4 +1,4 @@
-"""cnn/versions.py: the one-line warning when a run's libraries differ from the baseline's, and the
+"""cnn/ablate/provenance.py: the one-line warning when a run's libraries differ from the baseline's, and the
 constraints file that pins the baseline's versions."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 from cnn.train import library_versions
-from cnn.versions import pinned_versions, version_drift
+from cnn.ablate.provenance import pinned_versions, version_drift
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = {"python": "3.11.7", "tensorflow": "2.21.0", "keras": "3.15.1", "numpy": "2.4.6"}

@@ -1,4 +1,6 @@
-"""The machine's measured matrix-multiply peak, the yardstick for a training run's GFLOP/s."""
+"""The suite's speed yardstick: the machine's measured matrix-multiply peak, against which a
+training run's GFLOP/s is read (an axis file times it: ablations/test_speed.py, with the
+`record_peak` fixture)."""
 
 from __future__ import annotations
 

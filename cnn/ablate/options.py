@@ -1,0 +1,178 @@
+"""The suite's `--ablation-*` options: registered in one group, and read into one frozen
+SuiteOptions at configure time, where a bad value is pytest's one-line usage error (exit 4),
+never a traceback from inside a test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from cnn.ablate.engines import ENGINES, EngineSettings
+from cnn.ablate.profiles import PROFILES, Profile
+from cnn.errors import CnnError
+
+
+@dataclass(frozen=True)
+class SuiteOptions:
+    profile: Profile
+    dataset: str
+    seeds: int
+    devices: tuple[str, ...]
+    results_dir: Path
+    baseline_path: Path
+    retrain: bool = False
+    update_baseline: bool = False
+    worker: str = ""  # the pytest-xdist worker id; runs timed in parallel are marked with it
+    benchmark_save: str = ""  # --benchmark-save's name, recorded beside each run's training time
+    tensorboard_dir: Path | None = None  # --ablation-tensorboard: every run in TensorBoard's HParams view
+    engine: str = "local"  # --ablation-engine: a name in cnn.ablate.engines.ENGINES
+    engine_settings: EngineSettings = EngineSettings()
+    effect_seeds: int = 0  # seeds for the variants an effect compares, where more than `seeds` (Profile.effect_seeds)
+
+    @property
+    def output_dir(self) -> Path:
+        suffix = "" if self.dataset == self.profile.dataset else f"-{self.dataset.replace(':', '_').replace('/', '_')}"
+        return self.results_dir / f"{self.profile.name}{suffix}"
+
+
+def add_options(parser) -> None:
+    group = parser.getgroup("ablation", "CNN ablation suite (cnn.ablate)")
+    group.addoption("--ablation-profile", default="smoke", metavar="NAME",
+                    help="grid size: smoke (CI, minutes), standard (3 seeds), full (full-size data) (default: smoke)")
+    group.addoption("--ablation-dataset", default=None, metavar="SPEC",
+                    help="dataset spec, see 'cnn datasets' (default: the profile's)")
+    group.addoption("--ablation-seeds", default=None, metavar="N",
+                    help="seeds per variant (default: the profile's)")
+    group.addoption("--ablation-device", choices=("cpu", "gpu", "all"), default="cpu",
+                    help="where to train; gpu variants skip when TensorFlow sees no GPU (default: cpu)")
+    group.addoption("--ablation-retrain", action="store_true", help="train every variant even when cached")
+    group.addoption("--ablation-results", default="results", metavar="DIR",
+                    help="results folder: CSVs per profile, the run cache and baseline.json (default: results)")
+    group.addoption("--ablation-update-baseline", action="store_true",
+                    help="set the entries of the variants this run has in <results>/baseline.json")
+    group.addoption("--ablation-tensorboard", default=None, metavar="DIR",
+                    help="also write every run (variant, seed) to TensorBoard's HParams view in DIR (default: off)")
+    group.addoption("--ablation-engine", default="local", metavar="NAME",
+                    help="where runs train: local (this process; -n splits it over cores), ray (a Ray cluster, "
+                         "every uncached run submitted at once; pip install -e '.[ray]'), or an engine a conftest "
+                         "registers (cnn.ablate.register_engine) (default: local)")
+    group.addoption("--ablation-engine-address", "--ablation-ray-address", dest="ablation_engine_address",
+                    default=None, metavar="ADDR",
+                    help="the engine's cluster, for ray: auto, HOST:PORT or ray://HOST:10001 "
+                         "(default: start a local instance)")
+    group.addoption("--ablation-cpus-per-run", default=None, metavar="N",
+                    help="CPUs per run and TensorFlow threads inside it (default: 1 on ray, every core on local)")
+
+
+def read_options(config) -> SuiteOptions:
+    """SuiteOptions from pytest's config. Raises pytest.UsageError (one line) for a bad value."""
+    profile = _profile(config.getoption("--ablation-profile"))
+    results = writable(_path(config, config.getoption("--ablation-results")), "--ablation-results")
+    tensorboard = config.getoption("--ablation-tensorboard")
+    device = config.getoption("--ablation-device")
+    dataset = _dataset_spec(config.getoption("--ablation-dataset") or profile.dataset)
+    worker = getattr(config, "workerinput", {}).get("workerid", "")
+    settings = EngineSettings(config.getoption("ablation_engine_address"),
+                              _cpus_per_run(config.getoption("--ablation-cpus-per-run")), dataset, worker)
+    return SuiteOptions(
+        profile=profile,
+        dataset=dataset,
+        seeds=_seeds(config.getoption("--ablation-seeds")) or profile.seeds,
+        # --ablation-seeds sets every variant's count; the profile's extra seeds for effects go with it
+        effect_seeds=0 if config.getoption("--ablation-seeds") else profile.effect_seeds,
+        devices=("cpu", "gpu") if device == "all" else (device,),
+        results_dir=results,
+        baseline_path=results / "baseline.json",
+        retrain=config.getoption("--ablation-retrain"),
+        update_baseline=config.getoption("--ablation-update-baseline"),
+        worker=worker,
+        benchmark_save=config.getoption("benchmark_save", None) or "",
+        tensorboard_dir=writable(_path(config, tensorboard), "--ablation-tensorboard") if tensorboard else None,
+        engine=config.getoption("--ablation-engine"),
+        engine_settings=settings,
+    )
+
+
+def make_engine(options: SuiteOptions, xdist_processes: int | None = None):
+    """The engine the options name, built (not started). Raises pytest.UsageError (one line) where
+    it cannot be, or where an option does not fit it."""
+    settings = options.engine_settings
+    try:
+        engine = ENGINES.get(options.engine)(settings)
+    except CnnError as error:
+        prefix = f"--ablation-engine {options.engine}" if options.engine in ENGINES else "--ablation-engine"
+        raise pytest.UsageError(f"{prefix}: {error}") from None
+    if settings.address is not None and not engine.takes_address:
+        raise pytest.UsageError(f"--ablation-engine-address {settings.address} is for an engine with a cluster "
+                                f"(ray), not {options.engine}; add --ablation-engine ray")
+    if xdist_processes and not engine.allows_xdist:
+        raise pytest.UsageError(f"--ablation-engine {options.engine} spreads the runs over the cluster itself; "
+                                "drop pytest-xdist's -n")
+    return engine
+
+
+def _profile(name: str) -> Profile:
+    try:
+        return PROFILES.get(name)
+    except CnnError as error:
+        raise pytest.UsageError(f"--ablation-profile: {error}") from None
+
+
+def _seeds(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise pytest.UsageError(f"--ablation-seeds {text!r} is not a positive whole number of seeds; try 3")
+    return int(text)
+
+
+def _cpus_per_run(text: str | None) -> int | None:
+    """CPUs (and TensorFlow intra-op threads) per run; None: the engine's default."""
+    if text is None:
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise pytest.UsageError(f"--ablation-cpus-per-run {text!r} is not a positive whole number of CPUs; try 1")
+    return int(text)
+
+
+def _dataset_spec(spec: str) -> str:
+    """Checked without loading (that waits for a collected ablation test): a known name, or an
+    npz: path that exists. The message is the library's own."""
+    from cnn.data import DATASETS, load_dataset
+
+    path = spec[len("npz:"):] if spec.startswith("npz:") else None
+    try:
+        if (path is None and spec not in DATASETS) or (path is not None and not Path(path).is_file()):
+            load_dataset(spec)  # raises the CnnError that names the problem and the fix
+    except CnnError as error:
+        raise pytest.UsageError(f"--ablation-dataset: {error}") from None
+    return spec
+
+
+def writable(folder: Path, option: str) -> Path:
+    """`folder` can be created and written to. Checked by doing it, then undone: a project that
+    collects no ablation test is left without a results folder."""
+    made = [parent for parent in (folder, *folder.parents) if not parent.exists()]
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        probe = folder / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as error:
+        raise pytest.UsageError(
+            f"{option} {folder} cannot be created or written to ({error.strerror}); pass a folder you can write to"
+        ) from None
+    finally:
+        for parent in made:  # deepest first
+            try:
+                parent.rmdir()
+            except OSError:
+                break
+    return folder
+
+
+def _path(config, text: str) -> Path:
+    path = Path(text)
+    return path if path.is_absolute() else config.rootpath / path

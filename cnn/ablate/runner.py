@@ -1,0 +1,173 @@
+"""One variant of an axis, every seed: found in this session's engine or the cache, or trained by
+the engine, timed by pytest-benchmark (cnn.ablate.bench), its rows for the results tables, and the
+guard's verdict on it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Callable
+
+from cnn import runtime
+from cnn.ablate.cache import RunCache, run_key
+from cnn.ablate.engines import Engine, Job
+from cnn.results.guard import LEARNED_FACTOR, Baseline, variant_key
+from cnn.results.judge import Judgement, judge_axis
+
+if TYPE_CHECKING:
+    from cnn.ablate.axis import Axis, Variant
+    from cnn.ablate.bench import Bench
+    from cnn.ablate.options import SuiteOptions
+    from cnn.config import Config
+    from cnn.data import Dataset
+
+
+class Runner:
+    def __init__(self, options: SuiteOptions, cache: RunCache, engine: Engine, dataset: Dataset,
+                 versions: dict[str, str], baseline: Baseline):
+        self.options, self.cache, self.engine = options, cache, engine
+        self.dataset, self.versions, self.baseline = dataset, versions, baseline
+
+    def configs(self, axis: Axis, variant: Variant) -> dict[int, Config]:
+        profile = self.options.profile
+        return axis.configs(variant, profile.epochs, self.options.seeds, profile.recipe, self.options.effect_seeds)
+
+    def key(self, axis: Axis, config: Config, device: str) -> str:
+        return run_key(config, self.dataset.fingerprint, device, self.versions, self.engine.threads(),
+                       axis.accuracy_checks, axis.evaluations)
+
+    def job(self, axis: Axis, variant_id: str, config: Config, device: str) -> Job:
+        label = f"{axis.name}[{variant_id}] seed {config.seed} on {device}"
+        return Job(self.key(axis, config, device), config, device, axis.accuracy_checks, label, axis.evaluations,
+                   axis=axis.name, variant=variant_id)
+
+    def plan(self, items, has_gpu: Callable[[], bool]) -> dict[str, Job]:
+        """The runs that the collected variant tests among `items` need and the cache lacks (all of
+        them with --ablation-retrain), by key: a run two axes share is named by its first test."""
+        from cnn.ablate.axis import AXES
+
+        jobs = {}
+        for item in items:
+            params = getattr(getattr(item, "callspec", None), "params", {})
+            name = getattr(item, "originalname", "").removeprefix("test_")
+            if "run_variant" not in getattr(item, "fixturenames", ()) or "variant" not in params or name not in AXES:
+                continue
+            axis, device = AXES.get(name), params.get("device", "cpu")
+            if params["variant"] not in axis.ids or (device == "gpu" and not has_gpu()):  # those tests skip
+                continue
+            for config in self.configs(axis, axis.variant(params["variant"])).values():
+                job = self.job(axis, params["variant"], config, device)
+                if job.key not in jobs and (self.options.retrain or self.cache.get(job.key) is None):
+                    jobs[job.key] = job
+        return jobs
+
+    def run(self, axis: Axis, variant_id: str, device: str, bench: Bench) -> tuple[list[dict], list[dict]]:
+        """Rows (one per seed) and per-epoch history rows for a variant. A run this session's engine
+        already finished is taken from it; a cached one is reused unless --ablation-retrain; the rest
+        train: timed round by round where the engine trains here, else waited for, their times
+        measured where they trained entering the benchmark as recorded times. Raises RunFailed."""
+        variant = axis.variant(variant_id)
+        jobs = {seed: self.job(axis, variant.id, config, device) for seed, config in self.configs(axis, variant).items()}
+        records: dict[int, dict] = {}
+        recorded: list[int] = []  # seeds whose time was measured before or elsewhere
+        for seed, job in jobs.items():
+            found = self.engine.outcome(job.key)
+            if found is not None:
+                records[seed] = {**found, "cached": False}
+                recorded.append(seed)
+            elif not self.options.retrain and (cached := self.cache.get(job.key)) is not None:
+                records[seed] = {**cached, "cached": True}
+                recorded.append(seed)
+        runtime.check_interrupt()  # a Ctrl-C swallowed during the last variant stops the grid here
+        queue = [seed for seed in jobs if seed not in records]
+
+        def train(seed: int) -> None:
+            records[seed] = {**self.engine.result(jobs[seed]), "cached": False}
+            runtime.check_interrupt()  # finished and cached: nothing is lost by stopping now
+
+        if queue and self.engine.trains_here:
+            from cnn.ablate.evaluations import prepare
+
+            prepare(axis.evaluations, self.dataset)  # their fixed inputs (the photo benchmark) outside the timed rounds
+            bench.time_rounds(queue, train)
+        else:
+            for seed in queue:
+                train(seed)
+            recorded += queue
+        if any(records[seed]["cached"] for seed in records):  # the table groups cached rows apart
+            bench.group(f"{axis.name} ({'cached' if not queue else 'partly cached'}: times recorded when trained)")
+        elif queue and not self.engine.trains_here:
+            bench.group(f"{axis.name} ({self.engine.name}: times measured where they trained)")
+        bench.add_recorded([recorded_train_s(records[seed]) for seed in sorted(recorded)])
+
+        rows = [self.row(axis, variant.id, device, seed, records[seed]) for seed in sorted(records)]
+        history = [
+            {"profile": self.options.profile.name, "axis": axis.name, "variant": variant.id, "device": device,
+             "seed": seed, "epoch": epoch + 1, **{k: values[epoch] for k, values in records[seed]["history"].items()}}
+            for seed in sorted(records)
+            for epoch in range(len(records[seed]["history"].get("loss", [])))
+        ]
+        return rows, history
+
+    def judge(self, axis: Axis, device: str, spreads: dict) -> list[Judgement] | None:
+        """The axis' effects judged on its cached runs at this profile; None when some variant has
+        not run yet (deselected, or on another xdist worker)."""
+        import pandas as pd
+
+        rows = []
+        for variant in axis.variants:
+            for seed, config in self.configs(axis, variant).items():
+                record = self.cache.get(self.key(axis, config, device))
+                if record is None:
+                    return None
+                rows.append({**record, "axis": axis.name, "variant": variant.id, "device": device, "seed": seed})
+        return judge_axis(axis.name, axis.effects, pd.DataFrame(rows), spreads)
+
+    def row(self, axis: Axis, variant_id: str, device: str, seed: int, record: dict) -> dict:
+        """A runs.csv row: every scalar of the record (a metric an evaluation adds included), then
+        what the record does not know (where it ran in this grid)."""
+        row = {k: x for k, x in record.items() if not isinstance(x, (dict, list))}
+        machine = record.get("machine") or {}  # where runs cached before the node columns trained
+        row.update(
+            profile=self.options.profile.name, axis=axis.name, variant=variant_id, device=device, seed=seed,
+            epochs=record["config"]["epochs"], precision=record["config"].get("precision", ""),
+            cached=record["cached"], parallel=record.get("parallel", ""),
+            node=record.get("node", "local"), host=record.get("host", machine.get("node", "")),
+            cpu_model=record.get("cpu_model", machine.get("processor", "")),
+            threads=record.get("threads", machine.get("threads")), train_s=recorded_train_s(record),
+            accuracy_clock=json.dumps(record["accuracy_clock"]) if record.get("accuracy_clock") else "",
+        )
+        return row
+
+    def failures(self, axis: Axis, variant_id: str, device: str, rows: list[dict]) -> list[str]:
+        """Why this variant fails: an unexpected divergence, not learning, or a regression."""
+        variant = axis.variant(variant_id)
+        key = variant_key(device, axis.name, variant_id)
+        problems = [f"{key} seed {row['seed']}: loss turned NaN/inf at epoch {row['diverged_epoch']} "
+                    "(unexpected divergence)" for row in rows if row["status"] == "diverged"]
+        accuracies = [row["test_accuracy"] for row in rows if row["test_accuracy"] is not None]
+        if problems or not accuracies:
+            return problems or [f"{key}: no test accuracy was measured"]
+        mean = sum(accuracies) / len(accuracies)
+        chance = 1 / self.dataset.num_classes
+        learned = LEARNED_FACTOR * chance
+        profile, fingerprint = self.options.profile.name, self.dataset.fingerprint
+        entry = self.baseline.entry(profile, fingerprint, key)
+        # Where the baseline shows the variant still on a plateau at this profile's epochs (sigmoid
+        # needs ~4 epochs to leave chance), that is the finding, not a failure.
+        # A baseline-building run records what happens rather than judging it.
+        judging = variant.learns and not self.options.update_baseline
+        if judging and (entry is None or entry["mean"] >= learned) and mean < learned:
+            problems.append(f"{key}: test accuracy {mean:.4f} is not well above chance ({chance:.2f}); it did not learn")
+        if not variant.learns and mean >= 2 * chance:
+            problems.append(f"{key}: expected not to learn (test accuracy near chance {chance:.2f}) but reached {mean:.4f}")
+        if judging:
+            regression = self.baseline.check(profile, fingerprint, key, accuracies)
+            if regression:
+                problems.append(regression)
+        return problems
+
+
+def recorded_train_s(record: dict) -> float:
+    """The training time a cached run recorded; entries older than `train_s` have only fit_s."""
+    return float(record.get("train_s") or record["fit_s"])
