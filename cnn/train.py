@@ -24,7 +24,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from cnn import interrupt
+from cnn import runtime
 from cnn.config import Config
 from cnn.data import Dataset
 from cnn.evaluate import EVAL_BATCH_SIZE, measure, score_rows
@@ -115,10 +115,10 @@ class StopOnInterrupt(keras.callbacks.Callback):
     swallowed. Checked per epoch, not per batch: a batch hook would sync every step and slow it."""
 
     def on_epoch_end(self, epoch, logs=None):
-        interrupt.check()
+        runtime.check()
 
     def on_test_end(self, logs=None):
-        interrupt.check()
+        runtime.check()
 
 
 class EpochTimer(keras.callbacks.Callback):

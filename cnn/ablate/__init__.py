@@ -20,7 +20,7 @@ def __getattr__(name):
         raise AttributeError(f"module 'cnn.ablate' has no attribute {name!r}")
     import importlib
 
-    from cnn.cli import _quiet_native_stderr
+    from cnn.runtime import quiet_native_stderr as _quiet_native_stderr
 
     with _quiet_native_stderr():  # TensorFlow's native start-up log ignores TF_CPP_MIN_LOG_LEVEL
         module = importlib.import_module(f"cnn.ablate.{_PUBLIC[name]}")

@@ -43,7 +43,7 @@ def dataset_spec(spec: str) -> str:
 
 def ready(session) -> None:
     """Before the first ablation test: the dataset loads (the folders were checked at configure)."""
-    from cnn.cli import _quiet_native_stderr
+    from cnn.runtime import quiet_native_stderr as _quiet_native_stderr
 
     with _quiet_native_stderr():  # TensorFlow's native start-up log ignores TF_CPP_MIN_LOG_LEVEL
         import tensorflow  # noqa: F401

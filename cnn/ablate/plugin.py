@@ -96,12 +96,12 @@ def pytest_configure(config):
         cpus_per_run=checks.cpus_per_run(config.getoption("--ablation-cpus-per-run"), engine),
     )
     if engine == "local" and (options.worker or options.cpus_per_run):  # each run trains on its share of the cores
-        from cnn.threads import cpu_share, set_threads
+        from cnn.runtime import cpu_share, set_threads
 
         set_threads(options.cpus_per_run or cpu_share(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
     config.ablation = AblationSession(options)
     if not options.worker:  # xdist workers are stopped by their controller
-        from cnn import interrupt
+        from cnn import runtime as interrupt
 
         interrupt.install()
     config.pluginmanager.register(_ResultCollector(config.ablation), "ablation-collector")

@@ -17,7 +17,7 @@ import pandas as pd
 
 from typing import TYPE_CHECKING, Callable
 
-from cnn import interrupt
+from cnn import runtime as interrupt
 from cnn.ablate import guard
 from cnn.report import tables
 from cnn.ablate.cache import RunCache, run_key

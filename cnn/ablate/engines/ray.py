@@ -49,7 +49,7 @@ def train_on_worker(spec: dict, dataset_spec: str, arrays: dict | None, expected
     node = ray.get_runtime_context().get_node_id()
     where = f"{spec['label']}: node {node[:12]} ({platform.node()})"
     try:
-        from cnn.threads import set_threads
+        from cnn.runtime import set_threads
 
         set_threads(threads)  # Ray sets OMP_NUM_THREADS for the task; TensorFlow's own pool needs this
         config = _config(spec)
@@ -144,7 +144,7 @@ class RayEngine:
         or the address does not answer."""
         if self.started:
             return
-        from cnn import interrupt
+        from cnn import runtime as interrupt
         from cnn.ablate.cache import source_hash
         from cnn.data import DATASETS
 
@@ -164,7 +164,7 @@ class RayEngine:
                 "; a cluster with token authentication also needs RAY_AUTH_MODE=token and RAY_AUTH_TOKEN here"
             raise CnnError(f"cannot start or reach Ray at {self.address or 'a new local instance'} ({first}); "
                            f"start a cluster with `ray start --head` and pass its HOST:PORT{token}") from None
-        if signal.getsignal(signal.SIGINT) is not handler:  # keep the suite's Ctrl-C (cnn.interrupt)
+        if signal.getsignal(signal.SIGINT) is not handler:  # keep the suite's Ctrl-C (cnn.runtime)
             interrupt.install()
         self.started = True
         built_in = dataset.name == self.dataset_spec and self.dataset_spec in DATASETS \
@@ -207,7 +207,7 @@ class RayEngine:
     def result(self, job: Job, store: Callable[[Job, dict], dict], tick: Callable[[], None]) -> dict:
         """The record of `job`'s run, submitting it if it was not; while waiting, every finished run
         is stored and `tick()` called (progress) every WAIT_S. Raises RunFailed."""
-        from cnn import interrupt
+        from cnn import runtime as interrupt
 
         self.submit(job)
         while job.key not in self.finished:
