@@ -278,6 +278,24 @@ def update_ratio(before: np.ndarray, after: np.ndarray) -> float:
     return change / size if size > 0 else math.nan
 
 
+def compile_model(config: Config, model: keras.Model) -> keras.Model:
+    """`model` compiled as `config` trains it (train() and tools/profile_step.py share this): its
+    optimizer at the effective learning rate, fused or not, behind a loss scaler for mixed_float16;
+    cross-entropy on the logits; accuracy; steps per execution and XLA as the config says.
+    Returns the same model."""
+    optimizer = make_optimizer(config.optimizer, config.effective_learning_rate, fused=config.fused_update)
+    if config.precision == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)  # float16 gradients underflow without it
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+        steps_per_execution=config.steps_per_execution,
+        jit_compile=config.jit_compile,
+    )
+    return model
+
+
 def train(config: Config, dataset: Dataset, *, verbose: int | str = 0, accuracy_checks: int = 0,
           probe_images: int = PROBE_IMAGES) -> RunResult:
     """Train `config` on `dataset` (its training subset per `config.train_fraction`), validating on
@@ -293,17 +311,7 @@ def train(config: Config, dataset: Dataset, *, verbose: int | str = 0, accuracy_
     keras.utils.set_random_seed(config.seed)
     data = dataset.subset(config.train_fraction, seed=config.seed)
 
-    model = build_model(config, data.input_shape, data.num_classes)
-    optimizer = make_optimizer(config.optimizer, config.effective_learning_rate, fused=config.fused_update)
-    if config.precision == "mixed_float16":
-        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)  # float16 gradients underflow without it
-    model.compile(
-        optimizer=optimizer,
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-        steps_per_execution=config.steps_per_execution,
-        jit_compile=config.jit_compile,
-    )
+    model = compile_model(config, build_model(config, data.input_shape, data.num_classes))
 
     timer = EpochTimer()
     epoch_samples = samples_per_epoch(config, len(data.y_train))
