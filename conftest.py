@@ -5,7 +5,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from cnn.cli import _quiet_native_stderr  # noqa: E402
+from cnn.runtime import quiet_native_stderr  # noqa: E402
 
-with _quiet_native_stderr():  # TensorFlow's native start-up log ignores TF_CPP_MIN_LOG_LEVEL
+with quiet_native_stderr():  # TensorFlow's native start-up log ignores TF_CPP_MIN_LOG_LEVEL
     import tensorflow  # noqa: E402,F401

@@ -1,7 +1,7 @@
 """Are photographed digits read right? The seed CNN against photo-cnn (the seed CNN trained on
 digits changed as pen and photo change them: stroke thickness, elastic distortion, rotation, zoom,
 shift), both reading the 100 benchmark photos through the same MNIST-style preparation
-(cnn.photo), at the profile's epochs."""
+(cnn.photos.read), at the profile's epochs."""
 
 from cnn.ablate import Axis, v
 

@@ -148,7 +148,7 @@ def _bilinear(images, rows, cols):
 # Registry order is the order they run in: the stroke, the shape, the pose, the position, the sensor.
 @augmentation("thickness")
 def _thickness() -> list:
-    # Ballpoint (thinner than MNIST's pens) to marker (thicker); cnn.photo matches widths only roughly.
+    # Ballpoint (thinner than MNIST's pens) to marker (thicker); cnn.photos.read matches widths only roughly.
     return [RandomThickness(thin=0.5, thicken=0.6, name="augment_thickness")]
 
 

@@ -10,13 +10,13 @@ import contextlib
 import dataclasses
 import difflib
 import json
-import os
 import sys
 import textwrap
 import typing
 import warnings
 
 from cnn.errors import CnnError
+from cnn.runtime import quiet_native_stderr, set_threads
 
 EXIT_USAGE = 2
 
@@ -67,7 +67,7 @@ def _unrecognized(extras: list[str], parser: argparse.ArgumentParser) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    with _quiet_native_stderr():
+    with quiet_native_stderr():
         import tensorflow as tf  # its native start-up log (CPU flags, CUDA probing) goes to /dev/null
 
         tf.config.list_physical_devices("GPU")
@@ -167,8 +167,6 @@ def _train(args) -> None:
     from cnn.train import train
 
     if args.threads:
-        from cnn.threads import set_threads
-
         set_threads(args.threads)
     overrides = {k[len("field_"):]: v for k, v in vars(args).items() if k.startswith("field_") and v is not None}
     if "learning_rate" in overrides and overrides["learning_rate"] == "default":
@@ -383,24 +381,6 @@ def _show(value) -> str:
     if value is None:  # learning_rate, the one optional field
         return "default, the optimizer's own rate"
     return str(value)
-
-
-@contextlib.contextmanager
-def _quiet_native_stderr():
-    """Send file descriptor 2 to /dev/null: TensorFlow's C++ start-up log ignores TF_CPP_MIN_LOG_LEVEL."""
-    if os.environ.get("CNN_VERBOSE_TF"):
-        yield
-        return
-    sys.stderr.flush()
-    saved = os.dup(2)
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    try:
-        os.dup2(devnull, 2)
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-        os.close(devnull)
 
 
 if __name__ == "__main__":

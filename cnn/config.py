@@ -211,7 +211,7 @@ PRESETS.add("fast-cnn", Config(precision="mixed_bfloat16", batch_size=512, lr_sc
 # steps an epoch to get there in under two epochs (~17 s on 2 cores, the seed CNN ~180 s).
 PRESETS.add("speedrun-cnn", Config(conv_filters=(32, 64), dense_units=(128,), precision="mixed_bfloat16", batch_size=128,
                                    lr_scaling="sqrt", pipeline="tf.data", fused_update=True, epochs=3))
-# For photographed digits (`cnn predict` after cnn.photo's preparation): the seed CNN trained on
+# For photographed digits (`cnn predict` after cnn.photos.read's preparation): the seed CNN trained on
 # digits changed as pen and photo change them (stroke width, a hand's wobble, a slant, the
 # centring's error), for 30 epochs since every epoch now shows new images; batch 128 with the
 # sqrt rule and tf.data keep that to 3-4 minutes on 2 shared cores. 0.988 test accuracy on

@@ -1,7 +1,7 @@
 """Predictions as softmax probabilities, for arrays and for image files.
 
 An image file for a one-channel model is read as a photographed digit and prepared as MNIST's
-digits were (cnn.photo: lighting evened out, lines removed, the digit found, cropped, scaled to
+digits were (cnn.photos.read: lighting evened out, lines removed, the digit found, cropped, scaled to
 20 px and centred by its centre of mass in 28x28). `show` draws what was found and predicted.
 """
 
@@ -15,7 +15,7 @@ import numpy as np
 
 import cnn.augment  # noqa: F401  (registers the augmentation layers, so models trained with them reload)
 from cnn.errors import CnnError
-from cnn.photo import Digit, read_digit, read_photo
+from cnn.photos.read import Digit, read_digit, read_photo
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,7 @@ def probabilities(model: keras.Model, x: np.ndarray) -> np.ndarray:
 def read_image(path: str | Path, shape: tuple[int, int, int] = (28, 28, 1)) -> tuple[np.ndarray, Digit | None]:
     """The image file at `path` as float32 in [0, 1] with `shape` (H, W, C), and for one channel
     what the photo preparation found. One channel: a photographed digit prepared as MNIST's
-    were (cnn.photo). Three: the picture resized as RGB.
+    were (cnn.photos.read). Three: the picture resized as RGB.
 
     Raises CnnError when the file is missing, empty, not an image, truncated, or (one channel)
     holds no digit; or when the model takes another channel count."""

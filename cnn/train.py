@@ -24,7 +24,7 @@ from typing import Any
 import keras
 import numpy as np
 
-from cnn import interrupt
+from cnn import runtime
 from cnn.config import Config
 from cnn.data import Dataset
 from cnn.evaluate import EVAL_BATCH_SIZE, measure, score_rows
@@ -115,10 +115,10 @@ class StopOnInterrupt(keras.callbacks.Callback):
     swallowed. Checked per epoch, not per batch: a batch hook would sync every step and slow it."""
 
     def on_epoch_end(self, epoch, logs=None):
-        interrupt.check()
+        runtime.check()
 
     def on_test_end(self, logs=None):
-        interrupt.check()
+        runtime.check()
 
 
 class EpochTimer(keras.callbacks.Callback):
@@ -278,6 +278,24 @@ def update_ratio(before: np.ndarray, after: np.ndarray) -> float:
     return change / size if size > 0 else math.nan
 
 
+def compile_model(config: Config, model: keras.Model) -> keras.Model:
+    """`model` compiled as `config` trains it (train() and tools/profile_step.py share this): its
+    optimizer at the effective learning rate, fused or not, behind a loss scaler for mixed_float16;
+    cross-entropy on the logits; accuracy; steps per execution and XLA as the config says.
+    Returns the same model."""
+    optimizer = make_optimizer(config.optimizer, config.effective_learning_rate, fused=config.fused_update)
+    if config.precision == "mixed_float16":
+        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)  # float16 gradients underflow without it
+    model.compile(
+        optimizer=optimizer,
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+        steps_per_execution=config.steps_per_execution,
+        jit_compile=config.jit_compile,
+    )
+    return model
+
+
 def train(config: Config, dataset: Dataset, *, verbose: int | str = 0, accuracy_checks: int = 0,
           probe_images: int = PROBE_IMAGES) -> RunResult:
     """Train `config` on `dataset` (its training subset per `config.train_fraction`), validating on
@@ -293,17 +311,7 @@ def train(config: Config, dataset: Dataset, *, verbose: int | str = 0, accuracy_
     keras.utils.set_random_seed(config.seed)
     data = dataset.subset(config.train_fraction, seed=config.seed)
 
-    model = build_model(config, data.input_shape, data.num_classes)
-    optimizer = make_optimizer(config.optimizer, config.effective_learning_rate, fused=config.fused_update)
-    if config.precision == "mixed_float16":
-        optimizer = keras.optimizers.LossScaleOptimizer(optimizer)  # float16 gradients underflow without it
-    model.compile(
-        optimizer=optimizer,
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-        steps_per_execution=config.steps_per_execution,
-        jit_compile=config.jit_compile,
-    )
+    model = compile_model(config, build_model(config, data.input_shape, data.num_classes))
 
     timer = EpochTimer()
     epoch_samples = samples_per_epoch(config, len(data.y_train))

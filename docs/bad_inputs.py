@@ -229,9 +229,9 @@ def make_files(folder: Path) -> None:
     (folder / "corrupt.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + bytes(300))
     (folder / "empty.h5").write_bytes(b"")
 
-    from cnn.cli import _quiet_native_stderr
+    from cnn.runtime import quiet_native_stderr
 
-    with _quiet_native_stderr():  # TensorFlow's native start-up log
+    with quiet_native_stderr():  # TensorFlow's native start-up log
         import keras
 
         from cnn.config import Config

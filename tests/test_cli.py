@@ -217,7 +217,7 @@ def test_bad_thread_counts_are_one_line_errors(capsys, value):
 
 def test_changing_threads_after_tensorflow_started_is_a_clear_error(tiny, tiny_config):
     from cnn.errors import CnnError
-    from cnn.threads import set_threads
+    from cnn.runtime import set_threads
     from cnn.train import train
 
     train(tiny_config, tiny)  # the runtime is up now

@@ -1,4 +1,4 @@
-"""cnn.photos_benchmark: seeded photo-like images of held-out test digits."""
+"""cnn.photos.benchmark: seeded photo-like images of held-out test digits."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import pytest
 from PIL import Image
 
 from cnn.errors import CnnError
-from cnn.photos_benchmark import make_photos, write_photos
+from cnn.photos.benchmark import make_photos, write_photos
 
 
 @pytest.fixture(scope="module")

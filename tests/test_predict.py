@@ -11,12 +11,12 @@ from PIL import Image
 
 from cnn.cli import main
 from cnn.errors import CnnError
-from cnn.photo import find_digit
-from cnn.photos_benchmark import make_photos, write_photos
+from cnn.photos.read import find_digit
+from cnn.photos.benchmark import make_photos, write_photos
 from cnn.predict import load_image, predict_images, probabilities, show
 
 # The shared small CNN on 30 benchmark photos reads 28 (29 of their clean 28x28 digits); with
-# the preparation before cnn.photo (the notebook's: invert, crop, centre) it read 3.
+# the preparation before cnn.photos.read (the notebook's: invert, crop, centre) it read 3.
 BENCHMARK_FLOOR = 0.8
 
 

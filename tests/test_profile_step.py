@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
 
 from cnn.config import preset
-from cnn.profile_step import kind_of, main, profile_step
+from tools.profile_step import kind_of, main, profile_step
 
 
 def test_kinds_of_ops():
@@ -30,3 +35,38 @@ def test_an_unknown_preset_is_one_line(capsys):
     assert main(["fastest-cnn", "--dataset", "mnist-5k"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "fastest-cnn" in err and "seed-cnn" in err
+
+
+def test_the_profiler_compiles_with_trains_recipe(tiny, monkeypatch):
+    # The recipe itself: mixed_float16 gets the loss scaler (the profiler's own copy once dropped it).
+    import keras
+
+    from cnn import train as train_module
+    from cnn.models import build_model
+
+    config = dataclasses.replace(preset("seed-cnn"), precision="mixed_float16", dense_units=(16,), steps_per_execution=3)
+    model = train_module.compile_model(config, build_model(config, tiny.input_shape, tiny.num_classes))
+    assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    assert model.steps_per_execution == 3
+    # And the profiler goes through it, not a copy of it.
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def spy(config, model):
+        seen.append(config)
+        raise Stop
+
+    monkeypatch.setattr(train_module, "compile_model", spy)
+    with pytest.raises(Stop):
+        profile_step(config, tiny, steps=1)
+    assert seen == [config]
+
+
+def test_runs_as_a_script_from_the_repository(tmp_path):
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, str(root / "tools" / "profile_step.py"), "fastest-cnn"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2
+    assert done.stderr.splitlines()[-1].startswith("error: unknown preset 'fastest-cnn'; known: seed-cnn")

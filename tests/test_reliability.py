@@ -164,7 +164,7 @@ def test_killed_then_interrupted_suite_resumes_with_the_same_numbers(tiny_npz, t
     for metric in METRICS:
         assert table[metric].to_dict() == reference.table.loc[table.index, metric].to_dict(), metric
     assert temp_files(results) == [], "Ctrl-C left a temp file"
-    # Python can drop a KeyboardInterrupt raised inside a weakref callback; cnn.interrupt re-raises it.
+    # Python can drop a KeyboardInterrupt raised inside a weakref callback; cnn.runtime re-raises it.
     assert code == pytest.ExitCode.INTERRUPTED, out
     assert "KeyboardInterrupt" in out
     before_resume = finished_variants(results)

@@ -115,8 +115,8 @@ def photo_benchmark(dataset: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 
 def _make_photo_benchmark(dataset: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from cnn.photo import read_digit
-    from cnn.photos_benchmark import make_photos
+    from cnn.photos.read import read_digit
+    from cnn.photos.benchmark import make_photos
 
     if dataset.x_test.shape[1:] != (28, 28, 1):
         raise CnnError(f"the photos evaluation needs 28x28 grayscale digits; {dataset.name} has {dataset.x_test.shape[1:]} images")
@@ -152,4 +152,4 @@ def _photos(model: keras.Model, dataset: Dataset) -> Outcome:
     })
 
 
-EVALUATIONS.add("photos", Evaluation(_photos, modules=("photo", "photos_benchmark", "predict"), prepare=photo_benchmark))
+EVALUATIONS.add("photos", Evaluation(_photos, modules=("photos/read", "photos/benchmark", "predict"), prepare=photo_benchmark))

@@ -1,4 +1,4 @@
-"""cnn.photo: a photographed digit becomes an MNIST-style 28x28, and every odd file gets a clear
+"""cnn.photos.read: a photographed digit becomes an MNIST-style 28x28, and every odd file gets a clear
 result or a one-line error. Synthetic photos of real MNIST test digits; no model needed."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 from PIL import Image, ImageDraw
 
 from cnn.errors import CnnError
-from cnn.photo import find_digit, read_digit
+from cnn.photos.read import find_digit, read_digit
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -166,7 +166,7 @@ def test_a_huge_jpeg_is_read_in_bounded_memory(tmp_path, three):
     small = write_digit(page(1000, 1000, paper=225 / 255), three, 400, 300, 300, ink=(55 / 255,) * 3)
     # The peak in a fresh process (VmHWM: ru_maxrss would carry over this process' peak across exec).
     probe = (
-        "import re, sys; from cnn.photo import read_digit; d = read_digit(sys.argv[1]); "
+        "import re, sys; from cnn.photos.read import read_digit; d = read_digit(sys.argv[1]); "
         "peak = int(re.search(r'VmHWM:\\s*(\\d+)', open('/proc/self/status').read()).group(1)) // 1024; "
         "print(peak, d.box[2] - d.box[0], d.box[3] - d.box[1])"
     )

@@ -1,6 +1,6 @@
 """Where a training step's time goes: TensorFlow's profiler over steady-state steps, summed by kind.
 
-    python -m cnn.profile_step fast-cnn --dataset fashion-mnist
+    python tools/profile_step.py fast-cnn --dataset fashion-mnist      (or: python -m tools.profile_step ...)
 
 Traces `steps` training steps of a preset (after a warm-up fit that traces the graph), reads the
 profiler's XSpace (the .xplane.pb TensorBoard's profile plugin reads) and sums the time of every
@@ -8,21 +8,27 @@ TensorFlow op that ran on the compute threads into kinds: the optimizer's update
 each direction of the convolutions, the mixed-precision casts, ... The kinds add up to the compute
 threads' busy time, which can exceed the wall time (ops run on several threads at once) or fall
 short of it (threads wait on each other): both are printed.
+
+A tool, not the product: it lives outside the package, and compiles the model with train()'s own
+recipe (cnn.train.compile_model), so the step it profiles is the step a run trains.
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
-import tempfile
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from cnn.config import Config, preset
-from cnn.data import Dataset, load_dataset
-from cnn.errors import CnnError
+if not __package__:  # run as a script (python tools/profile_step.py): profile this checkout's cnn
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from cnn.config import Config, preset  # noqa: E402  (after the path above)
+from cnn.data import Dataset, load_dataset  # noqa: E402
+from cnn.errors import CnnError  # noqa: E402
 
 # An op's kind by its name and type, first match wins: (kind, test on (op path, op type)).
 KINDS = (
@@ -70,16 +76,13 @@ def profile_step(config: Config, dataset: Dataset, steps: int = 40) -> StepProfi
     import tensorflow as tf
 
     from cnn.models import build_model
-    from cnn.optimizers import make_optimizer
-    from cnn.train import fit_inputs
+    from cnn.train import compile_model, fit_inputs, forget_custom_gradients
 
+    # As train() starts a run: a fresh session, seeded; the layers take their dtype from the config.
     keras.backend.clear_session()
+    forget_custom_gradients()
     keras.utils.set_random_seed(config.seed)
-    keras.mixed_precision.set_global_policy(config.precision)
-    model = build_model(config, dataset.input_shape, dataset.num_classes)
-    model.compile(optimizer=make_optimizer(config.optimizer, config.effective_learning_rate, fused=config.fused_update),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"],
-                  jit_compile=config.jit_compile, steps_per_execution=config.steps_per_execution)
+    model = compile_model(config, build_model(config, dataset.input_shape, dataset.num_classes))
     inputs = fit_inputs(config, dataset)
     inputs.pop("validation_data")
     if "steps_per_epoch" in inputs:
@@ -97,7 +100,6 @@ def profile_step(config: Config, dataset: Dataset, steps: int = 40) -> StepProfi
         finally:
             tf.profiler.experimental.stop()
         busy = op_times(next(Path(logdir).rglob("*.xplane.pb")))
-    keras.mixed_precision.set_global_policy("float32")
     return StepProfile(config, steps, wall_ms, {kind: ms / steps for kind, ms in busy.items()})
 
 
@@ -124,7 +126,7 @@ def op_times(xplane: Path) -> dict[str, float]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m cnn.profile_step", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python tools/profile_step.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("presets", nargs="+", help="presets to profile, e.g. seed-cnn fast-cnn")
     parser.add_argument("--dataset", default="fashion-mnist", help="dataset spec (default: fashion-mnist)")
     parser.add_argument("--steps", type=int, default=40, help="steps traced (default: 40)")

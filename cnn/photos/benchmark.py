@@ -345,12 +345,12 @@ def _light(rng: np.random.Generator, height: int, width: int, recipe: dict) -> n
 
 
 def main(argv: list[str] | None = None) -> int:
-    """`python -m cnn.photos_benchmark OUT_DIR`: write the benchmark's photos and labels.csv."""
+    """`python -m cnn.photos.benchmark OUT_DIR`: write the benchmark's photos and labels.csv."""
     import argparse
 
     from cnn.data import DEFAULT_DATASET, load_dataset
 
-    parser = argparse.ArgumentParser(prog="python -m cnn.photos_benchmark", description=main.__doc__.split(": ")[1])
+    parser = argparse.ArgumentParser(prog="python -m cnn.photos.benchmark", description=main.__doc__.split(": ")[1])
     parser.add_argument("out", metavar="OUT_DIR", help="folder to write into (created)")
     parser.add_argument("-n", type=int, default=100, help="number of photos (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")

@@ -1,0 +1,85 @@
+"""The process the library runs in: TensorFlow's thread pools, a Ctrl-C that is never lost, and
+TensorFlow's native start-up log kept off the terminal."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+import threading
+
+from cnn.errors import CnnError
+
+# --- threads: set before TensorFlow's runtime starts (it refuses changes afterwards) -------------
+
+
+def set_threads(intra_op: int, inter_op: int = 1) -> None:
+    """Use `intra_op` threads inside each op and `inter_op` ops at once. One op at a time: with
+    intra-op threads on every core, a second inter-op thread measured no faster for the seed CNN.
+    Raises CnnError once TensorFlow has started with other settings."""
+    import tensorflow as tf  # only here: the rest of this module is needed before TensorFlow loads
+
+    pools = tf.config.threading
+    if (pools.get_intra_op_parallelism_threads(), pools.get_inter_op_parallelism_threads()) == (intra_op, inter_op):
+        return
+    try:
+        pools.set_intra_op_parallelism_threads(intra_op)
+        pools.set_inter_op_parallelism_threads(inter_op)
+    except RuntimeError:  # TensorFlow's runtime has started: its pools are fixed for this process
+        raise CnnError(f"cannot use {intra_op} threads: TensorFlow has already started in this process with "
+                       f"{pools.get_intra_op_parallelism_threads() or 'all'}; set threads before the first training") from None
+
+
+def cpu_share(processes: int) -> int:
+    """Cores per process when `processes` train side by side on this machine."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, cores // max(1, processes))
+
+
+# --- Ctrl-C that is never lost --------------------------------------------------------------------
+# Python drops a KeyboardInterrupt raised while a weakref callback or a __del__ runs ("Exception
+# ignored in: <function WeakKeyDictionary...remove>"), and TensorFlow runs those all the time: a single
+# Ctrl-C during a grid was ignored in about half of our tries. So the handler also sets a flag, and
+# `check()` raises again at safe points: after every epoch and around every run.
+
+_requested = threading.Event()
+
+
+def _handler(signum, frame):
+    _requested.set()
+    raise KeyboardInterrupt
+
+
+def install() -> None:
+    """Take over SIGINT in the main thread (elsewhere signals cannot be handled; then do nothing)."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _handler)
+
+
+def check() -> None:
+    """Raise KeyboardInterrupt when Ctrl-C was pressed, even if its first raise was swallowed."""
+    if _requested.is_set():
+        raise KeyboardInterrupt
+
+
+# --- TensorFlow's native start-up log -------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def quiet_native_stderr():
+    """Send file descriptor 2 to /dev/null: TensorFlow's C++ start-up log ignores TF_CPP_MIN_LOG_LEVEL.
+    CNN_VERBOSE_TF=1 in the environment keeps it."""
+    if os.environ.get("CNN_VERBOSE_TF"):
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
