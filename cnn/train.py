@@ -115,10 +115,10 @@ class StopOnInterrupt(keras.callbacks.Callback):
     swallowed. Checked per epoch, not per batch: a batch hook would sync every step and slow it."""
 
     def on_epoch_end(self, epoch, logs=None):
-        runtime.check()
+        runtime.check_interrupt()
 
     def on_test_end(self, logs=None):
-        runtime.check()
+        runtime.check_interrupt()
 
 
 class EpochTimer(keras.callbacks.Callback):

@@ -22,11 +22,11 @@ def test_cpu_share_never_gives_zero_cores():
 
 def test_a_swallowed_ctrl_c_is_raised_again_at_the_next_check(monkeypatch):
     monkeypatch.setattr(runtime, "_requested", type(runtime._requested)())
-    runtime.check()  # nothing pressed: nothing raised
+    runtime.check_interrupt()  # nothing pressed: nothing raised
     with pytest.raises(KeyboardInterrupt):
         runtime._handler(2, None)  # the first raise, which Python may drop inside a weakref callback
     with pytest.raises(KeyboardInterrupt):
-        runtime.check()
+        runtime.check_interrupt()
 
 
 def test_quiet_native_stderr_silences_file_descriptor_2_and_restores_it():
