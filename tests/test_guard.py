@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from cnn.ablate.guard import MIN_TOLERANCE, Baseline, variant_key
+from cnn.results.guard import MIN_TOLERANCE, Baseline, variant_key
 
 KEY = variant_key("cpu", "dropout", "0.2")
 

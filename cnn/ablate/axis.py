@@ -24,7 +24,7 @@ from cnn.ablate.evaluations import EVALUATIONS
 from cnn.config import Config, preset
 from cnn.errors import CnnError
 from cnn.registry import Registry
-from cnn.report.effects import Effect  # noqa: F401  (part of this API: cnn.ablate.Effect)
+from cnn.results.judge import Effect  # noqa: F401  (part of this API: cnn.ablate.Effect)
 
 
 @dataclass(frozen=True)

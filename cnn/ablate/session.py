@@ -5,7 +5,6 @@ effects, and at the end writes the results tables. The plugin's hooks (cnn.ablat
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 import os
@@ -18,23 +17,22 @@ import pandas as pd
 from typing import TYPE_CHECKING, Callable
 
 from cnn import interrupt
-from cnn.ablate import guard
-from cnn.report import tables
 from cnn.ablate.cache import RunCache, run_key
 from cnn.ablate.engines import memory_mb  # noqa: F401  (re-exported: where it was)
-from cnn.report.effects import Judgement, judge_axis
 from cnn.ablate.plugin import AXIS_PROPERTY, HISTORY_PROPERTY, PEAK_PROPERTY, ROWS_PROPERTY
 from cnn.ablate.profiles import Profile
 from cnn.data import Dataset, load_dataset
-from cnn.files import read_json, write_atomic, write_json
-from cnn.ablate.guard import Baseline, variant_key
-from cnn.report.speed import speed_frame, speed_table
+from cnn.results import guard, schema
+from cnn.results.guard import Baseline, variant_key
+from cnn.results.judge import Judgement, judge_axis
+from cnn.results.metrics import baseline_spread_metrics
+from cnn.results.store import SessionOutput, benchmark_info, write_results
 
 if TYPE_CHECKING:  # Keras and TensorFlow load with the first axis, not with the plugin
     from cnn.ablate.axis import Axis
     from cnn.config import Config
 
-BASELINE_SPREAD_METRICS = ("test_accuracy", "train_accuracy", "accuracy_gap", "loss_gap", "steady_epoch_s")
+BASELINE_SPREAD_METRICS = tuple(baseline_spread_metrics())  # the metrics declared baseline_spread (cnn.results.metrics)
 
 
 @dataclass(frozen=True)
@@ -150,7 +148,7 @@ class AblationSession:
             for epoch in range(len(records[seed]["history"].get("loss", [])))
         ]
         if benchmark is not None:
-            benchmark.extra_info.update(_extra_info(rows))
+            benchmark.extra_info.update(benchmark_info(rows))
             if self.options.engine == "ray":
                 benchmark.extra_info.update(remote=bool(remote), remote_seeds=remote,
                                             nodes=[row["node"] for row in rows], hosts=[row["host"] for row in rows])
@@ -181,45 +179,33 @@ class AblationSession:
             from cnn.ablate.evaluations import save
 
             for name, named in arrays.items():
-                save(self.options.output_dir, name, variant_id, named, axis=axis.name, seed=config.seed,
-                     device=device, run_key=key)
+                save(self.options.output_dir, name, axis.name, variant_id, named, seed=config.seed, device=device, run_key=key)
         interrupt.check()  # finished and cached: nothing is lost by stopping now
         return {**{k: x for k, x in record.items() if k != "evaluation_arrays"}, "cached": False}
 
     def _job(self, axis: Axis, variant_id: str, config: Config, key: str, device: str):
-        from cnn.ablate.axis import Variant
         from cnn.ablate.engines import Job
 
-        base = dataclasses.replace(axis.start(Variant("base"), self.options.profile.epochs, self.options.profile.recipe), seed=0)
-        base_errors = axis.base == "seed-cnn" and config == base and device == "cpu"
         label = f"{axis.name}[{variant_id}] seed {config.seed} on {device}" if variant_id else f"{axis.name} seed {config.seed} on {device}"
-        return Job(key, config, device, axis.accuracy_checks, base_errors, label, axis.evaluations)
+        return Job(key, config, device, axis.accuracy_checks, False, label, axis.evaluations)  # mistakes: the errors evaluation
 
     def _store(self, job, record: dict) -> dict:
         """Cache one finished run (the driver alone writes the cache); the record as the session keeps it."""
-        errors = record.pop("base_errors", None)
-        if errors is not None:
-            self._write_base_errors(errors)
         arrays = record.pop("evaluation_arrays", None)  # not for the cache (JSON): `_train` saves them, knowing the variant
         record = {**record, "run_key": job.key, "parallel": "ray" if self.options.engine == "ray" else self.options.worker}
         self.cache.put(job.key, record)
         self.progress.finish(job.key)
         return {**record, "evaluation_arrays": arrays} if arrays else record
 
-    def _write_base_errors(self, rows: list[dict]) -> None:
-        """The test images the base model (seed 0) gets wrong, for the report's grid of mistakes."""
-        frame = pd.DataFrame(rows, columns=["test_index", "true", "predicted", "confidence"])
-        write_atomic(self.options.output_dir / "base_errors.csv", frame.to_csv(index=False))
-
     def _row(self, axis: Axis, variant: Variant, device: str, seed: int, record: dict) -> dict:
-        row = {k: record.get(k) for k in tables.RUN_COLUMNS if k in record}
+        row = {k: record.get(k) for k in schema.run_columns(()) if k in record}  # the known columns and every metric
         machine = record.get("machine") or {}  # where runs cached before the node columns trained
         row.update(
             profile=self.options.profile.name, axis=axis.name, variant=variant.id, device=device, seed=seed,
             epochs=record["config"]["epochs"], cached=record["cached"], parallel=record.get("parallel", ""),
             node=record.get("node", "local"), host=record.get("host", machine.get("node", "")),
             cpu_model=record.get("cpu_model", machine.get("processor", "")), threads=record.get("threads", machine.get("threads")),
-            train_s=recorded_train_s(record),
+            train_s=recorded_train_s(record), precision=record["config"].get("precision", "float32"),
             accuracy_clock=json.dumps(record["accuracy_clock"]) if record.get("accuracy_clock") else "",
         )
         return row
@@ -382,26 +368,15 @@ class AblationSession:
                 self.axes.setdefault(value["name"], value)
 
     def finish(self) -> None:
-        """Write runs.csv, summary.csv, histories.csv, benchmarks.csv (merged with earlier runs of other
-        variants), axes.json, effects.csv, run.json, the baseline when asked, and report.md with its plots."""
+        """Write the results folder (cnn.results.store: runs, summary, histories, benchmarks, axes,
+        metrics, effects, run.json, speed.csv), the TensorBoard runs and the baseline when asked,
+        and report.md with its plots."""
         if not self.rows:
             return
-        folder = self.options.output_dir
-        axes = _merge_axes(read_json(folder / "axes.json") or [], list(self.axes.values()))
-        order = [(axis["name"], variant["id"]) for axis in axes for variant in axis["variants"]]
-        # A variant run in this session replaces all its earlier rows (every seed); others are kept.
-        runs = tables.runs_frame(_merge(folder / "runs.csv", self.rows, ["axis", "variant", "device"], order), order)
-        histories = tables.history_frame(_merge(folder / "histories.csv", self.histories, ["axis", "variant", "device"], order))
-        summary = tables.summary_frame(runs)
-        self.written = tables.write_csvs(folder, runs, summary, histories)
-        self.written.append(write_json(folder / "axes.json", axes))
-        # Every axis judged again on the merged runs, by the one judge: effects.csv is never stale.
-        from cnn.report.effects import Effect
         from cnn.train import machine_info
 
-        judged = [j.row() for axis in axes for j in judge_axis(axis["name"], [Effect(**e) for e in axis["effects"]], runs, self.spreads())]
-        self.written.append(write_atomic(folder / "effects.csv", pd.DataFrame(judged).to_csv(index=False)))
-        self.written.append(write_json(folder / "run.json", {
+        folder = self.options.output_dir
+        info = {
             "profile": self.options.profile.name, "dataset": self.dataset.name,
             "dataset_fingerprint": self.dataset.fingerprint, "seeds": self.options.seeds,
             "effect_seeds": max(self.options.effect_seeds, self.options.seeds), "epochs": self.options.profile.epochs,
@@ -410,43 +385,27 @@ class AblationSession:
             "wall_s": round(time.monotonic() - self.started, 1),
             "devices": list(self.options.devices), "versions": self.versions,
             "machine": machine_info(), "commit": _git_commit(), "rows_this_session": len(self.rows),
-        }))
-        benchmarks = _merge(folder / "benchmarks.csv", [
-            {**{k: row[k] for k in ("axis", "variant", "device", "seed", "train_s", "cached")},
-             "benchmark_name": self.options.benchmark_save} for row in self.rows], ["axis", "variant", "device"], order)
-        self.written.append(write_atomic(folder / "benchmarks.csv", pd.DataFrame(benchmarks).to_csv(index=False, float_format="%.6g")))
-        # The terminal shows what this session ran (trained or from the cache), not the merged file.
-        self.table = tables.axis_tables(tables.summary_frame(tables.runs_frame(self.rows, order)))
-        speed = speed_frame(runs, histories, self.peaks, self.options.profile.target_accuracy)
-        if not speed.empty:
-            self.written.append(write_atomic(folder / "speed.csv", speed.to_csv(index=False, float_format="%.6g")))
-            if any(row["axis"] == "speed" for row in self.rows):  # the terminal shows this session's runs only
-                self.table += "\n\n" + speed_table(speed, self.peaks)
+        }
+        written = write_results(folder, SessionOutput(
+            profile=self.options.profile.name, rows=self.rows, histories=self.histories, axes=list(self.axes.values()),
+            run_info=info, benchmark_name=self.options.benchmark_save, peaks=self.peaks,
+            target_accuracy=self.options.profile.target_accuracy, spreads=self.spreads()))
+        self.written, self.table = list(written.paths), written.table
+        runs = written.runs
         this_session = runs[runs["run_key"].isin({row["run_key"] for row in self.rows})]
         if self.options.tensorboard_dir is not None:
-            from cnn.tensorboard import write_hparams
+            from cnn.report.tensorboard import write_hparams
 
             configs = {key: (self.cache.get(key) or {}).get("config", {}) for key in this_session["run_key"]}
             write_hparams(self.options.tensorboard_dir, this_session, configs)
             self.written.append(self.options.tensorboard_dir)
         if self.options.update_baseline:  # only what this session ran: older rows in runs.csv may be of other code
-            self._update_baseline(this_session)
+            self.baseline.update_from_runs(self.options.profile.name, self.dataset.name, self.dataset.fingerprint,
+                                           this_session, self.versions)
+            self.written.append(self.baseline.path)
         from cnn.report import write_report
 
         self.written.append(write_report(folder))
-
-    def _update_baseline(self, runs: pd.DataFrame) -> None:
-        accuracies, spreads = {}, {}
-        for (axis, variant, device), group in runs.groupby(["axis", "variant", "device"], sort=False):
-            key = variant_key(device, axis, variant)
-            accuracies[key] = group["test_accuracy"].dropna().tolist()
-            spreads[key] = {m: float(group[m].std()) for m in BASELINE_SPREAD_METRICS if len(group) > 1}
-        self.baseline.update(self.options.profile.name, self.dataset.name, self.dataset.fingerprint, accuracies)
-        self.baseline.profiles[self.options.profile.name]["versions"] = self.versions  # for the drift warning
-        for key, spread in spreads.items():
-            self.baseline.profiles[self.options.profile.name]["variants"][key]["spread"] = {k: round(v, 6) for k, v in spread.items()}
-        write_json(self.baseline.path, self.baseline.profiles)
-        self.written.append(self.baseline.path)
 
 
 def recorded_train_s(record: dict) -> float:
@@ -465,45 +424,6 @@ def add_recorded_times(benchmark, seconds: list[float]) -> None:
         benchmark._make_stats(1)
     for value in seconds:
         benchmark.stats.update(value)
-
-
-def _extra_info(rows: list[dict]) -> dict:
-    """What goes into pytest-benchmark's saved JSON next to the timing."""
-    first = rows[0]
-    return {
-        "axis": first["axis"], "variant": first["variant"], "device": first["device"], "profile": first["profile"],
-        "dataset": first["dataset"], "seeds": [r["seed"] for r in rows], "cached_seeds": [r["seed"] for r in rows if r["cached"]],
-        "cached": all(r["cached"] for r in rows), "train_s": [r["train_s"] for r in rows],
-        **{m: [r[m] for r in rows] for m in ("test_accuracy", "train_accuracy", "test_loss", "train_loss", "accuracy_gap",
-                                             "loss_gap", "steady_epoch_s", "first_epoch_s", "samples_per_s")},
-        "params": first["params"], "status": [r["status"] for r in rows],
-    }
-
-
-def _merge(path: Path, new_rows: list[dict], keys: list[str], grid: list[tuple[str, str]] | None = None) -> list[dict]:
-    """Earlier rows from `path` that this session did not redo and that are still in the grid, then
-    this session's rows."""
-    if not path.exists():
-        return list(new_rows)
-    try:
-        old = tables.read_csv(path)
-    except (OSError, ValueError, pd.errors.ParserError):
-        return list(new_rows)
-    if old.empty or any(k not in old.columns for k in keys):
-        return list(new_rows)
-    done = {tuple(str(row[k]) for k in keys) for row in new_rows}
-    in_grid = set(grid) if grid is not None else None
-    kept = [row for row in old.to_dict("records")
-            if tuple(str(row[k]) for k in keys) not in done
-            and (in_grid is None or (row["axis"], row["variant"]) in in_grid)]
-    return kept + list(new_rows)
-
-
-def _merge_axes(earlier: list[dict], now: list[dict]) -> list[dict]:
-    """The axes of earlier runs of this folder with this session's records in their place; new axes last."""
-    fresh = {axis["name"]: axis for axis in now}
-    merged = [fresh.pop(axis["name"], axis) for axis in earlier if isinstance(axis, dict) and "name" in axis]
-    return merged + list(fresh.values())
 
 
 def _git_commit() -> str:

@@ -1,12 +1,15 @@
-"""The speed figures of the `speed` axis: the notebook's recipe against the fast path, per device.
+"""The speed figures of each axis that asks for a "speed" section (the `speed` axis: the notebook's
+recipe against the fast path), per device, measured against the axis' reference variant (its
+record's "reference", e.g. naive; else its first variant).
 
-For each variant: samples/s and its ratio to the naive recipe; achieved GFLOP/s (3 x forward FLOPs
-per training image) and its fraction of the matmul peak measured in the same run for its
-precision; time-to-accuracy, the training seconds until test accuracy first reaches the target.
-The target is the naive recipe's mean test accuracy after TARGET_EPOCH epochs, and the yardstick
-its mean training seconds for those epochs: the fast path should get there in half of them. A
-profile can fix the target instead (full: 0.90 on Fashion-MNIST); the yardstick is then the naive
-recipe's own mean time to reach it, and `target_epoch` is 0.
+For each variant: samples/s and its ratio to the reference; achieved GFLOP/s (3 x forward FLOPs
+per training image) and its fraction of the matmul peak measured in the same run for the run's
+precision (runs.csv's `precision`, from its config: mixed_bfloat16 against the bfloat16 peak);
+time-to-accuracy, the training seconds until test accuracy first reaches the target. The target
+is the reference's mean test accuracy after TARGET_EPOCH epochs, and the yardstick its mean
+training seconds for those epochs: the fast path should get there in half of them. A profile can
+fix the target instead (full: 0.90 on Fashion-MNIST); the yardstick is then the reference's own
+mean time to reach it, and `target_epoch` is 0.
 """
 
 from __future__ import annotations
@@ -16,30 +19,54 @@ import json
 import numpy as np
 import pandas as pd
 
-TARGET_EPOCH = 3  # the naive recipe's accuracy after this many epochs is the target
-REFERENCE = "naive"
-BFLOAT16_VARIANTS = ("bfloat16", "fast", "speedrun")  # the variants timed against the bfloat16 peak
+TARGET_EPOCH = 3  # the reference's accuracy after this many epochs is the target
+SECTION = "speed"  # an axis with this report section gets speed figures
 
 
-def speed_frame(runs: pd.DataFrame, histories: pd.DataFrame, peaks: dict[str, float],
+def speed_axes(records: list[dict]) -> list[tuple[str, str]]:
+    """(axis, reference variant) of each axis record (axes.json) whose sections hold "speed"."""
+    out = []
+    for record in records:
+        if SECTION in (record.get("sections") or []):
+            variants = [v["id"] for v in record.get("variants", [])]
+            reference = record.get("reference") or (variants[0] if variants else None)
+            if reference:
+                out.append((record["name"], reference))
+    return out
+
+
+def peak_dtype(precision) -> str:
+    """The matmul peak a run's GFLOP/s are a fraction of: its config's precision without "mixed_"
+    (mixed_bfloat16 computes in bfloat16); float32 where runs.csv has no precision (older rows)."""
+    return str(precision).removeprefix("mixed_") if isinstance(precision, str) and precision else "float32"
+
+
+def speed_frame(runs: pd.DataFrame, histories: pd.DataFrame, peaks: dict[str, float], axes: list[dict],
                 target: float | None = None) -> pd.DataFrame:
-    """One row per speed variant and device (empty when the naive recipe has not run there).
-    `target`: a fixed time-to-accuracy target (the profile's); None: naive's TARGET_EPOCH accuracy."""
-    speed = runs[runs["axis"] == "speed"]
-    if speed.empty or histories.empty:
+    """One row per variant and device of each speed axis among the records `axes` (empty where its
+    reference has not run on that device). `target`: a fixed time-to-accuracy target (the
+    profile's); None: the reference's TARGET_EPOCH accuracy."""
+    if runs.empty or histories.empty:
         return pd.DataFrame()
-    curves = histories[histories["axis"] == "speed"]
+    out = []
+    for axis, reference in speed_axes(axes):
+        out += _axis_rows(axis, reference, runs[runs["axis"] == axis], histories[histories["axis"] == axis], peaks, target)
+    return pd.DataFrame(out)
+
+
+def _axis_rows(axis: str, reference: str, speed: pd.DataFrame, curves: pd.DataFrame, peaks: dict[str, float],
+               target: float | None) -> list[dict]:
     out = []
     for device, on_device in speed.groupby("device", sort=False):
-        naive_curves = curves[(curves["variant"] == REFERENCE) & (curves["device"] == device)]
-        naive_runs = on_device[on_device["variant"] == REFERENCE]
+        naive_curves = curves[(curves["variant"] == reference) & (curves["device"] == device)]
+        naive_runs = on_device[on_device["variant"] == reference]
         if naive_curves.empty or naive_runs.empty:
             continue
         if target is None:
             target_epoch = min(TARGET_EPOCH, int(naive_curves["epoch"].max()))
             goal = float(naive_curves[naive_curves["epoch"] == target_epoch]["val_accuracy"].mean())
             reference_s = float(naive_curves[naive_curves["epoch"] <= target_epoch].groupby("seed")["epoch_s"].sum().mean())
-        else:  # naive's own time to the fixed target; NaN when a seed never got there
+        else:  # the reference's own time to the fixed target; NaN when a seed never got there
             target_epoch, goal = 0, float(target)
             naive_times = [time_to_target(run, naive_curves[naive_curves["seed"] == run["seed"]], goal)
                            for _, run in naive_runs.iterrows()]
@@ -48,13 +75,14 @@ def speed_frame(runs: pd.DataFrame, histories: pd.DataFrame, peaks: dict[str, fl
         for variant, group in on_device.groupby("variant", sort=False):
             samples = float(group["samples_per_s"].mean())
             gflops = 3 * float(group["flops_per_sample"].iloc[0]) * samples / 1e9
-            precision = "bfloat16" if variant in BFLOAT16_VARIANTS else "float32"
+            precision = peak_dtype(group["precision"].iloc[0] if "precision" in group else None)
             variant_curves = curves[(curves["variant"] == variant) & (curves["device"] == device)]
             times = [time_to_target(run, variant_curves[variant_curves["seed"] == run["seed"]], goal)
                      for _, run in group.iterrows()]
             reached = int(np.sum(~np.isnan(times)))
             time_s = float(np.mean(times)) if times and reached == len(times) else float("nan")  # NaN: a seed never got there
             out.append({
+                "axis": axis, "reference": reference,
                 "device": device, "variant": variant, "n": len(group), "samples_per_s": samples,
                 "speedup": samples / naive_samples, "gflops": gflops, "precision": precision,
                 "peak_gflops": peaks.get(precision, float("nan")),
@@ -63,7 +91,7 @@ def speed_frame(runs: pd.DataFrame, histories: pd.DataFrame, peaks: dict[str, fl
                 "reached": reached, "time_to_target_s": time_s, "time_vs_naive": time_s / reference_s,
                 "test_accuracy": float(group["test_accuracy"].mean()),
             })
-    return pd.DataFrame(out)
+    return out
 
 
 def clock_points(value) -> list[list[float]]:
@@ -85,15 +113,16 @@ def speed_table(speed: pd.DataFrame, peaks: dict[str, float]) -> str:
     """The speed figures as the text a session prints, with a legend so the columns read without
     the README."""
     first = speed.iloc[0]
+    reference = _reference(first)
     peak_text = ", ".join(f"{k} {v:,.0f} GFLOP/s" for k, v in peaks.items()) or "not measured in this run"
     lines = [
-        f"speed (matmul peak: {peak_text})",
+        f"{first.get('axis', 'speed')} (matmul peak: {peak_text})",
         f"  target: {target_text(first)}",
         "  s to target: training seconds until test accuracy first reached the target (checked several times an epoch)",
-        f"  share of naive: s to target / {yardstick_text(first)}; final acc can be below the "
+        f"  share of {reference}: s to target / {yardstick_text(first)}; final acc can be below the "
         f"target: accuracy moves from epoch to epoch",
-        f"  {'variant':<16} {'dev':<4} {'samples/s':>9} {'x naive':>7} {'GFLOP/s':>8} {'of peak':>20} "
-        f"{'s to target':>11} {'share of naive':>14} {'final acc':>9}",
+        f"  {'variant':<16} {'dev':<4} {'samples/s':>9} {'x ' + reference:>7} {'GFLOP/s':>8} {'of peak':>20} "
+        f"{'s to target':>11} {'share of ' + reference:>14} {'final acc':>9}",
     ]
     for _, r in speed.iterrows():
         lines.append(f"  {r['variant']:<16} {r['device']:<4} {r['samples_per_s']:>9,.0f} {r['speedup']:>7.2f} {r['gflops']:>8.1f} "
@@ -103,20 +132,21 @@ def speed_table(speed: pd.DataFrame, peaks: dict[str, float]) -> str:
 
 
 def target_text(row: pd.Series) -> str:
-    """What the target is and what it took the naive recipe, in words: a speed row's first half."""
-    target, epochs, reference = row["target_accuracy"], int(row["target_epoch"]), row["naive_target_epoch_s"]
+    """What the target is and what it took the reference recipe, in words: a speed row's first half."""
+    target, epochs, seconds = row["target_accuracy"], int(row["target_epoch"]), row["naive_target_epoch_s"]
+    name = _reference(row)
     if epochs == 0:
-        if pd.isna(reference):
-            return f"{target:.4f}, the profile's; the naive recipe did not reach it (in every seed), so no ratio"
-        return f"{target:.4f}, the profile's; the naive recipe reached it after {reference:.2f} s of training"
-    return (f"{target:.4f}, the naive recipe's mean test accuracy after {epochs} epochs; those {epochs} epochs took "
-            f"it {reference:.2f} s of training")
+        if pd.isna(seconds):
+            return f"{target:.4f}, the profile's; the {name} recipe did not reach it (in every seed), so no ratio"
+        return f"{target:.4f}, the profile's; the {name} recipe reached it after {seconds:.2f} s of training"
+    return (f"{target:.4f}, the {name} recipe's mean test accuracy after {epochs} epochs; those {epochs} epochs took "
+            f"it {seconds:.2f} s of training")
 
 
 def yardstick_text(row: pd.Series) -> str:
     """The seconds a variant's time to target is divided by."""
-    epochs = int(row["target_epoch"])
-    return "naive's own s to target" if epochs == 0 else f"naive's {epochs}-epoch seconds (below 1 for naive: it gets there within the epoch)"
+    epochs, name = int(row["target_epoch"]), _reference(row)
+    return f"{name}'s own s to target" if epochs == 0 else f"{name}'s {epochs}-epoch seconds (below 1 for {name}: it gets there within the epoch)"
 
 
 def peak_share(row: pd.Series) -> str:
@@ -133,3 +163,9 @@ def _seconds(value: float) -> str:
 
 def _ratio(value: float) -> str:
     return "n/a" if pd.isna(value) else f"{value:.2f}"
+
+
+def _reference(row: pd.Series) -> str:
+    """The variant a speed row is measured against (speed.csv files before the column: naive)."""
+    value = row.get("reference")
+    return str(value) if isinstance(value, str) and value else "naive"
