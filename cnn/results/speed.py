@@ -58,20 +58,20 @@ def _axis_rows(axis: str, reference: str, speed: pd.DataFrame, curves: pd.DataFr
                target: float | None) -> list[dict]:
     out = []
     for device, on_device in speed.groupby("device", sort=False):
-        naive_curves = curves[(curves["variant"] == reference) & (curves["device"] == device)]
-        naive_runs = on_device[on_device["variant"] == reference]
-        if naive_curves.empty or naive_runs.empty:
+        ref_curves = curves[(curves["variant"] == reference) & (curves["device"] == device)]
+        ref_runs = on_device[on_device["variant"] == reference]
+        if ref_curves.empty or ref_runs.empty:
             continue
         if target is None:
-            target_epoch = min(TARGET_EPOCH, int(naive_curves["epoch"].max()))
-            goal = float(naive_curves[naive_curves["epoch"] == target_epoch]["val_accuracy"].mean())
-            reference_s = float(naive_curves[naive_curves["epoch"] <= target_epoch].groupby("seed")["epoch_s"].sum().mean())
+            target_epoch = min(TARGET_EPOCH, int(ref_curves["epoch"].max()))
+            goal = float(ref_curves[ref_curves["epoch"] == target_epoch]["val_accuracy"].mean())
+            reference_s = float(ref_curves[ref_curves["epoch"] <= target_epoch].groupby("seed")["epoch_s"].sum().mean())
         else:  # the reference's own time to the fixed target; NaN when a seed never got there
             target_epoch, goal = 0, float(target)
-            naive_times = [time_to_target(run, naive_curves[naive_curves["seed"] == run["seed"]], goal)
-                           for _, run in naive_runs.iterrows()]
-            reference_s = float(np.mean(naive_times))
-        naive_samples = float(naive_runs["samples_per_s"].mean())
+            ref_times = [time_to_target(run, ref_curves[ref_curves["seed"] == run["seed"]], goal)
+                           for _, run in ref_runs.iterrows()]
+            reference_s = float(np.mean(ref_times))
+        ref_samples = float(ref_runs["samples_per_s"].mean())
         for variant, group in on_device.groupby("variant", sort=False):
             samples = float(group["samples_per_s"].mean())
             gflops = 3 * float(group["flops_per_sample"].iloc[0]) * samples / 1e9
@@ -84,9 +84,10 @@ def _axis_rows(axis: str, reference: str, speed: pd.DataFrame, curves: pd.DataFr
             out.append({
                 "axis": axis, "reference": reference,
                 "device": device, "variant": variant, "n": len(group), "samples_per_s": samples,
-                "speedup": samples / naive_samples, "gflops": gflops, "precision": precision,
+                "speedup": samples / ref_samples, "gflops": gflops, "precision": precision,
                 "peak_gflops": peaks.get(precision, float("nan")),
                 "fraction_of_peak": gflops / peaks[precision] if precision in peaks else float("nan"),
+                # The reference's columns keep the names speed.csv has had since the reference was always naive.
                 "target_accuracy": goal, "target_epoch": target_epoch, "naive_target_epoch_s": reference_s,
                 "reached": reached, "time_to_target_s": time_s, "time_vs_naive": time_s / reference_s,
                 "test_accuracy": float(group["test_accuracy"].mean()),

@@ -11,6 +11,7 @@ from cnn.files import write_atomic
 from cnn.results import schema
 from cnn.results.format import fmt
 from cnn.results.metrics import summarised
+from cnn.results.schema import HISTORY_COLUMNS, RUN_COLUMNS  # noqa: F401  (the column lists, where they were)
 
 KEYS = schema.KEYS
 
