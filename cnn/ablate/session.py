@@ -25,14 +25,11 @@ from cnn.data import Dataset, load_dataset
 from cnn.results import guard, schema
 from cnn.results.guard import Baseline, variant_key
 from cnn.results.judge import Judgement, judge_axis
-from cnn.results.metrics import baseline_spread_metrics
 from cnn.results.store import SessionOutput, benchmark_info, write_results
 
 if TYPE_CHECKING:  # Keras and TensorFlow load with the first axis, not with the plugin
     from cnn.ablate.axis import Axis
     from cnn.config import Config
-
-BASELINE_SPREAD_METRICS = tuple(baseline_spread_metrics())  # the metrics declared baseline_spread (cnn.results.metrics)
 
 
 @dataclass(frozen=True)
