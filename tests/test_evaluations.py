@@ -56,7 +56,7 @@ def test_the_session_records_the_metric_and_writes_seed_0s_failures(digits, tiny
     assert 0 <= row["photo_accuracy"] <= 1
     cached = json.loads((tmp_path / "cache" / f"{row['run_key']}.json").read_text())
     assert cached["photo_accuracy"] == row["photo_accuracy"] and "evaluation_arrays" not in cached
-    with np.load(options.output_dir / "photos-small.npz", allow_pickle=False) as stored:
+    with np.load(options.output_dir / "photos-photos-small.npz", allow_pickle=False) as stored:
         assert str(stored["run_key"]) == row["run_key"] and str(stored["axis"]) == "photos"
         assert len(stored["labels"]) == round((1 - row["photo_accuracy"]) * PHOTOS)
     [again], _ = AblationSession(options).run(axis, "small", "cpu")  # from the cache, metric and all
@@ -69,6 +69,28 @@ def test_a_run_evaluated_is_cached_apart_from_the_same_run_not_evaluated():
     assert run_key(Config(), "f" * 16, "cpu", {"keras": "3"}, evaluations=("photos",)) != plain
 
 
+def test_errors_lists_the_test_images_the_model_gets_wrong(digits, tiny_config):
+    model = train(tiny_config, digits).model
+    metrics, arrays = evaluations.evaluate(("errors",), model, digits)
+    errors = arrays["errors"]
+    assert metrics == {}  # no metric: the report draws the grid of mistakes from the arrays
+    assert (digits.y_test[errors["test_index"]] == errors["true"]).all() and (errors["predicted"] != errors["true"]).all()
+    assert ((errors["confidence"] > 0) & (errors["confidence"] <= 1)).all()
+
+
+def test_an_evaluation_declares_its_metrics_and_gives_no_other(monkeypatch):
+    from cnn.registry import Registry
+    from cnn.results.metrics import METRICS, Metric
+
+    monkeypatch.setattr(evaluations, "EVALUATIONS", Registry("evaluation"))
+    monkeypatch.setattr(METRICS, "_items", dict(METRICS._items))  # the registered metric goes with the test
+    evaluations.register_evaluation("sneaky", lambda model, data: evaluations.Outcome({"declared": 1.0, "other": 2.0}),
+                                    metrics=[Metric("declared", "declared", ".2f")])
+    assert METRICS.get("declared").evaluation == "sneaky"
+    with pytest.raises(CnnError, match="evaluation 'sneaky' gives metric\\(s\\) other it does not declare"):
+        evaluations.evaluate(("sneaky",), None, None)
+
+
 def test_an_unknown_evaluation_fails_when_the_axis_is_declared():
-    with pytest.raises(CnnError, match="unknown evaluation 'phtos'; known: photos"):
+    with pytest.raises(CnnError, match="unknown evaluation 'phtos'; known: errors, photos"):
         Axis("typo", "Why?", variants=[v("a")], evaluations=("phtos",))

@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from cnn.report import plots, tables
+from cnn.report import plots
+from cnn.results import tables
 from cnn.cli import main
 from cnn.report.compare import compare, load_side, write_compare
 from cnn.data import load_dataset
@@ -135,7 +136,8 @@ def test_a_variant_at_chance_is_called_out(tmp_path):
     text = write_report(write_results(tmp_path, rows, base_errors=False), benchmarks=None).read_text()
     assert "**did not learn in 2 epochs**: 0.5 (cpu), test accuracy 0.0960, chance 0.10" in text
     assert "| did not learn in 2 epochs |" in text
-    assert "No base_errors.csv in this folder" in text
+    # No axis runs the errors evaluation: the report says so, and how to get the grid.
+    assert "No axis in this folder runs the errors evaluation" in text and 'add evaluations=("errors",) to one' in text
 
 
 def test_one_seed_borrows_the_baseline_spread_and_says_so(tmp_path):
@@ -220,7 +222,7 @@ def test_cli_errors_are_one_line_and_exit_2(problem, tmp_path, capsys):
 
 
 def test_performance_section_holds_the_speed_figures_and_plots_the_clock(tmp_path):
-    from cnn.report.speed import speed_frame
+    from cnn.results.speed import speed_frame
 
     rows = []
     for variant, samples, clock in (("naive", 1800.0, [[2.5, 1000, 0.93], [7.0, 12000, 0.957]]),
@@ -231,7 +233,8 @@ def test_performance_section_holds_the_speed_figures_and_plots_the_clock(tmp_pat
     folder = write_results(tmp_path, rows)
     runs, histories = pd.read_csv(folder / "runs.csv"), pd.read_csv(folder / "histories.csv")
     # Two epochs: the target is the naive recipe's accuracy after its last, 0.96 - 0.05 / 2 = 0.935.
-    speed_frame(runs, histories, {"float32": 200.0, "bfloat16": 400.0}).to_csv(folder / "speed.csv", index=False)
+    axes = json.loads((folder / "axes.json").read_text())
+    speed_frame(runs, histories, {"float32": 200.0, "bfloat16": 400.0}, axes).to_csv(folder / "speed.csv", index=False)
     text = write_report(folder).read_text()
     section = text[text.index("## Performance"):]
     assert "| fast | cpu | 5,400 | 3.00 |" in section and "| 3.10 |" in section  # time to target from the clock
@@ -366,7 +369,7 @@ def test_an_axis_asking_for_gradients_gets_its_per_layer_plot(tmp_path):
 
 
 def test_the_photos_section_tables_photo_accuracy_and_draws_seed_0s_failures(tmp_path):
-    from cnn.ablate.evaluations import save
+    from cnn.results.store import save_evaluation_arrays as save
 
     planted = {"seed-cnn": (0.90, 0.92), "photo-cnn": (0.96, 0.95)}  # photo accuracy per seed
     rows = [{**planted_rows()[0], "axis": "photos", "variant": variant, "seed": seed, "photo_accuracy": accuracy,
@@ -374,23 +377,39 @@ def test_the_photos_section_tables_photo_accuracy_and_draws_seed_0s_failures(tmp
     folder = write_results(tmp_path / "smoke", rows)
     digits = load_dataset("mnist-5k")
     wrong = np.arange(10)  # seed-cnn's seed 0 read 10 of 100 wrong; planted as test digits, surest mistake last
-    save(folder, "photos", "seed-cnn", {"images": digits.x_test[wrong, ..., 0], "labels": digits.y_test[wrong],
+    save(folder, "photos", "photos", "seed-cnn", {"images": digits.x_test[wrong, ..., 0], "labels": digits.y_test[wrong],
                                         "predicted": (digits.y_test[wrong] + 1) % 10, "confidence": np.linspace(0.3, 0.9, 10),
-                                        "index": wrong * 7, "photos": np.asarray(100)}, axis="photos", run_key="seed-cnn-0")
+                                        "index": wrong * 7, "photos": np.asarray(100)}, run_key="seed-cnn-0")
     # photo-cnn's file is of another run (older code): it must not be drawn as seed 0's.
-    save(folder, "photos", "photo-cnn", {"images": digits.x_test[:4, ..., 0], "labels": digits.y_test[:4],
+    save(folder, "photos", "photos", "photo-cnn", {"images": digits.x_test[:4, ..., 0], "labels": digits.y_test[:4],
                                          "predicted": digits.y_test[4:8], "confidence": np.ones(4), "index": np.arange(4),
-                                         "photos": np.asarray(100)}, axis="photos", run_key="stale")
+                                         "photos": np.asarray(100)}, run_key="stale")
     text = write_report(folder, benchmarks=None).read_text()
     section = text[text.index("### Photos"):]
     assert "held-out test digits" in section and "What it is not: real camera photos." in section
     assert "| seed-cnn | cpu | 2 | 0.9100 ± 0.0141 | 90 of 100 |" in section
     assert "| photo-cnn | cpu | 2 | 0.9550 ± 0.0071 | n/a |" in section
-    assert "photos-photo-cnn.npz is of another run than seed 0's" in section
+    assert "photos-photos-photo-cnn.npz is of another run than seed 0's" in section
     assert "![photos-seed-cnn-failures](plots/photos-seed-cnn-failures.png)" in section
     assert not (folder / "plots" / "photos-photo-cnn-failures.png").exists()
     grid = np.asarray(Image.open(folder / "plots" / "photos-seed-cnn-failures.png").convert("L"))
     assert grid.std() > 20  # ten digits drawn, not a blank canvas
+
+
+def test_the_grid_of_mistakes_comes_from_the_first_variant_with_errors_arrays(tmp_path):
+    from cnn.results.store import save_evaluation_arrays
+
+    folder = write_results(tmp_path / "smoke", planted_rows(), base_errors=False)
+    records = json.loads((folder / "axes.json").read_text())
+    records[1]["evaluations"] = ["errors"]  # data asks for it
+    (folder / "axes.json").write_text(json.dumps(records))
+    text = write_report(folder, benchmarks=None).read_text()
+    assert "No errors arrays in this folder although data runs the errors evaluation" in text
+    save_evaluation_arrays(folder, "errors", "data", "100%", {"test_index": np.array([3, 17, 42]), "true": np.array([1, 2, 3]),
+                                                            "predicted": np.array([7, 3, 5]), "confidence": np.array([0.9, 0.6, 0.7])})
+    text = write_report(folder, benchmarks=None).read_text()
+    assert "![base-errors](plots/base-errors.png)" in text and "No errors arrays" not in text
+    assert (folder / "plots" / "base-errors.png").stat().st_size > 5_000
 
 
 def test_the_header_states_the_recipe_the_seed_policy_and_the_wall_time():

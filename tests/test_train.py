@@ -16,7 +16,7 @@ from cnn.config import Config
 from cnn.data import Dataset
 from cnn.errors import CnnError
 from cnn.models import build_model
-from cnn.report import tables
+from cnn.results import tables
 from cnn.train import PROBE_IMAGES, AccuracyClock, EpochTimer, GradientProbe, RunResult, fit_inputs, train, update_ratio
 
 METRICS = ("train_accuracy", "train_loss", "test_accuracy", "test_loss", "accuracy_gap", "loss_gap",

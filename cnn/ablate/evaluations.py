@@ -2,9 +2,17 @@
 
 Each runs on a model right after it trained, before the model is dropped, wherever it trained (in
 the pytest process or on a Ray worker: cnn.ablate.engines.local.train_job), and gives an Outcome:
-metrics that go into the run's record (so runs.csv, the effects and the report see them), and
-arrays the driver saves for seed 0 as `<results>/<name>-<variant>.npz` for the report. The driver
-alone writes files, as it alone writes the cache: a Ray worker's disk is not the results folder.
+metrics that go into the run's record (so runs.csv, summary.csv, the effects and the report see
+them), and arrays the driver saves for seed 0 as `<results>/<evaluation>-<axis>-<variant>.npz`
+(cnn.results.schema) for the report. The driver alone writes files, as it alone writes the cache:
+a Ray worker's disk is not the results folder.
+
+An evaluation declares the metrics it gives (cnn.results.metrics.Metric), registered with it, so
+an evaluation of your own adds its columns without an edit to the library:
+
+    @register_evaluation("ink", metrics=[Metric("ink_ratio", "ink ratio", ".3f", "higher")])
+    def ink(model, dataset):
+        return Outcome({"ink_ratio": ...})
 
 The names an axis evaluates are part of its runs' cache key, with the source of the modules each
 evaluation depends on: a run cached by another axis lacks the metric and is trained again, and a
@@ -13,9 +21,11 @@ change to the photo preparation measures again.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hashlib
-import io
+import importlib.util
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +34,9 @@ from typing import TYPE_CHECKING, Callable
 import numpy as np
 
 from cnn.errors import CnnError
-from cnn.files import write_atomic
 from cnn.registry import Registry
+from cnn.results.metrics import Metric, add_metric
+from cnn.results.store import save_evaluation_arrays
 
 if TYPE_CHECKING:  # Keras loads with the first run, not with the axis files
     import keras
@@ -33,33 +44,56 @@ if TYPE_CHECKING:  # Keras loads with the first run, not with the axis files
     from cnn.data import Dataset
 
 PHOTOS = 100  # benchmark photos per run: ~1 point of photo accuracy each; made once per process (~50 s)
-PHOTOS_SEED = 0  # the photos of the README's table and of `python -m cnn.photos_benchmark`
+PHOTOS_SEED = 0  # the photos of the README's table and of `python -m cnn.photos.benchmark`
 
 
 @dataclass(frozen=True)
 class Outcome:
     """What one evaluation of one model gives."""
 
-    metrics: dict[str, float]  # into the run's record: runs.csv columns (cnn.report.tables.RUN_COLUMNS)
+    metrics: dict[str, float] = field(default_factory=dict)  # into the run's record: runs.csv columns (its Metrics)
     arrays: dict[str, np.ndarray] = field(default_factory=dict)  # saved by the driver for seed 0, for the report
 
 
 @dataclass(frozen=True)
 class Evaluation:
     run: Callable[["keras.Model", "Dataset"], Outcome]
-    modules: tuple[str, ...]  # the cnn modules (beside this one) whose code decides its numbers: in the cache key
+    modules: tuple[str, ...] = ()  # the modules (dotted: "cnn.predict") whose code decides its numbers: in the cache key
     prepare: Callable[["Dataset"], object] | None = None  # its fixed inputs, made before the timed training
+    metrics: tuple[Metric, ...] = ()  # the metrics its Outcome gives (registered with it)
 
 
 EVALUATIONS: Registry[Evaluation] = Registry("evaluation")
 
 
+def register_evaluation(name: str, run: Callable | None = None, *, modules: tuple[str, ...] = (),
+                        prepare: Callable | None = None, metrics=()):
+    """Register the evaluation `name` and the metrics it declares (each Metric's `evaluation` set to
+    `name`). As a call with `run`, returns the Evaluation; without, a decorator for `run`.
+    Raises CnnError when the name or a metric's name is already registered."""
+
+    def add(function: Callable) -> Callable:
+        declared = tuple(dataclasses.replace(m, evaluation=name) for m in metrics)
+        evaluation = Evaluation(function, tuple(modules), prepare, declared)
+        EVALUATIONS.add(name, evaluation)
+        for metric in declared:
+            add_metric(metric)
+        return function if run is None else evaluation
+
+    return add(run) if run is not None else add
+
+
 def evaluate(names: tuple[str, ...], model: keras.Model, dataset: Dataset) -> tuple[dict[str, float], dict[str, dict]]:
     """Every named evaluation of `model`: their metrics merged, and their arrays by evaluation name.
-    Raises CnnError for an unknown name."""
+    Raises CnnError for an unknown name, or for a metric an evaluation gives but did not declare."""
     metrics, arrays = {}, {}
     for name in names:
-        outcome = EVALUATIONS.get(name).run(model, dataset)
+        evaluation = EVALUATIONS.get(name)
+        outcome = evaluation.run(model, dataset)
+        undeclared = sorted(set(outcome.metrics) - {m.name for m in evaluation.metrics})
+        if undeclared:
+            raise CnnError(f"evaluation {name!r} gives metric(s) {', '.join(undeclared)} it does not declare; "
+                           "add them to its metrics=[Metric(...)]")
         metrics.update(outcome.metrics)
         if outcome.arrays:
             arrays[name] = outcome.arrays
@@ -74,28 +108,66 @@ def prepare(names: tuple[str, ...], dataset: Dataset) -> None:
             evaluation.prepare(dataset)
 
 
-@functools.lru_cache(maxsize=None)  # every run's key asks; the files do not change within a session
+@functools.lru_cache(maxsize=None)  # every run's key asks; the code does not change within a session
 def source_hash(names: tuple[str, ...]) -> dict[str, str]:
-    """Per evaluation name, a hash of the code that decides its numbers (this module and its own)."""
-    package = Path(__file__).parents[1]  # the cnn package
+    """Per evaluation name, a hash of the code that decides its numbers: this module, the module the
+    evaluation is defined in, and its `modules`, each as its syntax tree without docstrings."""
     hashes = {}
     for name in names:
-        digest = hashlib.sha256(Path(__file__).read_bytes())
-        for module in EVALUATIONS.get(name).modules:
-            digest.update((package / f"{module}.py").read_bytes())
+        evaluation = EVALUATIONS.get(name)
+        modules = dict.fromkeys((__name__, getattr(evaluation.run, "__module__", __name__), *evaluation.modules))
+        digest = hashlib.sha256()
+        for module in modules:
+            digest.update(_module_hash(module).encode())
         hashes[name] = digest.hexdigest()[:16]
     return hashes
 
 
-def save(folder: Path, name: str, variant: str, arrays: dict[str, np.ndarray], **about) -> Path:
-    """`<folder>/<name>-<variant>.npz`: the evaluation's arrays, and what they are of (the variant
-    and `about`: axis, seed, run_key, ...) as text arrays, so the file is read back without pickle."""
-    buffer = io.BytesIO()
-    np.savez_compressed(buffer, **arrays, **{k: np.asarray(str(x)) for k, x in {"variant": variant, **about}.items()})
-    return write_atomic(Path(folder) / f"{name}-{variant}.npz", buffer.getvalue())
+def _module_hash(module: str) -> str:
+    """A module's code as cnn.source.module_hash reads it (its syntax tree without docstrings);
+    where that cannot read it (a conftest's module, loaded from a file), its file's bytes."""
+    try:  # LIB-BRANCH: cnn.source arrives with the lib branch; this fallback goes when it merges
+        from cnn.source import module_hash
+
+        return module_hash(module)
+    except (ImportError, OSError, ValueError, CnnError):
+        pass
+    path = getattr(sys.modules.get(module), "__file__", None) or _spec_file(module)
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else module
 
 
-# --- photos: the photo benchmark (cnn.photos_benchmark) read as `cnn predict` reads a photo ---------
+def _spec_file(module: str) -> str | None:
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return None
+    return spec.origin if spec is not None and spec.origin and spec.origin not in ("built-in", "frozen") else None
+
+
+def save(folder: Path, evaluation: str, axis: str, variant: str, arrays: dict[str, np.ndarray], **about) -> Path:
+    """Seed 0's arrays of an evaluation, where the report reads them (cnn.results.store)."""
+    return save_evaluation_arrays(folder, evaluation, axis, variant, arrays, **about)
+
+
+# --- errors: the test images a model gets wrong (the report's grid of mistakes) ----------------
+
+
+def _errors(model: keras.Model, dataset: Dataset) -> Outcome:
+    """No metric; arrays: the test images `model` gets wrong, as their index in the test set, the
+    true and the predicted label, and the confidence of the prediction."""
+    from cnn.predict import probabilities
+
+    probs = probabilities(model, dataset.x_test)
+    predicted = probs.argmax(axis=1)
+    wrong = np.flatnonzero(predicted != dataset.y_test)
+    return Outcome({}, {"test_index": wrong, "true": np.asarray(dataset.y_test)[wrong], "predicted": predicted[wrong],
+                        "confidence": np.round(probs[wrong, predicted[wrong]], 4).astype(np.float32)})
+
+
+register_evaluation("errors", _errors, modules=("cnn.predict",))
+
+
+# --- photos: the photo benchmark (cnn.photos.benchmark) read as `cnn predict` reads a photo ---------
 
 
 _benchmarks: dict[tuple[str, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = {}  # (fingerprint, PHOTOS) -> arrays
@@ -103,7 +175,7 @@ _benchmarks: dict[tuple[str, int], tuple[np.ndarray, np.ndarray, np.ndarray]] = 
 
 def photo_benchmark(dataset: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The PHOTOS benchmark photos of `dataset`'s test digits (never its training digits), each
-    prepared as `cnn predict` prepares a photo file (cnn.photo.read_digit): images (n, 28, 28, 1)
+    prepared as `cnn predict` prepares a photo file (cnn.photos.read.read_digit): images (n, 28, 28, 1)
     light on dark in [0, 1], labels (n,), and whether a digit was found (n,) bool; a photo where
     the preparation finds none is a blank image, counted wrong. Made once per process and data
     (by fingerprint: the session's dataset and a worker's copy of it are one). Raises CnnError
@@ -115,8 +187,8 @@ def photo_benchmark(dataset: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarra
 
 
 def _make_photo_benchmark(dataset: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    from cnn.photos.read import read_digit
     from cnn.photos.benchmark import make_photos
+    from cnn.photos.read import read_digit
 
     if dataset.x_test.shape[1:] != (28, 28, 1):
         raise CnnError(f"the photos evaluation needs 28x28 grayscale digits; {dataset.name} has {dataset.x_test.shape[1:]} images")
@@ -138,7 +210,7 @@ def _make_photo_benchmark(dataset: Dataset) -> tuple[np.ndarray, np.ndarray, np.
 def _photos(model: keras.Model, dataset: Dataset) -> Outcome:
     """photo_accuracy: the share of the benchmark photos read right; arrays: the ones read wrong,
     as the model saw them (28x28), with label, prediction (-1: no digit found), confidence and
-    the photo's index in the benchmark (`python -m cnn.photos_benchmark` writes it as NNN-label)."""
+    the photo's index in the benchmark (`python -m cnn.photos.benchmark` writes it as NNN-label)."""
     from cnn.predict import probabilities
 
     images, labels, found = photo_benchmark(dataset)
@@ -152,4 +224,8 @@ def _photos(model: keras.Model, dataset: Dataset) -> Outcome:
     })
 
 
-EVALUATIONS.add("photos", Evaluation(_photos, modules=("photos/read", "photos/benchmark", "predict"), prepare=photo_benchmark))
+PHOTO_MODULES = ("cnn.photos.read", "cnn.photos.benchmark", "cnn.predict")
+register_evaluation("photos", _photos, modules=PHOTO_MODULES, prepare=photo_benchmark, metrics=[
+    Metric("photo_accuracy", "photo accuracy", ".4f", "higher",
+           description="share of the photo benchmark read right, each photo prepared as `cnn predict` prepares one"),
+])

@@ -15,7 +15,7 @@ import pandas as pd
 
 from cnn.errors import CnnError
 from cnn.files import read_json, write_atomic
-from cnn.report.effects import EFFECT_FACTOR
+from cnn.results.judge import EFFECT_FACTOR
 from cnn.report.report import DEFAULT_RESULTS, benchmark_runs, fmt, grid_order, load_results, writable_folder
 
 METRICS = ("test_accuracy", "steady_epoch_s")

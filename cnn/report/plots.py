@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
 
 from cnn.files import write_atomic
-from cnn.ablate.guard import LEARNED_FACTOR
+from cnn.results.guard import LEARNED_FACTOR
 
 DPI = 110
 TRAIN, TEST, GAP_LOSS = "#4c72b0", "#dd8452", "#55a868"
@@ -345,7 +345,7 @@ def time_to_accuracy(runs: pd.DataFrame, target: float, target_epoch: int, refer
     (the same number of images for every seed), the mean over seeds of the time and the accuracy,
     with a band from the lowest to the highest seed's accuracy. With the target, the naive recipe's
     time for the epochs that set it, and half that time (where a recipe twice as fast gets there)."""
-    from cnn.report.speed import clock_points
+    from cnn.results.speed import clock_points
 
     fig = Figure(figsize=(8.5, 4.6), layout="constrained")
     ax = fig.subplots()

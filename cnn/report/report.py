@@ -7,8 +7,9 @@ Every number in the report is read from the CSVs and printed at a fixed precisio
 accuracies, losses and gaps; 2 for seconds), so a committed report matches its committed CSVs.
 Each axis' question, variant order, effects and report sections come from the folder's axes.json
 (what the run recorded of its axes), never from the code of the axes. Effects are judged from
-runs.csv by the one judge (cnn.report.effects, as the suite's effects tests and effects.csv), so
-any results folder can be reported, not only the one pytest just wrote.
+runs.csv by the one judge (cnn.results.judge, as the suite's effects tests and effects.csv), so
+any results folder can be reported, not only the one pytest just wrote. The folder is read through
+cnn.results (its file names, metrics and reader); nothing here imports the suite (cnn.ablate).
 """
 
 from __future__ import annotations
@@ -22,35 +23,44 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cnn.ablate.guard import LEARNED_FACTOR, Baseline
 from cnn.errors import CnnError
 from cnn.files import read_json, write_atomic
 from cnn.registry import Registry
-from cnn.report import plots, tables
-from cnn.report.effects import Effect, judge_axis
-from cnn.report.speed import target_text, yardstick_text
+from cnn.report import plots
+from cnn.report.sections import SECTION_NAMES, section_metrics
+from cnn.results import schema
+from cnn.results.format import fmt_spread, label
+from cnn.results.guard import LEARNED_FACTOR, Baseline
+from cnn.results.judge import Effect, judge_axis
+from cnn.results.metrics import METRICS
+from cnn.results.speed import target_text, yardstick_text
+from cnn.results.store import ResultsFolder, read_table  # noqa: F401  (read_table: where it was)
 
-REPORT = "report.md"
-PLOTS = "plots"
+REPORT = schema.REPORT_MD
+PLOTS = schema.PLOTS
 DEFAULT_RESULTS = Path("results")
 DEFAULT_BENCHMARKS = Path(".benchmarks")  # where pytest-benchmark saves runs, from the repository root
-BENCHMARKS_CSV = "benchmarks.csv"  # the session's timings per seed, next to runs.csv (.benchmarks is not in git)
-BENCHMARK_REQUIRED = ("axis", "variant", "device", "train_s")  # optional: seed, cached, benchmark_name, saved_file, saved_datetime, note
-RUN_REQUIRED = ("axis", "variant", "device", "seed", "test_accuracy")
+BENCHMARKS_CSV = schema.BENCHMARKS_CSV
+NO_ERRORS = ("no axis in this folder runs the errors evaluation, so there is no grid of a model's mistakes; "
+             "add evaluations=(\"errors\",) to one")
 
 
 @dataclass
 class Results:
-    """One results folder, read into pandas. `base_errors` is None when the folder has none."""
+    """One results folder, read into pandas (through `store`, cnn.results' reader). `errors` is None
+    when the folder has no errors evaluation (nor an older base_errors.csv); `errors_of` names the
+    model they are of."""
 
     folder: Path
     runs: pd.DataFrame
     summary: pd.DataFrame
     histories: pd.DataFrame
     info: dict
-    base_errors: pd.DataFrame | None
+    errors: pd.DataFrame | None
     axis_records: list[dict]  # axes.json: name, question, variants (order, changes, learns), effects, sections
     chance: float | None = None  # 1 / classes, once the dataset is known
+    errors_of: str = "the base model"
+    store: ResultsFolder | None = None
 
     @property
     def profile(self) -> str:
@@ -82,48 +92,25 @@ def load_results(folder: str | Path) -> Results:
 
     summary.csv is used as written (so the report prints the very numbers it holds) and computed
     from runs.csv only where it is missing."""
-    folder = Path(folder)
-    runs = read_table(folder / "runs.csv", RUN_REQUIRED)
-    if runs is None:
-        raise CnnError(f"{folder} has no runs.csv; give a results folder the ablation suite wrote (e.g. results/smoke)")
-    if runs.empty:
-        raise CnnError(f"{folder / 'runs.csv'} has no rows; run the ablation suite first (pytest ablations/)")
-    summary = read_table(folder / "summary.csv", ("axis", "variant", "device", "test_accuracy_mean"))
-    histories = read_table(folder / "histories.csv", ("axis", "variant", "device", "seed", "epoch", "accuracy", "val_accuracy"))
-    if histories is None or histories.empty:
-        histories = pd.DataFrame(columns=["axis", "variant", "device", "seed", "epoch", "accuracy", "val_accuracy"])
-    else:  # only the curves of the runs in runs.csv: histories.csv can still hold seeds a later run dropped
-        histories = histories.merge(runs[["axis", "variant", "device", "seed"]].drop_duplicates(), on=["axis", "variant", "device", "seed"])
-    records = read_json(folder / "axes.json")
-    records = [a for a in records if isinstance(a, dict) and "name" in a] if isinstance(records, list) else []
-    results = Results(
-        folder=folder, runs=runs,
-        summary=summary if summary is not None and not summary.empty else tables.summary_frame(runs),
-        histories=histories,
-        info=read_json(folder / "run.json") or {},
-        base_errors=read_table(folder / "base_errors.csv", ("test_index", "true", "predicted")),
-        axis_records=records,
-    )
+    store = ResultsFolder(folder)
+    runs = store.runs()
+    errors, errors_of = _errors(store)
+    results = Results(folder=store.path, runs=runs, summary=store.summary(runs), histories=store.histories(runs),
+                      info=store.info(), errors=errors, axis_records=store.axes(), errors_of=errors_of, store=store)
     results.runs = grid_order(results.runs, results.order)
     results.summary = grid_order(results.summary, results.order)
     return results
 
 
-def read_table(path: Path, required: tuple[str, ...]) -> pd.DataFrame | None:
-    """The CSV at `path`; None when it is missing. Raises CnnError when it is unreadable or lacks
-    a column in `required`."""
-    if not path.is_file():
-        return None
-    try:
-        frame = tables.read_csv(path)
-    except pd.errors.EmptyDataError:
-        return pd.DataFrame(columns=list(required))
-    except (OSError, ValueError, pd.errors.ParserError) as error:
-        raise CnnError(f"{path} cannot be read as CSV ({type(error).__name__}: {error}); rerun the suite to rewrite it") from None
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise CnnError(f"{path} lacks column(s) {', '.join(missing)}; it was not written by this suite")
-    return frame
+def _errors(store: ResultsFolder) -> tuple[pd.DataFrame | None, str]:
+    """The test images a model gets wrong, for the grid of mistakes: the errors evaluation of the
+    first variant in the grid that ran it, else an older folder's base_errors.csv."""
+    found = store.first_evaluation_arrays("errors")
+    if found is not None:
+        axis, variant, arrays = found
+        columns = ("test_index", "true", "predicted", "confidence")
+        return pd.DataFrame({c: arrays[c] for c in columns if c in arrays}), f"{axis}[{variant}] (seed 0)"
+    return store.base_errors(), "the base model"
 
 
 def grid_order(frame: pd.DataFrame, order: dict[tuple[str, str], int] | None = None) -> pd.DataFrame:
@@ -160,20 +147,8 @@ def writable_folder(folder: Path) -> Path:
 
 
 def fmt(metric: str, value: float, std: float | None = None) -> str:
-    """A metric at the report's fixed precision, with '± std' when the spread is known."""
-    if value is None or pd.isna(value):
-        return "n/a"
-    if metric.endswith("_gap"):
-        text, spread = f"{value:+.4f}", "{:.4f}"
-    elif metric == "samples_per_s":
-        text, spread = f"{value:,.0f}", "{:,.0f}"
-    elif metric.endswith("_s"):
-        text, spread = f"{value:.2f}", "{:.2f}"
-    else:
-        text, spread = f"{value:.4f}", "{:.4f}"
-    if text.startswith("-") and not text.strip("-0.,"):
-        text = ("+" if metric.endswith("_gap") else "") + text[1:]  # a tiny negative that rounds to zero: no "-0.0000"
-    return text if std is None or pd.isna(std) else f"{text} ± {spread.format(std)}"
+    """A metric as declared (cnn.results.format), with '± std' when the spread is known."""
+    return fmt_spread(metric, value, std)
 
 
 def _name(metric: str) -> str:
@@ -184,7 +159,7 @@ def _name(metric: str) -> str:
 
 
 def judge_effects(results: Results, spreads: dict | None = None) -> list[dict]:
-    """Each recorded axis' effects, per device, by the one judge (cnn.report.effects): dicts with
+    """Each recorded axis' effects, per device, by the one judge (cnn.results.judge): dicts with
     axis, device, verdict and line (the judge's sentence, its verdict in bold)."""
     judged = []
     for record in results.axis_records:
@@ -199,7 +174,7 @@ def judge_effects(results: Results, spreads: dict | None = None) -> list[dict]:
 def baseline_spreads(results: Results, path: Path | None = None) -> dict:
     """Per (device, axis, variant), the seed spread of each metric the baseline (baseline.json
     beside the profile folders) recorded for this profile on the same data; {} when there is none."""
-    baseline = Baseline.load(path or results.folder.parent / "baseline.json")
+    baseline = Baseline.load(path or results.folder.parent / schema.BASELINE_JSON)
     return baseline.spreads(results.profile, results.info.get("dataset_fingerprint"))
 
 
@@ -336,7 +311,7 @@ def _axis_section(results: Results, axis: str, effects: list[dict], out: Path, c
     runs = results.runs[results.runs["axis"] == axis]
     question = results.record(axis).get("question") or "(this run recorded no question for this axis)"
     status = _statuses(axis, summary, runs, chance, results.order)
-    lines = [f"## {axis}", "", question, "", _table(summary, status), ""]
+    lines = [f"## {axis}", "", question, "", _table(summary, status, _evaluation_metrics(results, axis, summary)), ""]
     stuck = [f"- **did not learn in {_epochs(runs, r.variant, r.device)} epochs**: {r.variant} ({r.device}), test accuracy "
              f"{fmt('test_accuracy', r.test_accuracy_mean)}, chance {chance:.2f}{_expected(results.record(axis), r.variant)}"
              for r in summary.itertuples() if status[r.Index].startswith("did not learn")]
@@ -352,13 +327,17 @@ def _axis_section(results: Results, axis: str, effects: list[dict], out: Path, c
 
 
 # Report sections an axis asks for by name (Axis(..., sections=("speed",))), after its own section.
+# The names are declared in cnn.report.sections (light, for the axes' check at import); a name
+# drawn here and not declared there is an error when this module loads.
 SECTIONS: Registry[Callable[["Results", str, Path], str]] = Registry("report section")
 
 
 @SECTIONS.register("speed")
 def _performance(results: Results, axis: str, out: Path) -> str:
     """The speed axis against the machine: speed.csv as a table, when the run wrote one."""
-    speed = read_table(results.folder / "speed.csv", ("device", "variant", "samples_per_s", "speedup", "time_to_target_s"))
+    speed = results.store.speed() if results.store is not None else None
+    if speed is not None and "axis" in speed:  # speed.csv before the column: the one speed axis' rows
+        speed = speed[speed["axis"] == axis].reset_index(drop=True)
     if speed is None or speed.empty:
         return ""
     first = speed.iloc[0]
@@ -413,15 +392,25 @@ def _expected(record: dict, variant: str) -> str:
     return "" if learns else " (expected: this variant is there to show it does not learn)"
 
 
-def _table(summary: pd.DataFrame, status: list[str]) -> str:
-    head = "| variant | device | n | test acc | train acc | acc gap | loss gap | steady epoch s | samples/s | params | status |"
+def _evaluation_metrics(results: Results, axis: str, summary: pd.DataFrame) -> list[str]:
+    """The metrics of the axis' evaluations (declared with them) that none of its sections reports:
+    they are columns of its table, so a new evaluation's metric is in the report with no code here."""
+    shown = section_metrics(results.record(axis).get("sections", []))
+    return [name for name in METRICS if METRICS.get(name).evaluation and name not in shown
+            and f"{name}_mean" in summary and summary[f"{name}_mean"].notna().any()]
+
+
+def _table(summary: pd.DataFrame, status: list[str], extra: list[str] = ()) -> str:
+    head = ("| variant | device | n | test acc | train acc | acc gap | loss gap | steady epoch s | samples/s | params | "
+            + "".join(f"{label(m)} | " for m in extra) + "status |")
     lines = [head, "|" + "---|" * head.count(" | ") + "---|"]
     for r, state in zip(summary.itertuples(), status):
+        cells = "".join(f"{fmt(m, getattr(r, m + '_mean'), getattr(r, m + '_std', None))} | " for m in extra)
         lines.append(
             f"| {r.variant} | {r.device} | {int(r.n)} | {fmt('test_accuracy', r.test_accuracy_mean, r.test_accuracy_std)} "
             f"| {fmt('train_accuracy', r.train_accuracy_mean)} | {fmt('accuracy_gap', r.accuracy_gap_mean)} "
             f"| {fmt('loss_gap', r.loss_gap_mean)} | {fmt('steady_epoch_s', r.steady_epoch_s_mean)} "
-            f"| {fmt('samples_per_s', r.samples_per_s_mean)} | {f'{int(r.params):,}' if pd.notna(r.params) else 'n/a'} | {state} |"
+            f"| {fmt('samples_per_s', r.samples_per_s_mean)} | {f'{int(r.params):,}' if pd.notna(r.params) else 'n/a'} | {cells}{state} |"
         )
     return "\n".join(lines)
 
@@ -508,7 +497,7 @@ def _photos(results: Results, axis: str, out: Path) -> str:
 
 def _photo_failures(results: Results, axis: str, variant: str, runs: pd.DataFrame) -> tuple[dict | None, str]:
     """Seed 0's photos read wrong (the evaluation's arrays), or None and why there are none."""
-    path = results.folder / f"photos-{variant}.npz"
+    path = results.store.evaluation_file("photos", axis, variant)
     if not path.is_file():
         return None, (f"no {path.name} in this folder (the suite writes it when it trains seed 0, not when seed 0 "
                       "comes from the cache), so no grid of its failures.")
@@ -532,6 +521,11 @@ def _photo_grid(failures: dict, axis: str, variant: str, out: Path) -> Path:
                             f"{variant}, seed 0: {len(order)} of {failures['photos']} photos read wrong, as the model saw them\n"
                             "true -> predicted (confidence); none: no digit found",
                             out / PLOTS / f"{axis}-{variant}-failures.png")
+
+
+_undeclared = [name for name in SECTIONS if name not in SECTION_NAMES]
+if _undeclared:  # the axes check their sections against cnn.report.sections, so a drawn one must be there
+    raise CnnError(f"report section(s) {', '.join(_undeclared)} are drawn but not declared in cnn.report.sections")
 
 
 def _overview(results: Results, out: Path, chance: float | None) -> str:
@@ -573,22 +567,31 @@ def _digits(results: Results, dataset, out: Path) -> str:
     samples = plots.digit_grid(dataset.x_train[:100], [names[y] for y in dataset.y_train[:100]],
                                f"The first 100 training images of {dataset.name} with their labels", folder / "samples.png")
     lines = ["## The data", "", _image(samples, out), ""]
-    errors = results.base_errors
+    errors = results.errors
     fingerprint = results.info.get("dataset_fingerprint")
     if errors is None:
-        lines.append("No base_errors.csv in this folder (the suite writes it when it trains the base model, not when the "
-                     "base model comes from the cache), so no grid of its mistakes.")
+        lines.append(_no_errors(results) + ".")
     elif fingerprint and fingerprint != dataset.fingerprint:
-        lines.append(f"base_errors.csv indexes another copy of {dataset.name} (fingerprint {fingerprint}, here "
-                     f"{dataset.fingerprint}), so its mistakes are not drawn.")
+        lines.append(f"The errors of {results.errors_of} index another copy of {dataset.name} (fingerprint {fingerprint}, "
+                     f"here {dataset.fingerprint}), so its mistakes are not drawn.")
     else:
         worst = errors.sort_values("confidence", ascending=False).head(100) if "confidence" in errors else errors.head(100)
         captions = [f"true {names[t]}\npred {names[p]}" for t, p in zip(worst["true"], worst["predicted"])]
         path = plots.digit_grid(dataset.x_test[worst["test_index"].to_numpy()], captions,
-                                f"Test images the base model gets wrong: {len(worst)} of {len(errors)} "
+                                f"Test images {results.errors_of} gets wrong: {len(worst)} of {len(errors)} "
                                 f"(of {len(dataset.y_test):,}), surest mistakes first", folder / "base-errors.png")
         lines.append(_image(path, out))
     return "\n".join(lines)
+
+
+def _no_errors(results: Results) -> str:
+    """Why there is no grid of mistakes, truthfully: no axis runs the errors evaluation, or those that
+    do have no arrays here (written when seed 0 trains, not when it comes from the cache)."""
+    running = [a["name"] for a in results.axis_records if "errors" in (a.get("evaluations") or [])]
+    if not running:
+        return NO_ERRORS[0].upper() + NO_ERRORS[1:]
+    return (f"No errors arrays in this folder although {', '.join(running)} runs the errors evaluation (the suite writes "
+            "them when it trains seed 0, not when seed 0 comes from the cache), so no grid of a model's mistakes")
 
 
 def _image(path: Path, out: Path) -> str:
@@ -631,7 +634,7 @@ def benchmark_section(results: Results, folder: Path | None) -> str:
     """The report's "Saved benchmark timings" section ('' when there are none): from the results
     folder's benchmarks.csv, so a fresh clone reports what was committed, else from the newest
     matching saved run under `folder` (.benchmarks is not in git)."""
-    recorded = read_table(results.folder / BENCHMARKS_CSV, BENCHMARK_REQUIRED)
+    recorded = results.store.benchmarks()
     if recorded is not None and not recorded.empty:
         return _recorded_timings(grid_order(recorded))
     if folder is None or not folder.is_dir():

@@ -1,7 +1,7 @@
 """The regression guard.
 
 A variant regresses when its mean test accuracy falls below the committed baseline by more than
-the seed spread allows. One-sided: improving never fails. (Effects are judged in cnn.report.effects.)
+the seed spread allows. One-sided: improving never fails. (Effects are judged in cnn.results.judge.)
 """
 
 from __future__ import annotations
@@ -12,7 +12,10 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import pandas as pd
+
 from cnn.files import read_json, write_json
+from cnn.results.metrics import baseline_spread_metrics
 
 SPREAD_FACTOR = 3.0  # a drop of 3 standard errors happens by chance about once in 700 checks
 MIN_TOLERANCE = 0.015  # accuracy points; keeps a lucky tiny seed spread from making the guard flaky
@@ -88,4 +91,21 @@ class Baseline:
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "variants": dict(sorted(variants.items())),
         }
+        write_json(self.path, self.profiles)
+
+    def update_from_runs(self, profile: str, dataset: str, dataset_fingerprint: str, runs: pd.DataFrame,
+                         versions: dict[str, str]) -> None:
+        """Set this profile's entries from `runs` (runs.csv rows: what one session ran), with the seed
+        std of each metric declared baseline_spread (for one-seed judgements) and the versions they
+        were measured with (for the drift warning), and save."""
+        accuracies, spreads = {}, {}
+        tracked = [m for m in baseline_spread_metrics() if m in runs.columns]
+        for (axis, variant, device), group in runs.groupby(["axis", "variant", "device"], sort=False):
+            key = variant_key(device, axis, variant)
+            accuracies[key] = group["test_accuracy"].dropna().tolist()
+            spreads[key] = {m: float(group[m].std()) for m in tracked if len(group) > 1}
+        self.update(profile, dataset, dataset_fingerprint, accuracies)
+        self.profiles[profile]["versions"] = versions
+        for key, spread in spreads.items():
+            self.profiles[profile]["variants"][key]["spread"] = {k: round(v, 6) for k, v in spread.items()}
         write_json(self.path, self.profiles)

@@ -10,12 +10,15 @@ or without results for a side, nothing is judged and the reason says which side 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import statistics
-import dataclasses
 from dataclasses import dataclass
 
 import pandas as pd
+
+from cnn.results.format import fmt, label
+from cnn.results.metrics import METRICS
 
 EFFECT_FACTOR = 2.0  # claimed when the means differ by 2 standard errors of the difference (~5% two-sided)
 VERDICTS = ("shown", "no clear effect", "contradicted", "not judged")
@@ -138,20 +141,6 @@ def judge_axis(axis: str, effects, runs: pd.DataFrame, spreads: dict | None = No
     return judged
 
 
-def fmt(metric: str, value: float | None, sign: bool = True) -> str:
-    """A metric at the precision the reports use: seconds 2 decimals, samples/s whole, the rest 4;
-    gaps and differences signed."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    if metric in ("samples_per_s", "params", "flops_per_sample"):
-        return f"{value:,.0f}"
-    if metric.endswith("_s"):
-        return f"{value:.2f}"
-    if metric.startswith("grad_norm"):  # spans decades (sigmoid's first conv ~1e-3, ReLU's ~0.2): significant figures
-        return f"{value:.3g}"
-    signed = sign and ("gap" in metric or value < 0)
-    return f"{value:+.4f}" if signed else f"{value:.4f}"
-
-
 def _name(metric: str) -> str:
-    return metric.replace("_per_", "/").replace("_", " ")
+    """The metric's label; an unregistered one (a column of an older folder) as its words."""
+    return label(metric) if metric in METRICS else metric.replace("_per_", "/").replace("_", " ")

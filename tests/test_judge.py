@@ -2,8 +2,7 @@
 
 import pandas as pd
 
-from cnn.report.effects import Effect
-from cnn.report.effects import Side, judge, judge_axis
+from cnn.results.judge import Effect, Side, judge, judge_axis
 
 EFFECT = Effect("accuracy_gap", "0.5", "0", "dropout narrows the gap")
 

@@ -16,24 +16,14 @@ from pathlib import Path
 import pandas as pd
 
 from cnn.errors import CnnError
+from cnn.results.metrics import Metric, metrics as registered_metrics
 
 # Written as hparams from the row itself, before the config's fields; `status` lets the view hide
 # diverged runs.
 RUN_FIELDS = ("profile", "dataset", "axis", "variant", "device", "seed", "status")
 REQUIRED = ("axis", "variant", "device", "seed")
-# Each metric: its runs.csv column, the name the dashboard shows, and what it means.
-METRICS = {
-    "test_accuracy": ("test accuracy", "accuracy on the test set"),
-    "train_accuracy": ("train accuracy", "accuracy on the training set, re-measured in inference mode"),
-    "accuracy_gap": ("accuracy gap", "train - test accuracy: above 0 is overfitting"),
-    "loss_gap": ("loss gap", "test - train loss"),
-    "test_loss": ("test loss", "loss on the test set"),
-    "train_loss": ("train loss", "loss on the training set, re-measured in inference mode"),
-    "first_epoch_s": ("first epoch s", "seconds of the first epoch, graph tracing included"),
-    "steady_epoch_s": ("steady epoch s", "seconds per epoch after the first"),
-    "samples_per_s": ("samples/s", "training images per second in the steady epochs"),
-    "params": ("params", "trainable and non-trainable weights"),
-}
+# The metrics are the registered ones (cnn.results.metrics) that runs has: their name, label and
+# description are what the dashboard shows.
 # Our event files carry this suffix, so a rewrite removes them and nothing else in the folder.
 SUFFIX = ".ablation"
 
@@ -60,7 +50,8 @@ def write_hparams(folder: str | Path, runs: pd.DataFrame, configs: dict[str, dic
     if missing:
         raise CnnError(f"runs has no column {', '.join(missing)}; TensorBoard needs {', '.join(REQUIRED)} (runs.csv has them)")
     folder = Path(folder)
-    metrics = [name for name in METRICS if name in runs.columns]
+    declared = metrics_of(runs)
+    metrics = [m.name for m in declared]
 
     sessions: dict[str, tuple] = {}  # run folder -> (hparams, metric values, step, start time or None)
     for row in runs.to_dict("records"):
@@ -87,7 +78,7 @@ def write_hparams(folder: str | Path, runs: pd.DataFrame, configs: dict[str, dic
     with writer.as_default():
         hp.hparams_config(
             hparams=[hp.HParam(field, _domain(hp, values)) for field, (_, values) in domains.items()],
-            metrics=[hp.Metric(m, display_name=METRICS[m][0], description=METRICS[m][1]) for m in metrics],
+            metrics=[hp.Metric(m.name, display_name=m.label, description=m.description) for m in declared],
         )
     writer.close()
     for name, (hparams, scores, step, start) in sessions.items():
@@ -100,6 +91,11 @@ def write_hparams(folder: str | Path, runs: pd.DataFrame, configs: dict[str, dic
                 tf.summary.scalar(metric, value, step=step)
         writer.close()
     return len(sessions)
+
+
+def metrics_of(runs: pd.DataFrame) -> list[Metric]:
+    """The registered metrics among `runs`' columns, in declaration order: what TensorBoard gets."""
+    return registered_metrics(runs.columns)
 
 
 def _scalar(value):

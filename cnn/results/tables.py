@@ -8,36 +8,24 @@ from pathlib import Path
 import pandas as pd
 
 from cnn.files import write_atomic
+from cnn.results import schema
+from cnn.results.format import fmt
+from cnn.results.metrics import summarised
+from cnn.results.schema import HISTORY_COLUMNS, RUN_COLUMNS  # noqa: F401  (the column lists, where they were)
 
-RUN_COLUMNS = [
-    "profile", "axis", "variant", "device", "seed", "status", "diverged_epoch",
-    "train_accuracy", "test_accuracy", "train_loss", "test_loss", "accuracy_gap", "loss_gap",
-    "first_epoch_s", "steady_epoch_s", "samples_per_s", "fit_s", "train_s", "params", "flops_per_sample",
-    "n_train", "epochs", "dataset", "cached", "parallel",
-    "node", "host", "cpu_model", "threads",  # where it trained: Ray's node id (or "local"), host, CPU, TensorFlow threads
-    "rss_mb", "peak_rss_mb", "config_key", "run_key", "created",
-    "accuracy_clock",  # JSON [[training s, images, test accuracy], ...]: the speed axis' time-to-accuracy
-    "grad_norm_first_conv",  # the first conv kernel's gradient norm after the last epoch (histories.csv has every layer's)
-    "photo_accuracy",  # share of the photo benchmark read right (axes with evaluations=("photos",); cnn.ablate.evaluations)
-]
-METRICS = [
-    "test_accuracy", "train_accuracy", "test_loss", "train_loss", "accuracy_gap", "loss_gap",
-    "first_epoch_s", "steady_epoch_s", "samples_per_s", "grad_norm_first_conv", "photo_accuracy",
-]
-HISTORY_COLUMNS = ["profile", "axis", "variant", "device", "seed", "epoch", "loss", "accuracy", "val_loss", "val_accuracy", "epoch_s"]
-# Per-layer columns after those, one per kernel the run has (cnn.train.GradientProbe): `grad_norm/conv1`, ...
-HISTORY_LAYER_PREFIXES = ("grad_norm/", "update_ratio/")
-KEYS = ["axis", "variant", "device"]
+KEYS = schema.KEYS
 
 
 def read_csv(path: Path) -> pd.DataFrame:
     """A results CSV as written here; variant ids stay text ("0" is not the number 0)."""
-    return pd.read_csv(path, dtype={"axis": str, "variant": str, "device": str})
+    return pd.read_csv(path, dtype=schema.TEXT_COLUMNS)
 
 
 def runs_frame(rows: list[dict], order: list[tuple[str, str]] | None = None) -> pd.DataFrame:
-    """One row per variant and seed, in grid order (`order`: (axis, variant) pairs) when given."""
-    frame = pd.DataFrame(rows).reindex(columns=RUN_COLUMNS)
+    """One row per variant and seed, in grid order (`order`: (axis, variant) pairs) when given.
+    Columns: schema.run_columns (the known ones in order, then every other column a row has)."""
+    frame = pd.DataFrame(rows)
+    frame = frame.reindex(columns=schema.run_columns(frame.columns))
     if order and not frame.empty:
         rank = {pair: i for i, pair in enumerate(order)}
         frame["_rank"] = [rank.get((a, v), len(rank)) for a, v in zip(frame["axis"], frame["variant"])]
@@ -46,15 +34,19 @@ def runs_frame(rows: list[dict], order: list[tuple[str, str]] | None = None) -> 
 
 
 def summary_frame(runs: pd.DataFrame) -> pd.DataFrame:
-    """Per variant and device: mean, std and n over seeds of each metric, plus params and status."""
+    """Per variant and device: mean, std and n over seeds of each registered metric in `runs`, then
+    the value of each deterministic one (params, FLOPs), the diverged and the cached count."""
     if runs.empty:
         return pd.DataFrame()
+    averaged, fixed = summarised(runs.columns)
     grouped = runs.groupby(KEYS, sort=False)
+    numbers = runs[averaged].apply(pd.to_numeric, errors="coerce").groupby([runs[k] for k in KEYS], sort=False)
     # mean() and std() apart: .agg() trips over the grouping column called "axis" (pandas looks up .axis).
-    stats = pd.concat([grouped[METRICS].mean().add_suffix("_mean"), grouped[METRICS].std().add_suffix("_std")], axis=1)
-    stats = stats[[f"{m}_{s}" for m in METRICS for s in ("mean", "std")]]
+    stats = pd.concat([numbers.mean().add_suffix("_mean"), numbers.std().add_suffix("_std")], axis=1)
+    stats = stats[[f"{m}_{s}" for m in averaged for s in ("mean", "std")]]
     stats["n"] = grouped.size()
-    stats["params"] = grouped["params"].first()
+    for name in fixed:
+        stats[name] = grouped[name].first()
     stats["diverged"] = grouped["status"].apply(lambda s: int((s == "diverged").sum()))
     # "True" after a round trip through CSV; the terminal table marks what this session did not train.
     stats["cached"] = grouped["cached"].apply(lambda s: int(s.astype(str).eq("True").sum()))
@@ -63,25 +55,30 @@ def summary_frame(runs: pd.DataFrame) -> pd.DataFrame:
 
 def history_frame(histories: list[dict]) -> pd.DataFrame:
     """Per-epoch rows: HISTORY_COLUMNS, then the per-layer gradient columns of whichever runs have them,
-    grouped by prefix, layers in network order (empty where a run has no such layer)."""
+    grouped by prefix, layers in network order (empty where a run has no such layer), then any other
+    column a row has."""
     layers: list[str] = []
     for row in histories:  # each run lists its layers in order: merge them (conv2 of a deeper run after conv1)
         previous = -1
-        for name in dict.fromkeys(k.split("/", 1)[1] for k in row if k.startswith(HISTORY_LAYER_PREFIXES)):
+        for name in dict.fromkeys(k.split("/", 1)[1] for k in row if k.startswith(schema.HISTORY_LAYER_PREFIXES)):
             if name not in layers:
                 layers.insert(previous + 1, name)
             previous = layers.index(name)
-    present = {key for row in histories for key in row}
-    layered = [prefix + name for prefix in HISTORY_LAYER_PREFIXES for name in layers if prefix + name in present]
-    return pd.DataFrame(histories).reindex(columns=HISTORY_COLUMNS + layered)
+    present = list(dict.fromkeys(key for row in histories for key in row))
+    layered = [prefix + name for prefix in schema.HISTORY_LAYER_PREFIXES for name in layers if prefix + name in present]
+    known = schema.HISTORY_COLUMNS + layered
+    return pd.DataFrame(histories).reindex(columns=known + [c for c in present if c not in known])
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> Path:
+    """`frame` as CSV at `path`, atomically, at the precision every results CSV has."""
+    return write_atomic(path, frame.to_csv(index=False, float_format="%.6g"))
 
 
 def write_csvs(folder: Path, runs: pd.DataFrame, summary: pd.DataFrame, histories: pd.DataFrame) -> list[Path]:
     """runs.csv, summary.csv and histories.csv in `folder`, each written atomically."""
-    out = []
-    for name, frame in (("runs", runs), ("summary", summary), ("histories", histories)):
-        out.append(write_atomic(folder / f"{name}.csv", frame.to_csv(index=False, float_format="%.6g")))
-    return out
+    return [write_csv(folder / name, frame) for name, frame in
+            ((schema.RUNS_CSV, runs), (schema.SUMMARY_CSV, summary), (schema.HISTORIES_CSV, histories))]
 
 
 def axis_tables(summary: pd.DataFrame) -> str:
@@ -96,8 +93,9 @@ def axis_tables(summary: pd.DataFrame) -> str:
             flag = "  " + _source(int(r["cached"]), int(r["n"])) + ("  DIVERGED" if r["diverged"] else "")
             lines.append(
                 f"  {r['variant']:<22} {r['device']:<4} {r['n']:>2} {_pm(r['test_accuracy_mean'], r['test_accuracy_std']):>16} "
-                f"{r['train_accuracy_mean']:>8.4f} {r['accuracy_gap_mean']:>+8.4f} {r['loss_gap_mean']:>+8.4f} "
-                f"{r['steady_epoch_s_mean']:>8.2f} {r['samples_per_s_mean']:>9,.0f} {int(r['params']):>10,}{flag}"
+                f"{fmt('train_accuracy', r['train_accuracy_mean']):>8} {fmt('accuracy_gap', r['accuracy_gap_mean']):>8} "
+                f"{fmt('loss_gap', r['loss_gap_mean']):>8} {fmt('steady_epoch_s', r['steady_epoch_s_mean']):>8} "
+                f"{fmt('samples_per_s', r['samples_per_s_mean']):>9} {fmt('params', r['params']):>10}{flag}"
             )
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
@@ -112,4 +110,5 @@ def _source(cached: int, n: int) -> str:
 
 
 def _pm(mean: float, std: float) -> str:
-    return f"{mean:.4f}" if pd.isna(std) else f"{mean:.4f}+/-{std:.4f}"
+    text = fmt("test_accuracy", mean)
+    return text if pd.isna(std) else f"{text}+/-{fmt('test_accuracy', std, sign=False)}"

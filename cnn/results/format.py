@@ -1,0 +1,41 @@
+"""The one way a metric is written, from its declaration (cnn.results.metrics): the judge's
+sentences, the terminal tables and report.md all print a number through fmt()."""
+
+from __future__ import annotations
+
+import math
+
+from cnn.results.metrics import METRICS, Metric
+
+
+def fmt(metric: str | Metric, value: float | None, sign: bool = True) -> str:
+    """`value` at its metric's declared precision ('n/a' when missing). A metric declared signed
+    ("+.4f": gaps) writes its sign; `sign=False` drops it (a spread, a standard error). A tiny
+    negative that rounds to zero is written without its minus ("0.0000", "+0.0000").
+    Raises CnnError for a metric name that is not registered."""
+    declared = metric if isinstance(metric, Metric) else METRICS.get(metric)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    try:
+        if math.isnan(float(value)):
+            return "n/a"
+    except (TypeError, ValueError):
+        return str(value)
+    spec = declared.fmt if sign else declared.fmt.replace("+", "")
+    text = format(float(value), spec)
+    if text.startswith("-") and not text.strip("-0.,"):
+        text = ("+" if "+" in spec else "") + text[1:]
+    return text
+
+
+def fmt_spread(metric: str | Metric, value: float | None, std: float | None = None) -> str:
+    """'value ± std' where the spread is known, else the value alone."""
+    text = fmt(metric, value)
+    if std is None or (isinstance(std, float) and math.isnan(std)) or text == "n/a":
+        return text
+    return f"{text} ± {fmt(metric, std, sign=False)}"
+
+
+def label(metric: str | Metric) -> str:
+    """The metric's name in a sentence or a column head."""
+    return (metric if isinstance(metric, Metric) else METRICS.get(metric)).label
