@@ -32,7 +32,7 @@ from cnn.results import schema
 from cnn.results.format import fmt_spread, label
 from cnn.results.guard import LEARNED_FACTOR, Baseline
 from cnn.results.judge import Effect, judge_axis
-from cnn.results.metrics import METRICS
+from cnn.results.metrics import known_metrics
 from cnn.results.speed import target_text, yardstick_text
 from cnn.results.store import ResultsFolder, read_table  # noqa: F401  (read_table: where it was)
 
@@ -396,8 +396,8 @@ def _evaluation_metrics(results: Results, axis: str, summary: pd.DataFrame) -> l
     """The metrics of the axis' evaluations (declared with them) that none of its sections reports:
     they are columns of its table, so a new evaluation's metric is in the report with no code here."""
     shown = section_metrics(results.record(axis).get("sections", []))
-    return [name for name in METRICS if METRICS.get(name).evaluation and name not in shown
-            and f"{name}_mean" in summary and summary[f"{name}_mean"].notna().any()]
+    return [m.name for m in known_metrics() if m.evaluation and m.name not in shown
+            and f"{m.name}_mean" in summary and summary[f"{m.name}_mean"].notna().any()]
 
 
 def _table(summary: pd.DataFrame, status: list[str], extra: list[str] = ()) -> str:

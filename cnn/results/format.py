@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import math
 
-from cnn.results.metrics import METRICS, Metric
+from cnn.results.metrics import Metric, metric as lookup
 
 
 def fmt(metric: str | Metric, value: float | None, sign: bool = True) -> str:
     """`value` at its metric's declared precision ('n/a' when missing). A metric declared signed
     ("+.4f": gaps) writes its sign; `sign=False` drops it (a spread, a standard error). A tiny
     negative that rounds to zero is written without its minus ("0.0000", "+0.0000").
-    Raises CnnError for a metric name that is not registered."""
-    declared = metric if isinstance(metric, Metric) else METRICS.get(metric)
+    Raises CnnError for a metric name that is neither registered nor declared by a folder read here."""
+    declared = metric if isinstance(metric, Metric) else lookup(metric)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     try:
@@ -38,4 +38,4 @@ def fmt_spread(metric: str | Metric, value: float | None, std: float | None = No
 
 def label(metric: str | Metric) -> str:
     """The metric's name in a sentence or a column head."""
-    return (metric if isinstance(metric, Metric) else METRICS.get(metric)).label
+    return (metric if isinstance(metric, Metric) else lookup(metric)).label

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from cnn.results.format import fmt, label
-from cnn.results.metrics import METRICS
+from cnn.results.metrics import known_metrics
 
 EFFECT_FACTOR = 2.0  # claimed when the means differ by 2 standard errors of the difference (~5% two-sided)
 VERDICTS = ("shown", "no clear effect", "contradicted", "not judged")
@@ -143,4 +143,5 @@ def judge_axis(axis: str, effects, runs: pd.DataFrame, spreads: dict | None = No
 
 def _name(metric: str) -> str:
     """The metric's label; an unregistered one (a column of an older folder) as its words."""
-    return label(metric) if metric in METRICS else metric.replace("_per_", "/").replace("_", " ")
+    known = {m.name for m in known_metrics()}
+    return label(metric) if metric in known else metric.replace("_per_", "/").replace("_", " ")

@@ -48,6 +48,10 @@ class Metric:
 
 
 METRICS: Registry[Metric] = Registry("metric")
+# Declared by a results folder this process read (its metrics.json) and not registered here: the
+# metric of an evaluation the reading process never loaded. Known for formatting only, and never
+# in the way of the evaluation's own registration.
+_DECLARED: dict[str, Metric] = {}
 
 
 def register_metric(name: str, label: str, fmt: str, direction: str = "higher", scale: str = "linear",
@@ -66,8 +70,22 @@ def add_metric(metric: Metric) -> Metric:
 
 
 def metric(name: str) -> Metric:
-    """The registered metric `name`. Raises CnnError naming the known ones."""
+    """The metric `name`: registered, else declared by a results folder read here. Raises CnnError
+    naming the registered ones."""
+    if name not in METRICS and name in _DECLARED:
+        return _DECLARED[name]
     return METRICS.get(name)
+
+
+def declare(declared: Metric) -> None:
+    """Know a metric a results folder declares (metrics.json) where this process has not registered it."""
+    if declared.name not in METRICS:
+        _DECLARED.setdefault(declared.name, declared)
+
+
+def known_metrics() -> list[Metric]:
+    """The registered metrics, then those only declared by results folders read here."""
+    return metrics() + [m for name, m in _DECLARED.items() if name not in METRICS]
 
 
 def metrics(names=None) -> list[Metric]:

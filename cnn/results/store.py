@@ -18,7 +18,7 @@ from cnn.errors import CnnError
 from cnn.files import read_json, write_atomic, write_json
 from cnn.results import schema, tables
 from cnn.results.judge import Effect, Judgement, judge_axis
-from cnn.results.metrics import METRICS, Metric, add_metric, metrics
+from cnn.results.metrics import Metric, declare, metrics
 from cnn.results.speed import speed_axes, speed_frame, speed_table
 
 
@@ -112,8 +112,9 @@ def benchmark_info(rows: list[dict]) -> dict:
 
 class ResultsFolder:
     """A results folder as the suite wrote it, read file by file (each read when asked for).
-    The metric declarations it carries (metrics.json) are registered where this process has not
-    registered them, so a metric of an evaluation it never loaded is formatted as declared."""
+    The metric declarations it carries (metrics.json) are known to this process where it has not
+    registered them (cnn.results.metrics.declare), so a metric of an evaluation it never loaded is
+    formatted as declared."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
@@ -198,12 +199,12 @@ class ResultsFolder:
         return declared if isinstance(declared, dict) else {}
 
     def _register_declared(self) -> None:
-        for name, declaration in self.declared_metrics().items():
-            if name not in METRICS and isinstance(declaration, dict):
+        for declaration in self.declared_metrics().values():
+            if isinstance(declaration, dict):
                 try:
-                    add_metric(Metric(**{k: v for k, v in declaration.items() if k in Metric.__dataclass_fields__}))
+                    declare(Metric(**{k: v for k, v in declaration.items() if k in Metric.__dataclass_fields__}))
                 except (TypeError, CnnError):
-                    pass  # a declaration this code cannot read: the metric stays unformatted, as unknown
+                    pass  # a declaration this code cannot read: the metric stays unknown here
 
 
 def read_table(path: Path, required: tuple[str, ...]) -> pd.DataFrame | None:
