@@ -289,7 +289,7 @@ def test_a_diverging_variant_fails_by_name_and_the_grid_goes_on(unstable_axis, t
     # The next variant trains as if nothing happened, and the diverged run is cached as diverged.
     rows, _ = session.run(unstable_axis, "adam", "cpu")
     assert rows[0]["status"] == "ok" and session.failures(unstable_axis, "adam", "cpu", rows) == []
-    again, _ = session.run(unstable_axis, "lr1e8", "cpu")
+    again, _ = AblationSession(options).run(unstable_axis, "lr1e8", "cpu")  # the next session: from the cache
     assert again[0]["cached"] is True and again[0]["status"] == "diverged" and again[0]["diverged_epoch"] == 1
 
 

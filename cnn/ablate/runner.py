@@ -96,9 +96,14 @@ class Runner:
             recorded += queue
         if any(records[seed]["cached"] for seed in records):  # the table groups cached rows apart
             bench.group(f"{axis.name} ({'cached' if not queue else 'partly cached'}: times recorded when trained)")
-        elif queue and not self.engine.trains_here:
+        elif not self.engine.trains_here:
             bench.group(f"{axis.name} ({self.engine.name}: times measured where they trained)")
         bench.add_recorded([recorded_train_s(records[seed]) for seed in sorted(recorded)])
+        trained = [seed for seed in sorted(records) if not records[seed]["cached"]]
+        remote = trained if not self.engine.trains_here else []  # trained elsewhere: their times came back
+        bench.info({"remote": bool(remote), "remote_seeds": remote,
+                    "nodes": [records[s].get("node", "local") for s in sorted(records)],
+                    "hosts": [records[s].get("host", "") for s in sorted(records)]})
 
         rows = [self.row(axis, variant.id, device, seed, records[seed]) for seed in sorted(records)]
         history = [
