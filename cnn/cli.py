@@ -292,12 +292,8 @@ FIELD_ALIASES = {"learning_rate": ("--lr",)}  # the short name users type (it us
 def _field_names() -> dict[str, list[str]]:
     """The allowed values of each config field that is a name, from the registries and tuples
     Config checks them against."""
-    from cnn.activations import ACTIVATIONS
     from cnn.config import INITIALIZERS, LR_SCALINGS, PADDINGS, PIPELINES, POOL_TYPES, PRECISIONS
-    from cnn.models.registry import MODELS
-    from cnn.optimizers import OPTIMIZERS
-
-    from cnn.augment import AUGMENTATIONS
+    from cnn.parts import ACTIVATIONS, AUGMENTATIONS, MODELS, OPTIMIZERS
 
     return {"model": MODELS.names(), "activation": ACTIVATIONS.names(), "initializer": list(INITIALIZERS), "pool_type": list(POOL_TYPES),
             "pool_padding": list(PADDINGS), "conv_padding": list(PADDINGS), "optimizer": OPTIMIZERS.names(),

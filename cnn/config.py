@@ -1,7 +1,8 @@
 """One frozen dataclass describes a variant: its network and its training.
 
 Variants are made with `dataclasses.replace(base, dropout=0.5)`; every field is validated when the
-config is made, so nothing invalid reaches TensorFlow.
+config is made, so nothing invalid reaches TensorFlow. Importing it does not import TensorFlow
+or Keras (the names it checks live in cnn.parts).
 """
 
 from __future__ import annotations
@@ -12,11 +13,8 @@ import json
 import math
 from dataclasses import dataclass
 
-from cnn.activations import ACTIVATIONS
-from cnn.augment import AUGMENTATIONS
 from cnn.errors import CnnError
-from cnn.models.registry import MODELS
-from cnn.optimizers import OPTIMIZERS
+from cnn.parts import ACTIVATIONS, AUGMENTATIONS, MODELS, OPTIMIZERS  # Keras-free: names, not parts
 from cnn.registry import Registry
 
 INITIALIZERS = (

@@ -277,7 +277,7 @@ def test_an_abbreviated_option_is_refused_naming_the_full_one(capsys, argv, frag
 def allowed_names() -> dict:
     from cnn.activations import ACTIVATIONS
     from cnn.config import INITIALIZERS, LR_SCALINGS, PADDINGS, PIPELINES, POOL_TYPES, PRECISIONS
-    from cnn.models.registry import MODELS
+    from cnn.parts import MODELS
     from cnn.optimizers import OPTIMIZERS
 
     return {"model": MODELS.names(), "activation": ACTIVATIONS.names(), "initializer": INITIALIZERS, "pool_type": POOL_TYPES,

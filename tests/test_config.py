@@ -254,3 +254,23 @@ def test_fused_update_is_ignored_by_optimizers_without_one():
     # A recipe asks for it on every variant of the optimizer axis; SGD keeps Keras' own update.
     assert type(make_optimizer("sgd", 0.01, fused=True)) is keras.optimizers.SGD
     assert Config(optimizer="sgd", fused_update=True).optimizer == "sgd"
+
+
+def test_importing_the_config_starts_neither_tensorflow_nor_keras():
+    # The names a config checks live in cnn.parts; a user's tools and the CLI's help stay cheap.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import cnn.config, sys; cnn.config.preset('photo-cnn'); cnn.config.Config(optimizer='sgd').effective_learning_rate; "
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'loaded'")
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("field, value, names", [("activation", "relu6", "scaled_tanh"), ("model", "resnet", "cnn"),
+                                                 ("optimizer", "lion", "rmsprop")])
+def test_a_lazily_registered_name_is_checked_as_before(field, value, names):
+    with pytest.raises(CnnError, match=rf"config field {field}='{value}' is unknown; choose one of: .*{names}"):
+        Config(**{field: value})

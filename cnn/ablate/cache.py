@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 # The modules whose code decides a run's numbers; editing a report or the CLI retrains nothing.
 # A user's own model builder is hashed apart (cnn.models.builder_source_hash).
-TRAINING_MODULES = ("activations", "augment", "config", "data", "evaluate", "models/__init__", "models/registry",
+TRAINING_MODULES = ("activations", "augment", "config", "data", "evaluate", "models/__init__", "parts",
                     "models/sequential", "optimizers", "train")
 
 

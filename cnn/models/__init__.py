@@ -1,6 +1,7 @@
 """Models by name: `Config.model` picks a registered builder, `build(config, input_shape,
 num_classes) -> keras.Model` returning logits. The notebook's family is "cnn" (cnn.models.sequential);
 register your own with `@register_model("name")` and use a Config subclass for its own fields.
+The names live Keras-free in cnn.parts; this package builds and measures (it imports Keras).
 """
 
 from __future__ import annotations
@@ -15,9 +16,8 @@ from keras import layers
 
 from cnn.activations import ACTIVATIONS, register_activation  # noqa: F401  (re-exported)
 from cnn.errors import CnnError
-from cnn.models import sequential  # noqa: F401  (registers "cnn")
-from cnn.models.registry import MODELS, register_model  # noqa: F401  (re-exported)
 from cnn.models.sequential import check_feature_maps  # noqa: F401  (re-exported)
+from cnn.parts import MODELS, register_model  # noqa: F401  (re-exported)
 
 
 def build_model(config, input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
