@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         import tensorflow as tf  # its native start-up log (CPU flags, CUDA probing) goes to /dev/null
 
         tf.config.list_physical_devices("GPU")
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         with _one_line_warnings():
             return args.run(args) or 0
@@ -83,8 +83,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def build_parser() -> Parser:
-    from cnn.config import Config, PRESETS
+def build_parser(argv: list[str] | None = None) -> Parser:
+    """The `cnn` parser. `argv` (default: sys.argv[1:]) decides `cnn train`'s config flags: the
+    fields of its base config's class (base_config), so a Config subclass's own fields are flags too."""
+    from cnn.config import PRESETS
     from cnn.data import DEFAULT_DATASET
 
     parser = Parser(prog="cnn", description="Train, evaluate and compare Keras CNN variants.")
@@ -92,18 +94,20 @@ def build_parser() -> Parser:
     parser.commands = commands
 
     train = commands.add_parser("train", help="train a preset (or a variant of it) and print its metrics")
-    train.add_argument("--preset", default="seed-cnn", choices=PRESETS.names(), help="base config (default: %(default)s)")
+    train.add_argument("--preset", choices=PRESETS.names(), help=f"base config (default: {DEFAULT_PRESET})")
     train.add_argument("--dataset", default=DEFAULT_DATASET, metavar="SPEC", help="dataset spec, see 'cnn datasets' (default: %(default)s)")
     train.add_argument("--save", metavar="PATH", help="save the trained model (.keras, or .h5 for the legacy format)")
     train.add_argument("--json", action="store_true", help="print the metrics as JSON on stdout (progress goes to stderr)")
     train.add_argument("--threads", type=_positive_int, metavar="N",
                        help="TensorFlow threads inside each op, one op at a time (default: all cores, TensorFlow's own)")
     fields = train.add_argument_group("config fields (override the preset's)")
-    hints = typing.get_type_hints(Config)
+    base = _base_of(sys.argv[1:] if argv is None else argv)
+    hints = typing.get_type_hints(type(base))
     names = _field_names()
-    for field in dataclasses.fields(Config):
+    about = DEFAULT_PRESET if base == PRESETS.get(DEFAULT_PRESET) else base.name or f"{type(base).__name__}()"
+    for field in dataclasses.fields(base):
         convert, metavar = _field_parser(hints[field.name])
-        default = f"default: the preset's (seed-cnn: {_show(field.default)})"
+        default = f"default: the preset's ({about}: {_show(getattr(base, field.name))})"
         if field.name in names:  # the config checks the name; the help lists what it accepts
             metavar, default = "NAME", f"one of {', '.join(names[field.name])}; {default}"
         fields.add_argument(
@@ -160,8 +164,46 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _train(args) -> None:
+DEFAULT_PRESET = "seed-cnn"
+
+
+def base_config(preset_name: str | None = None, model: str | None = None):
+    """The config `cnn train` starts from: the preset (default seed-cnn); with `model` naming a
+    model registered with its own Config subclass, that class: its defaults, or the given preset's
+    values of the fields they share (a preset's recipe on your model). Raises CnnError for an
+    unknown preset."""
     from cnn.config import preset
+    from cnn.parts import MODEL_CONFIGS
+
+    base = preset(preset_name or DEFAULT_PRESET)
+    own = MODEL_CONFIGS.get(model) if model in MODEL_CONFIGS else None
+    if own is None or isinstance(base, own):
+        return base
+    if preset_name is None:
+        return own()
+    shared = {f.name for f in dataclasses.fields(own)} - {"model"}
+    return own(**{f.name: getattr(base, f.name) for f in dataclasses.fields(base) if f.name in shared})
+
+
+def _base_of(argv: list[str]):
+    """base_config for the --preset and --model in `argv`, read before the parser exists (its flags
+    depend on it); anything unknown falls back to seed-cnn, for the real parser to refuse."""
+    early = _EarlyParser(add_help=False, allow_abbrev=False)
+    early.add_argument("--preset")
+    early.add_argument("--model")
+    try:
+        known, _ = early.parse_known_args(argv)
+        return base_config(known.preset, known.model)
+    except CnnError:
+        return base_config()
+
+
+class _EarlyParser(argparse.ArgumentParser):
+    def error(self, message):  # quietly: the real parser reports it
+        raise CnnError(message)
+
+
+def _train(args) -> None:
     from cnn.data import load_dataset
     from cnn.saving import check_save_path, save_model
     from cnn.train import train
@@ -171,7 +213,7 @@ def _train(args) -> None:
     overrides = {k[len("field_"):]: v for k, v in vars(args).items() if k.startswith("field_") and v is not None}
     if "learning_rate" in overrides and overrides["learning_rate"] == "default":
         overrides["learning_rate"] = None
-    config = dataclasses.replace(preset(args.preset), **overrides)
+    config = dataclasses.replace(base_config(args.preset, overrides.get("model")), **overrides)
     dataset = load_dataset(args.dataset)
     if args.save:
         check_save_path(args.save)

@@ -19,10 +19,16 @@ if TYPE_CHECKING:
 
 MODELS: Registry[Callable] = Registry("model")
 MODELS.add_lazy("cnn", "cnn.models.sequential:build_sequential")  # the notebook's family (the default)
+# The Config subclass a model reads its own fields from, where it has one (`cnn train --model NAME`
+# then takes that class's fields as flags); a model without one reads cnn.config.Config.
+MODEL_CONFIGS: Registry[type] = Registry("model config")
 
 
-def register_model(name: str) -> Callable:
-    """Decorator: `@register_model("resnet-tiny")` over `build(config, input_shape, num_classes)`."""
+def register_model(name: str, config: type | None = None) -> Callable:
+    """Decorator: `@register_model("resnet-tiny")` over `build(config, input_shape, num_classes)`.
+    `config`: the model's own Config subclass, when it has fields of its own."""
+    if config is not None:
+        MODEL_CONFIGS.add(name, config)
     return MODELS.register(name)
 
 

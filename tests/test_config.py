@@ -174,6 +174,27 @@ def test_a_variant_is_named_by_the_fields_it_changes():
     assert Config(conv_filters=()).name == "conv_filters=none"
 
 
+@dataclasses.dataclass(frozen=True)
+class WidthConfig(Config):
+    """A user's subclass, as examples/own-model/separable.py's SeparableConfig: its own fields and defaults."""
+
+    width: float = 1.0
+    blocks: tuple[int, ...] = (16, 32)
+    epochs: int = 3  # another default than the seed CNN's 9
+
+
+@dataclasses.dataclass(frozen=True)
+class RequiredConfig(Config):
+    depth: int = dataclasses.field(kw_only=True)  # no default: every config gives it
+
+
+def test_a_subclass_is_named_by_the_fields_that_differ_from_its_own_defaults():
+    assert WidthConfig().name == ""  # its defaults, not a preset (a preset is a Config)
+    assert WidthConfig(width=2.0).name == "width=2.0"
+    assert WidthConfig(blocks=(8,), epochs=9).name == "epochs=9,blocks=8"
+    assert RequiredConfig(depth=4).name == "depth=4"
+
+
 def test_seed_presets_match_the_notebook():
     cnn = preset("seed-cnn")
     assert (cnn.conv_filters, cnn.kernel_size, cnn.dense_units, cnn.optimizer) == ((32, 64, 64), 3, (5000,), "adam")
