@@ -15,7 +15,10 @@ import textwrap
 import typing
 import warnings
 
+from cnn.config import INITIALIZERS, LR_SCALINGS, PADDINGS, PIPELINES, POOL_TYPES, PRECISIONS, PRESETS, preset
+from cnn.data import DATASETS, DEFAULT_DATASET, DatasetWarning, load_dataset
 from cnn.errors import CnnError
+from cnn.parts import ACTIVATIONS, AUGMENTATIONS, MODEL_CONFIGS, MODELS, OPTIMIZERS
 from cnn.runtime import quiet_native_stderr, set_threads
 
 EXIT_USAGE = 2
@@ -86,9 +89,6 @@ def main(argv: list[str] | None = None) -> int:
 def build_parser(argv: list[str] | None = None) -> Parser:
     """The `cnn` parser. `argv` (default: sys.argv[1:]) decides `cnn train`'s config flags: the
     fields of its base config's class (base_config), so a Config subclass's own fields are flags too."""
-    from cnn.config import PRESETS
-    from cnn.data import DEFAULT_DATASET
-
     parser = Parser(prog="cnn", description="Train, evaluate and compare Keras CNN variants.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     parser.commands = commands
@@ -172,9 +172,6 @@ def base_config(preset_name: str | None = None, model: str | None = None):
     model registered with its own Config subclass, that class: its defaults, or the given preset's
     values of the fields they share (a preset's recipe on your model). Raises CnnError for an
     unknown preset."""
-    from cnn.config import preset
-    from cnn.parts import MODEL_CONFIGS
-
     base = preset(preset_name or DEFAULT_PRESET)
     own = MODEL_CONFIGS.get(model) if model in MODEL_CONFIGS else None
     if own is None or isinstance(base, own):
@@ -204,7 +201,6 @@ class _EarlyParser(argparse.ArgumentParser):
 
 
 def _train(args) -> None:
-    from cnn.data import load_dataset
     from cnn.saving import check_save_path, save_model
     from cnn.train import train
 
@@ -233,7 +229,6 @@ def _train(args) -> None:
 
 
 def _evaluate(args) -> None:
-    from cnn.data import load_dataset
     from cnn.evaluate import evaluate, same_dataset, score_rows
     from cnn.saving import load_metadata, load_model
 
@@ -253,7 +248,6 @@ def _evaluate(args) -> None:
 
 
 def _predict(args) -> None:
-    from cnn.data import load_dataset
     from cnn.predict import predict_images, show, show_folder
     from cnn.saving import load_model
 
@@ -279,7 +273,6 @@ def _predict(args) -> None:
 
 
 def _summary(args) -> None:
-    from cnn.config import preset
     from cnn.models import build_model, forward_flops
 
     config = preset(args.preset)
@@ -291,8 +284,6 @@ def _summary(args) -> None:
 
 
 def _datasets(args) -> None:
-    from cnn.data import DATASETS, DEFAULT_DATASET
-
     for name in DATASETS.names():
         marker = " (default)" if name == DEFAULT_DATASET else ""
         print(f"{name:<15} {DATASETS.get(name).description}{marker}")
@@ -334,9 +325,6 @@ FIELD_ALIASES = {"learning_rate": ("--lr",)}  # the short name users type (it us
 def _field_names() -> dict[str, list[str]]:
     """The allowed values of each config field that is a name, from the registries and tuples
     Config checks them against."""
-    from cnn.config import INITIALIZERS, LR_SCALINGS, PADDINGS, PIPELINES, POOL_TYPES, PRECISIONS
-    from cnn.parts import ACTIVATIONS, AUGMENTATIONS, MODELS, OPTIMIZERS
-
     return {"model": MODELS.names(), "activation": ACTIVATIONS.names(), "initializer": list(INITIALIZERS), "pool_type": list(POOL_TYPES),
             "pool_padding": list(PADDINGS), "conv_padding": list(PADDINGS), "optimizer": OPTIMIZERS.names(),
             "precision": list(PRECISIONS), "pipeline": list(PIPELINES), "lr_scaling": list(LR_SCALINGS),
@@ -347,8 +335,6 @@ def _field_names() -> dict[str, list[str]]:
 def _one_line_warnings():
     """The library's DatasetWarnings as one line `cnn: warning: ...` on stderr, each time they occur;
     other warnings as Python shows them."""
-    from cnn.data import DatasetWarning
-
     with warnings.catch_warnings():
         warnings.simplefilter("always", DatasetWarning)
         show = warnings.showwarning

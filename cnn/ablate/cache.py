@@ -13,13 +13,9 @@ import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
-
+from cnn.config import Config
 from cnn.files import read_json, write_json
 from cnn.source import module_hash
-
-if TYPE_CHECKING:
-    from cnn.config import Config
 
 # The modules whose code decides a run's numbers; editing a report or the CLI retrains nothing.
 # A user's own model builder is hashed apart (cnn.models.builder_source_hash).
