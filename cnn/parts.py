@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
+from cnn.errors import CnnError
 from cnn.registry import Registry, load
 
 if TYPE_CHECKING:
@@ -27,9 +28,19 @@ MODEL_CONFIGS: Registry[type] = Registry("model config")
 def register_model(name: str, config: type | None = None) -> Callable:
     """Decorator: `@register_model("resnet-tiny")` over `build(config, input_shape, num_classes)`.
     `config`: the model's own Config subclass, when it has fields of its own."""
-    if config is not None:
-        MODEL_CONFIGS.add(name, config)
-    return MODELS.register(name)
+
+    def add(build: Callable) -> Callable:
+        if config is not None:
+            from cnn.config import Config  # cnn.config imports this module: Config is only there once it has
+
+            if not (isinstance(config, type) and issubclass(config, Config)):
+                raise CnnError(f"model {name!r}: config={config!r} must be a subclass of cnn.config.Config")
+        MODELS.add(name, build)
+        if config is not None:
+            MODEL_CONFIGS.add(name, config)
+        return build
+
+    return add
 
 
 # --- activations: for every conv and hidden dense layer (register your own: cnn.activations) ------

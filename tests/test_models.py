@@ -270,3 +270,11 @@ def test_editing_an_own_builder_changes_the_cache_key(monkeypatch, tmp_path):
     assert run_key(config, "fp", "cpu", {}) == before
     copy.write_text(text.replace("layers.SeparableConv2D(8, 3", "layers.SeparableConv2D(16, 3", 1))  # the builder
     assert run_key(config, "fp", "cpu", {}) != before
+
+
+def test_a_models_config_class_must_be_a_config():
+    from cnn.parts import MODELS, register_model
+
+    with pytest.raises(CnnError, match="model 'not-a-config-test': config=<class 'dict'> must be a subclass of cnn.config.Config"):
+        register_model("not-a-config-test", config=dict)(separable_cnn)
+    assert "not-a-config-test" not in MODELS
