@@ -15,13 +15,14 @@ import textwrap
 import typing
 import warnings
 
-from cnn.config import INITIALIZERS, LR_SCALINGS, PADDINGS, PIPELINES, POOL_TYPES, PRECISIONS, PRESETS, preset
+from cnn.config import INITIALIZERS, LR_SCALINGS, PADDINGS, PIPELINES, POOL_TYPES, PRECISIONS, PRESETS, Config, preset
 from cnn.data import DATASETS, DEFAULT_DATASET, DatasetWarning, load_dataset
 from cnn.errors import CnnError
 from cnn.parts import ACTIVATIONS, AUGMENTATIONS, MODEL_CONFIGS, MODELS, OPTIMIZERS
 from cnn.runtime import quiet_native_stderr, set_threads
 
 EXIT_USAGE = 2
+DEFAULT_PRESET = "seed-cnn"  # `cnn train`'s base config when --preset is not given
 
 
 class Parser(argparse.ArgumentParser):
@@ -164,10 +165,7 @@ def _positive_int(text: str) -> int:
     return value
 
 
-DEFAULT_PRESET = "seed-cnn"
-
-
-def base_config(preset_name: str | None = None, model: str | None = None):
+def base_config(preset_name: str | None = None, model: str | None = None) -> Config:
     """The config `cnn train` starts from: the preset (default seed-cnn); with `model` naming a
     model registered with its own Config subclass, that class: its defaults, or the given preset's
     values of the fields they share (a preset's recipe on your model). Raises CnnError for an
@@ -182,7 +180,7 @@ def base_config(preset_name: str | None = None, model: str | None = None):
     return own(**{f.name: getattr(base, f.name) for f in dataclasses.fields(base) if f.name in shared})
 
 
-def _base_of(argv: list[str]):
+def _base_of(argv: list[str]) -> Config:
     """base_config for the --preset and --model in `argv`, read before the parser exists (its flags
     depend on it); anything unknown falls back to seed-cnn, for the real parser to refuse."""
     early = _EarlyParser(add_help=False, allow_abbrev=False)
