@@ -1,4 +1,5 @@
-"""Activations by name. A custom one is a decorated function; saved models that use it reload."""
+"""Activations by name (the names live Keras-free in cnn.parts). A custom one is a decorated
+function; saved models that use it reload."""
 
 from __future__ import annotations
 
@@ -7,9 +8,7 @@ from typing import Callable
 import keras
 from keras import ops
 
-from cnn.registry import Registry
-
-ACTIVATIONS: Registry[Callable] = Registry("activation")
+from cnn.parts import ACTIVATIONS  # noqa: F401  (re-exported)
 
 
 def register_activation(name: str) -> Callable[[Callable], Callable]:
@@ -23,17 +22,8 @@ def register_activation(name: str) -> Callable[[Callable], Callable]:
     return add
 
 
-for _name, _fn in {
-    "none": keras.activations.linear,  # no non-linearity: the notebook's "what if there is none"
-    "linear": keras.activations.linear,
-    "relu": keras.activations.relu,
-    "sigmoid": keras.activations.sigmoid,
-    "tanh": keras.activations.tanh,
-}.items():
-    ACTIVATIONS.add(_name, _fn)
-
-
-@register_activation("scaled_tanh")
+# Registered by name in cnn.parts; here with Keras, so that a saved model using it reloads.
+@keras.saving.register_keras_serializable(package="cnn", name="scaled_tanh")
 def scaled_tanh(x):
     """LeCun's 1.7159 * tanh(2x/3) (Efficient BackProp, 1998): the notebook's custom activation."""
     return 1.7159 * ops.tanh(x * (2.0 / 3.0))

@@ -10,19 +10,10 @@ pen thinner or thicker than MNIST's, and wobbly where a hand wobbles.
 
 from __future__ import annotations
 
-from typing import Callable
-
 import keras
 from keras import layers, ops
 
-from cnn.registry import Registry
-
-AUGMENTATIONS: Registry[Callable[[], list]] = Registry("augmentation")
-
-
-def augmentation(name: str):
-    """Decorator: register `make() -> list of Keras layers` under `name`."""
-    return AUGMENTATIONS.register(name)
+from cnn.parts import AUGMENTATIONS, register_augmentation  # noqa: F401  (re-exported)
 
 
 def augmentation_layers(config) -> list:
@@ -145,38 +136,33 @@ def _bilinear(images, rows, cols):
             + down * (1 - right) * at(top + 1, left) + down * right * at(top + 1, left + 1))
 
 
-# Registry order is the order they run in: the stroke, the shape, the pose, the position, the sensor.
-@augmentation("thickness")
-def _thickness() -> list:
+# The built-ins, registered by name in cnn.parts (whose order is the order they run in: the stroke,
+# the shape, the pose, the position, the sensor).
+def thickness() -> list:
     # Ballpoint (thinner than MNIST's pens) to marker (thicker); cnn.photos.read matches widths only roughly.
     return [RandomThickness(thin=0.5, thicken=0.6, name="augment_thickness")]
 
 
-@augmentation("elastic")
-def _elastic() -> list:
+def elastic() -> list:
     # A hand's wobble: up to 1.5 px on a 4x4 lattice keeps every digit readable.
     return [RandomWarp(elastic=1.5, name="augment_warp")]
 
 
-@augmentation("rotation")
-def _rotation() -> list:
+def rotation() -> list:
     # +/-10 degrees: a page photographed a little askew, or a slanted hand.
     return [RandomWarp(rotation=10, name="augment_warp")]
 
 
-@augmentation("zoom")
-def _zoom() -> list:
+def zoom() -> list:
     # +/-10%: the 20 px box is set by the longer side, so a digit's other side varies that much.
     return [RandomWarp(zoom=0.1, name="augment_warp")]
 
 
-@augmentation("shift")
-def _shift() -> list:
+def shift() -> list:
     # +/-2 px: centring by centre of mass leaves a digit off by about that.
     return [RandomWarp(shift=2, name="augment_warp")]
 
 
-@augmentation("noise")
-def _noise() -> list:
+def noise() -> list:
     # Sensor grain and JPEG blocks left after preparation: Gaussian, std 0.1 of the ink's range.
     return [layers.GaussianNoise(0.1, name="augment_noise")]

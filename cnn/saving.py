@@ -17,6 +17,7 @@ import keras
 
 import cnn.activations  # noqa: F401  (registers custom activations so models using them reload)
 import cnn.augment  # noqa: F401  (and the augmentation layers of photo-cnn and the augmentation axis)
+import cnn.optimizers  # noqa: F401  (and FusedAdam, the fast path's optimizer, saved with the model)
 from cnn.errors import CnnError
 
 FORMATS = (".keras", ".h5")

@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from cnn.augment import AUGMENTATIONS, RandomThickness, RandomWarp, augmentation, augmentation_layers
+from cnn.augment import AUGMENTATIONS, RandomThickness, RandomWarp, augmentation_layers, register_augmentation
 from cnn.config import Config, preset
 from cnn.errors import CnnError
 
@@ -24,7 +24,7 @@ def test_the_names_the_ablation_axis_uses_are_registered():
 
 def test_registering_a_name_twice_fails():
     with pytest.raises(CnnError, match="already registered"):
-        augmentation("shift")(lambda: [])
+        register_augmentation("shift")(lambda: [])
 
 
 @pytest.mark.parametrize("name", AUGMENTATIONS.names())

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from cnn.cli import main
+from cnn.config import Config
 
 TINY_ARGS = ["--conv-filters", "4,8", "--dense-units", "16", "--epochs", "1"]
 
@@ -277,7 +278,7 @@ def test_an_abbreviated_option_is_refused_naming_the_full_one(capsys, argv, frag
 def allowed_names() -> dict:
     from cnn.activations import ACTIVATIONS
     from cnn.config import INITIALIZERS, LR_SCALINGS, PADDINGS, PIPELINES, POOL_TYPES, PRECISIONS
-    from cnn.models.registry import MODELS
+    from cnn.parts import MODELS
     from cnn.optimizers import OPTIMIZERS
 
     return {"model": MODELS.names(), "activation": ACTIVATIONS.names(), "initializer": INITIALIZERS, "pool_type": POOL_TYPES,
@@ -397,3 +398,64 @@ def test_evaluate_prints_the_gaps_as_train_does(capsys, trained_by_cli, tiny_npz
     code, out, _ = run(capsys, "evaluate", trained_by_cli.saved, "--dataset", f"npz:{tiny_npz}")
     assert re.search(r"accuracy gap: [+-]\d\.\d{4}  \(train - test\)", out), out
     assert re.search(r"loss gap: [+-]\d\.\d{4}  \(test - train\)", out), out
+
+
+# --- a Config subclass: its own fields are flags ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WideConfig(Config):
+    """A user's model config, as examples/own-model's SeparableConfig."""
+
+    model: str = "wide-cli-test"
+    width: float = 1.0  # multiplies the hidden layer
+    epochs: int = 1
+
+
+def build_wide(config, input_shape, num_classes):
+    import keras
+
+    return keras.Sequential([keras.Input(input_shape), keras.layers.Flatten(),
+                             keras.layers.Dense(max(1, round(8 * config.width)), activation="relu"),
+                             keras.layers.Dense(num_classes, name="logits")])
+
+
+@pytest.fixture(scope="module")
+def wide_model():
+    from cnn.config import PRESETS
+    from cnn.parts import MODELS, register_model
+
+    if "wide-cli-test" not in MODELS:
+        register_model("wide-cli-test", config=WideConfig)(build_wide)
+        PRESETS.add("wide-cli-preset", WideConfig(width=3.0))
+    return WideConfig
+
+
+def test_a_models_own_config_fields_are_train_flags(wide_model):
+    from cnn.cli import base_config, build_parser
+
+    argv = ["train", "--model", "wide-cli-test", "--width", "0.5"]
+    args = build_parser(argv).parse_args(argv)
+    assert args.field_width == 0.5
+    assert base_config(None, "wide-cli-test") == WideConfig()
+    # A preset's recipe on the model: the fields they share come from the preset.
+    assert base_config("speedrun-cnn", "wide-cli-test").batch_size == 128
+    assert type(base_config("speedrun-cnn", "wide-cli-test")) is WideConfig
+    # Without the model, the seed CNN's flags: no --width.
+    with pytest.raises(SystemExit):
+        build_parser(["train"]).parse_args(["train", "--width", "2"])
+
+
+def test_a_preset_of_a_subclass_brings_its_fields_as_flags(wide_model):
+    from cnn.cli import build_parser
+
+    argv = ["train", "--preset", "wide-cli-preset", "--width", "2"]
+    assert build_parser(argv).parse_args(argv).field_width == 2.0
+
+
+def test_train_a_subclass_from_the_command_line(capsys, wide_model, tiny_npz):
+    code, out, err = run(capsys, "train", "--model", "wide-cli-test", "--width", "0.5", "--dataset", f"npz:{tiny_npz}", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["config"]["width"] == 0.5 and result["config"]["model"] == "wide-cli-test"
+    assert result["params"] == 28 * 28 * 4 + 4 + 4 * 10 + 10  # Dense(round(8 * 0.5)) then the logits

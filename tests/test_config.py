@@ -174,6 +174,27 @@ def test_a_variant_is_named_by_the_fields_it_changes():
     assert Config(conv_filters=()).name == "conv_filters=none"
 
 
+@dataclasses.dataclass(frozen=True)
+class WidthConfig(Config):
+    """A user's subclass, as examples/own-model/separable.py's SeparableConfig: its own fields and defaults."""
+
+    width: float = 1.0
+    blocks: tuple[int, ...] = (16, 32)
+    epochs: int = 3  # another default than the seed CNN's 9
+
+
+@dataclasses.dataclass(frozen=True)
+class RequiredConfig(Config):
+    depth: int = dataclasses.field(kw_only=True)  # no default: every config gives it
+
+
+def test_a_subclass_is_named_by_the_fields_that_differ_from_its_own_defaults():
+    assert WidthConfig().name == ""  # its defaults, not a preset (a preset is a Config)
+    assert WidthConfig(width=2.0).name == "width=2.0"
+    assert WidthConfig(blocks=(8,), epochs=9).name == "epochs=9,blocks=8"
+    assert RequiredConfig(depth=4).name == "depth=4"
+
+
 def test_seed_presets_match_the_notebook():
     cnn = preset("seed-cnn")
     assert (cnn.conv_filters, cnn.kernel_size, cnn.dense_units, cnn.optimizer) == ((32, 64, 64), 3, (5000,), "adam")
@@ -254,3 +275,23 @@ def test_fused_update_is_ignored_by_optimizers_without_one():
     # A recipe asks for it on every variant of the optimizer axis; SGD keeps Keras' own update.
     assert type(make_optimizer("sgd", 0.01, fused=True)) is keras.optimizers.SGD
     assert Config(optimizer="sgd", fused_update=True).optimizer == "sgd"
+
+
+def test_importing_the_config_starts_neither_tensorflow_nor_keras():
+    # The names a config checks live in cnn.parts; a user's tools and the CLI's help stay cheap.
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import cnn.config, sys; cnn.config.preset('photo-cnn'); cnn.config.Config(optimizer='sgd').effective_learning_rate; "
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'loaded'")
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.parametrize("field, value, names", [("activation", "relu6", "scaled_tanh"), ("model", "resnet", "cnn"),
+                                                 ("optimizer", "lion", "rmsprop")])
+def test_a_lazily_registered_name_is_checked_as_before(field, value, names):
+    with pytest.raises(CnnError, match=rf"config field {field}='{value}' is unknown; choose one of: .*{names}"):
+        Config(**{field: value})

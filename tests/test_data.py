@@ -438,3 +438,16 @@ def test_mnist_through_keras_own_loader_from_a_local_idx_fixture(tmp_path, monke
     assert data.x_train.shape == (40, 28, 28, 1) and data.x_test.shape == (10, 28, 28, 1)
     np.testing.assert_allclose(data.x_train[..., 0], idx["x_train"][1] / 255, rtol=1e-6)
     np.testing.assert_array_equal(data.y_test, idx["y_test"][1])
+
+
+def test_a_registered_dataset_is_a_spec(tiny):
+    from cnn import register_dataset
+
+    @register_dataset("tiny-registered-for-tests", "the tiny set, registered as a project registers its own")
+    def tiny_set() -> Dataset:
+        return tiny
+
+    assert load_dataset("tiny-registered-for-tests") is tiny
+    assert DATASETS.get("tiny-registered-for-tests").description.startswith("the tiny set")
+    with pytest.raises(CnnError, match="dataset 'tiny-registered-for-tests' is already registered"):
+        register_dataset("tiny-registered-for-tests", "again")(tiny_set)

@@ -253,7 +253,8 @@ def test_an_unknown_model_lists_the_known_ones():
         Config(model="nope")
 
 
-def test_editing_an_own_builder_changes_the_cache_key(monkeypatch):
+def test_editing_an_own_builder_changes_the_cache_key(monkeypatch, tmp_path):
+    from cnn import source
     from cnn.ablate.cache import run_key
     from cnn.models import MODELS
 
@@ -261,5 +262,19 @@ def test_editing_an_own_builder_changes_the_cache_key(monkeypatch):
         MODELS.add("separable-test", separable_cnn)
     config = Config(model="separable-test")
     before = run_key(config, "fp", "cpu", {})
-    monkeypatch.setattr("cnn.models.inspect.getsource", lambda module: "def separable_cnn(): edited")
+    # This file, the builder's module, as the hash reads it (cnn.source), edited in a copy.
+    copy, real = tmp_path / "edited.py", source.module_path
+    monkeypatch.setattr(source, "module_path", lambda name: copy if name == __name__ else real(name))
+    text = real(__name__).read_text()
+    copy.write_text(text.replace('"""Model building:', '"""Building models:', 1))  # the docstring: the same meaning
+    assert run_key(config, "fp", "cpu", {}) == before
+    copy.write_text(text.replace("layers.SeparableConv2D(8, 3", "layers.SeparableConv2D(16, 3", 1))  # the builder
     assert run_key(config, "fp", "cpu", {}) != before
+
+
+def test_a_models_config_class_must_be_a_config():
+    from cnn.parts import MODELS, register_model
+
+    with pytest.raises(CnnError, match="model 'not-a-config-test': config=<class 'dict'> must be a subclass of cnn.config.Config"):
+        register_model("not-a-config-test", config=dict)(separable_cnn)
+    assert "not-a-config-test" not in MODELS

@@ -1,8 +1,10 @@
 """The result cache: a rerun with nothing changed trains nothing.
 
 A run is found again by a key over everything that decides its numbers: the config (seed
-included), the dataset's fingerprint, the device, the library versions and the source of the
-`cnn` modules that train and measure. Each entry is one JSON file, written atomically.
+included), the dataset's fingerprint, the device, the library versions and the code of the `cnn`
+modules that train and measure, hashed by meaning (cnn.source: the syntax tree without
+docstrings), so that a comment, a docstring or a reformatting retrains nothing. Each entry is one
+JSON file, written atomically.
 """
 
 from __future__ import annotations
@@ -11,26 +13,22 @@ import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
-
+from cnn.config import Config
 from cnn.files import read_json, write_json
-
-if TYPE_CHECKING:
-    from cnn.config import Config
+from cnn.source import module_hash
 
 # The modules whose code decides a run's numbers; editing a report or the CLI retrains nothing.
 # A user's own model builder is hashed apart (cnn.models.builder_source_hash).
-TRAINING_MODULES = ("activations", "augment", "config", "data", "evaluate", "models/__init__", "models/registry",
-                    "models/sequential", "optimizers", "train")
+TRAINING_MODULES = ("cnn.activations", "cnn.augment", "cnn.config", "cnn.data", "cnn.evaluate", "cnn.models",
+                    "cnn.models.sequential", "cnn.optimizers", "cnn.parts", "cnn.train")
 
 
 @lru_cache(maxsize=1)
 def source_hash() -> str:
-    package = Path(__file__).parents[1]  # the cnn package
+    """One hash over the meaning of every training module (cnn.source.module_hash)."""
     digest = hashlib.sha256()
     for name in TRAINING_MODULES:
-        path = package / f"{name}.py"
-        digest.update(path.read_bytes() if path.exists() else b"")
+        digest.update(f"{name}:{module_hash(name)}".encode())
     return digest.hexdigest()[:16]
 
 

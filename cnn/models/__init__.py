@@ -1,23 +1,21 @@
 """Models by name: `Config.model` picks a registered builder, `build(config, input_shape,
 num_classes) -> keras.Model` returning logits. The notebook's family is "cnn" (cnn.models.sequential);
 register your own with `@register_model("name")` and use a Config subclass for its own fields.
+The names live Keras-free in cnn.parts; this package builds and measures (it imports Keras).
 """
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 import numbers
-import sys
 
 import keras
 from keras import layers
 
 from cnn.activations import ACTIVATIONS, register_activation  # noqa: F401  (re-exported)
 from cnn.errors import CnnError
-from cnn.models import sequential  # noqa: F401  (registers "cnn")
-from cnn.models.registry import MODELS, register_model  # noqa: F401  (re-exported)
 from cnn.models.sequential import check_feature_maps  # noqa: F401  (re-exported)
+from cnn.parts import MODELS, register_model  # noqa: F401  (re-exported)
+from cnn.source import meaning_hash, module_hash
 
 
 def build_model(config, input_shape: tuple[int, ...], num_classes: int) -> keras.Model:
@@ -41,14 +39,15 @@ def build_model(config, input_shape: tuple[int, ...], num_classes: int) -> keras
 
 
 def builder_source_hash(name: str) -> str:
-    """A hash of the source of the module that defines the model builder `name`: editing your own
-    model retrains it (the cache key includes this)."""
-    module = sys.modules.get(MODELS.get(name).__module__)
+    """A hash of the meaning of the module that defines the model builder `name` (cnn.source, as
+    the cache hashes its own modules): editing your own model's code retrains it, its comments and
+    docstrings do not. Raises CnnError for an unknown model."""
     try:
-        text = inspect.getsource(module) if module is not None else ""
-    except (OSError, TypeError):  # defined interactively: no file to read
-        text = ""
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
+        return module_hash(MODELS.module(name))
+    except CnnError:
+        if name not in MODELS:
+            raise
+        return meaning_hash("")  # defined interactively: no file to read
 
 
 def forward_flops(model: keras.Model) -> int:

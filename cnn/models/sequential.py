@@ -6,15 +6,14 @@ from __future__ import annotations
 
 import numbers
 
+from typing import TYPE_CHECKING
+
 import keras
 from keras import layers
-
-from typing import TYPE_CHECKING
 
 from cnn.activations import ACTIVATIONS
 from cnn.augment import augmentation_layers
 from cnn.errors import CnnError
-from cnn.models.registry import register_model
 
 if TYPE_CHECKING:
     from cnn.config import Config
@@ -50,7 +49,7 @@ def check_feature_maps(config: Config, input_shape: tuple[int, ...]) -> list[tup
     return sizes
 
 
-@register_model("cnn")
+# Registered as model "cnn" in cnn.parts (by name, so a config checks it without Keras).
 def build_sequential(config: Config, input_shape: tuple[int, ...], num_classes: int) -> keras.Sequential:
     """The network `config` describes, for images of `input_shape` (H, W, C); its output is logits.
 

@@ -4,10 +4,10 @@ its profile. The suite itself comes from the installed package (the `cnn_ablate`
 import separable  # noqa: F401  (registers the "separable" model)
 
 from cnn.ablate import PROFILES, Profile
-from cnn.data import Dataset, dataset_source, load_dataset
+from cnn import Dataset, load_dataset, register_dataset
 
 
-@dataset_source("digits-1k", "1,000 training and 500 test digits of the embedded MNIST set")
+@register_dataset("digits-1k", "1,000 training and 500 test digits of the embedded MNIST set")
 def digits_1k() -> Dataset:
     digits = load_dataset("mnist-5k")
     train = digits.subset(1000, seed=0)  # stratified: 100 of each digit

@@ -8,9 +8,7 @@ from dataclasses import dataclass
 import keras
 from keras import layers
 
-from cnn.config import Config
-from cnn.errors import CnnError
-from cnn.models import register_model
+from cnn import CnnError, Config, register_model
 
 
 @dataclass(frozen=True)
@@ -28,7 +26,7 @@ class SeparableConfig(Config):
         object.__setattr__(self, "width", float(self.width))
 
 
-@register_model("separable")
+@register_model("separable", config=SeparableConfig)  # `cnn train --model separable` takes --width
 def build_separable(config: SeparableConfig, input_shape, num_classes) -> keras.Model:
     """Conv 3x3, then per block a depthwise-separable 3x3 conv and 2x2 max pooling;
     flatten; logits."""

@@ -3,8 +3,7 @@
 import pytest
 from separable import SeparableConfig
 
-from cnn.errors import CnnError
-from cnn.models import build_model, forward_flops
+from cnn import CnnError, build_model, forward_flops
 
 
 def test_width_scales_the_channels_and_the_cost():
