@@ -23,7 +23,7 @@ _LAZY = {
     "register_model": "cnn.parts", "register_augmentation": "cnn.parts", "register_optimizer": "cnn.parts",
     "register_activation": "cnn.activations",
     "build_model": "cnn.models", "forward_flops": "cnn.models",
-    "train": "cnn.train", "compile_model": "cnn.train", "RunResult": "cnn.train",
+    "compile_model": "cnn.train", "RunResult": "cnn.train",  # train() itself: from cnn.train import train
     "save_model": "cnn.saving", "load_model": "cnn.saving",
     "set_threads": "cnn.runtime",
 }
@@ -38,8 +38,6 @@ def __getattr__(name):
     import importlib
 
     module = importlib.import_module(_LAZY[name])
-    if name == "train":  # the module of that name, callable: importing it made it this attribute (cnn/train.py)
-        return module
     globals()[name] = value = getattr(module, name)
     return value
 

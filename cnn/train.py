@@ -16,9 +16,7 @@ import dataclasses
 import math
 import platform
 import statistics
-import sys
 import time
-import types
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -451,14 +449,3 @@ def _finite_or_none(value):
         return [_finite_or_none(v) for v in value]
     return value
 
-
-class _CallableModule(types.ModuleType):
-    """`from cnn import train` gives this module, not the function of its name: importing a
-    submodule makes it its package's attribute, whatever the package defines. So calling the
-    module trains, and `train(config, dataset)` reads the same either way."""
-
-    def __call__(self, *args, **kwargs) -> RunResult:
-        return train(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

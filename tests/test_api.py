@@ -23,9 +23,7 @@ def test_what_a_project_declares_comes_without_tensorflow():
 def test_every_public_name_is_its_modules_own():
     for name in cnn.__all__:
         value = getattr(cnn, name)
-        if name == "train":  # the module cnn.train, callable (a submodule's name is its package's attribute)
-            assert value is importlib.import_module("cnn.train") and callable(value)
-        elif name != "CnnError":
+        if name != "CnnError":
             assert value is getattr(importlib.import_module(cnn._LAZY[name]), name), name
     assert set(cnn.__all__) <= set(dir(cnn))
 
@@ -35,10 +33,3 @@ def test_an_unknown_name_is_an_attribute_error():
 
     with pytest.raises(AttributeError, match="module 'cnn' has no attribute 'Trainer'"):
         cnn.Trainer  # noqa: B018
-
-
-def test_train_from_the_flat_api_trains(tiny, tiny_config):
-    from cnn import RunResult, train
-
-    result = train(tiny_config, tiny)
-    assert isinstance(result, RunResult) and result.status == "ok"
