@@ -1,7 +1,7 @@
 """Evaluations an axis asks for by name: `Axis(..., evaluations=("photos",))`.
 
 Each runs on a model right after it trained, before the model is dropped, wherever it trained (in
-the pytest process or on a Ray worker: cnn.ablate.engines.local.train_job), and gives an Outcome:
+the pytest process or on a Ray worker: cnn.ablate.engines.worker.train_job), and gives an Outcome:
 metrics that go into the run's record (so runs.csv, summary.csv, the effects and the report see
 them), and arrays the driver saves for seed 0 as `<results>/<evaluation>-<axis>-<variant>.npz`
 (cnn.results.schema) for the report. The driver alone writes files, as it alone writes the cache:
@@ -24,8 +24,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import importlib.util
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +34,7 @@ import numpy as np
 from cnn.errors import CnnError
 from cnn.registry import Registry
 from cnn.results.metrics import Metric, add_metric
-from cnn.results.store import save_evaluation_arrays
+from cnn.source import module_hash
 
 if TYPE_CHECKING:  # Keras loads with the first run, not with the axis files
     import keras
@@ -118,35 +116,9 @@ def source_hash(names: tuple[str, ...]) -> dict[str, str]:
         modules = dict.fromkeys((__name__, getattr(evaluation.run, "__module__", __name__), *evaluation.modules))
         digest = hashlib.sha256()
         for module in modules:
-            digest.update(_module_hash(module).encode())
+            digest.update(module_hash(module).encode())
         hashes[name] = digest.hexdigest()[:16]
     return hashes
-
-
-def _module_hash(module: str) -> str:
-    """A module's code as cnn.source.module_hash reads it (its syntax tree without docstrings);
-    where that cannot read it (a conftest's module, loaded from a file), its file's bytes."""
-    try:  # LIB-BRANCH: cnn.source arrives with the lib branch; this fallback goes when it merges
-        from cnn.source import module_hash
-
-        return module_hash(module)
-    except (ImportError, OSError, ValueError, CnnError):
-        pass
-    path = getattr(sys.modules.get(module), "__file__", None) or _spec_file(module)
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest() if path else module
-
-
-def _spec_file(module: str) -> str | None:
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        return None
-    return spec.origin if spec is not None and spec.origin and spec.origin not in ("built-in", "frozen") else None
-
-
-def save(folder: Path, evaluation: str, axis: str, variant: str, arrays: dict[str, np.ndarray], **about) -> Path:
-    """Seed 0's arrays of an evaluation, where the report reads them (cnn.results.store)."""
-    return save_evaluation_arrays(folder, evaluation, axis, variant, arrays, **about)
 
 
 # --- errors: the test images a model gets wrong (the report's grid of mistakes) ----------------
