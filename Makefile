@@ -15,7 +15,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -c $(CONSTRAINTS) -e '.[ray]'  # ray: the cluster engine and its tests
+	$(PYTHON) -m pip install --quiet -c $(CONSTRAINTS) -e '.[ray,dev]'  # ray: the cluster engine and its tests; dev: ruff, import-linter
 	touch $(STAMP)
 
 # Pin what `pip install -e .` takes today: the newest releases pyproject.toml allows, installed
@@ -24,16 +24,19 @@ lock:
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	python3 -m venv "$$tmp/venv" && \
 	"$$tmp/venv/bin/python" -m pip install --quiet --upgrade pip && \
-	"$$tmp/venv/bin/python" -m pip install --quiet -e '.[ray]' && \
+	"$$tmp/venv/bin/python" -m pip install --quiet -e '.[ray,dev]' && \
 	{ echo "# Written by \`make lock\` ($$("$$tmp/venv/bin/python" --version), $$(uname -sm)): pip freeze of a fresh"; \
 	  echo "# venv after \`pip install -e .\`. \`make install\` installs with it: pip install -c $(CONSTRAINTS) -e ."; \
 	  "$$tmp/venv/bin/python" -m pip freeze --exclude-editable; } > "$$tmp/$(CONSTRAINTS)" && \
 	mv "$$tmp/$(CONSTRAINTS)" $(CONSTRAINTS) && \
 	echo "$(CONSTRAINTS): $$(grep -vc '^#' $(CONSTRAINTS)) packages pinned; re-measure the baseline if tensorflow, keras or numpy moved"
 
-# Unit tests, the smoke grid with its accuracy guard, then the own-model example as a user's
-# project (the plugin from the installed package): what CI runs.
+# The code's own checks (ruff; the layers' import contracts), the unit tests, the smoke grid with
+# its accuracy guard, then the own-model example as a user's project (the plugin from the
+# installed package): what CI runs.
 test: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports
 	$(PYTHON) -m pytest tests/
 	$(PYTHON) -m pytest ablations/ --ablation-profile=smoke --benchmark-save=ci
 	cd examples/own-model && ../../$(PYTHON) -m pytest

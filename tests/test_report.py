@@ -335,7 +335,7 @@ def test_time_to_accuracy_draws_a_mean_line_per_variant_and_names_its_reference_
                 [[seconds * (1 + 0.1 * seed), images, accuracy + 0.01 * seed] for seconds, images, accuracy in clock])}
             for variant, clock in (("naive", [[2.5, 1000, 0.93], [7.0, 2000, 0.957]]), ("fast", [[1.0, 1024, 0.80], [3.1, 2048, 0.96]]))
             for seed in range(3)]
-    plots.time_to_accuracy(pd.DataFrame(rows), 0.957, 3, 8.0, tmp_path / "tta.png")
+    plots.time_to_accuracy(pd.DataFrame(rows), 0.957, 3, 8.0, tmp_path / "tta.png", "naive")
     (ax,) = drawn["tta.png"].axes
     labels = [line.get_label() for line in ax.get_lines()]
     assert labels[:2] == ["naive", "fast"] and len(labels) == 5  # a line per variant (not per seed) and the 3 references

@@ -43,13 +43,11 @@ class AblationSession:
         self.baseline = Baseline.load(options.baseline_path)
         self.engine = engine if engine is not None else make_engine(options)
         self.progress = Progress(self.engine.name)
-        self.rows: list[dict] = []
+        self.rows: list[dict] = []  # one per run (variant, seed) and per-epoch rows, from every test
         self.histories: list[dict] = []
         self.axes: dict[str, dict] = {}  # axis name -> its record, in the order the tests ran
         self.peaks: dict[str, float] = {}
-        self.written: list = []
-        self.warnings: list[str] = []  # one line each, printed before the tables
-        self.table = ""
+        self.written, self.warnings, self.table = [], [], ""  # what finish() wrote; one-line warnings; the tables
         self._engine_started = False
 
     @functools.cached_property
@@ -69,8 +67,7 @@ class AblationSession:
         return Runner(self.options, self.cache, self.started_engine(), self.dataset, self.versions, self.baseline)
 
     def started_engine(self) -> Engine:
-        """The engine, started on first use. Raises CnnError when it cannot start (a cluster that
-        does not answer)."""
+        """The engine, started on first use. Raises CnnError where it cannot start."""
         if not self._engine_started:
             self.engine.start(EngineContext(self.dataset, self.versions, self._store, self._tick))
             self._engine_started = True
@@ -99,7 +96,7 @@ class AblationSession:
             self.engine.submit(job)
         self.progress.slots = self.engine.slots()
         if jobs and self.say and not self.engine.trains_here:
-            for line in self.engine.summary():
+            for line in self.engine.describe():
                 self.say(line)
 
     def has_gpu(self) -> bool:

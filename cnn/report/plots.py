@@ -340,10 +340,11 @@ def _error_scale(ax, accuracies: pd.Series) -> None:
     ax.yaxis.set_minor_locator(NullLocator())
 
 
-def time_to_accuracy(runs: pd.DataFrame, target: float, target_epoch: int, reference_s: float, path: Path) -> Path:
+def time_to_accuracy(runs: pd.DataFrame, target: float, target_epoch: int, reference_s: float, path: Path,
+                     reference: str) -> Path:
     """Test accuracy against training seconds per speed variant: at each check of its accuracy clock
     (the same number of images for every seed), the mean over seeds of the time and the accuracy,
-    with a band from the lowest to the highest seed's accuracy. With the target, the naive recipe's
+    with a band from the lowest to the highest seed's accuracy. With the target, the reference's
     time for the epochs that set it, and half that time (where a recipe twice as fast gets there)."""
     from cnn.results.speed import clock_points
 
@@ -365,13 +366,13 @@ def time_to_accuracy(runs: pd.DataFrame, target: float, target_epoch: int, refer
             ax.fill_between(checks["seconds"], checks["low"], checks["high"], color=colours[variant], alpha=0.15, linewidth=0)
         lowest = min(lowest, float(np.quantile(checks["mean"], 0.2)))
         highest = max(highest, float(checks["high"].max()))
-    fixed = target_epoch == 0  # the profile's target: the yardstick is naive's own time to it
+    fixed = target_epoch == 0  # the profile's target: the yardstick is the reference's own time to it
     ax.axhline(target, color="black", linestyle="--", linewidth=1,
-               label=f"target {target:.4f}" + (" (the profile's)" if fixed else f": naive's mean test\naccuracy after {target_epoch} epochs"))
+               label=f"target {target:.4f}" + (" (the profile's)" if fixed else f": {reference}'s mean test\naccuracy after {target_epoch} epochs"))
     if np.isfinite(reference_s):
         ax.axvline(reference_s, color="grey", linestyle=":", linewidth=1.2,
-                   label=f"{reference_s:.1f} s: " + ("naive's mean time\nto the target" if fixed
-                                                     else f"naive's training time\nfor those {target_epoch} epochs"))
+                   label=f"{reference_s:.1f} s: " + (f"{reference}'s mean time\nto the target" if fixed
+                                                     else f"{reference}'s training time\nfor those {target_epoch} epochs"))
         ax.axvline(reference_s / 2, color="grey", linestyle="-.", linewidth=1.2,
                    label=f"{reference_s / 2:.1f} s: half of it, where a\nrecipe 2x as fast reaches the target")
     ax.set_ylim(max(0.0, lowest - 0.02), min(1.0, highest + 0.005))

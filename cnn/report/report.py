@@ -341,15 +341,17 @@ def _performance(results: Results, axis: str, out: Path) -> str:
     if speed is None or speed.empty:
         return ""
     first = speed.iloc[0]
+    reference = first["reference"] if "reference" in speed else "naive"  # speed.csv before the column: naive
     peaks = ", ".join(f"{p} {g:,.0f} GFLOP/s" for p, g in speed.groupby("precision")["peak_gflops"].first().items() if pd.notna(g))
     lines = [
         "## Performance", "",
-        "The speed axis: the notebook's recipe (naive), each lever of the fast path alone, and all of them (fast). "
+        f"Each variant of the {axis} axis against its reference, {reference}. "
         f"GFLOP/s counts 3 x the forward FLOPs per training image; the peak is TensorFlow's matmul measured in the same run "
         f"({peaks or 'not measured'}). Target: {target_text(first)}; "
-        f"x naive's time: to target (s) / {yardstick_text(first)}. Time to target is checked every quarter epoch, "
+        f"x {reference}'s time: to target (s) / {yardstick_text(first)}. Time to target is checked every quarter epoch, "
         "validation time left out.", "",
-        "| variant | device | samples/s | x naive | GFLOP/s | of peak | to target (s) | x naive's time | seeds there | test accuracy |",
+        f"| variant | device | samples/s | x {reference} | GFLOP/s | of peak | to target (s) | x {reference}'s time | seeds there "
+        "| test accuracy |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in speed.itertuples():
@@ -362,7 +364,7 @@ def _performance(results: Results, axis: str, out: Path) -> str:
     clocked = results.runs[(results.runs["axis"] == axis) & (results.runs["device"] == first["device"])]
     if "accuracy_clock" in clocked and clocked["accuracy_clock"].notna().any():
         path = plots.time_to_accuracy(clocked, first["target_accuracy"], int(first["target_epoch"]),
-                                      first["naive_target_epoch_s"], out / PLOTS / "speed-time-to-accuracy.png")
+                                      first["naive_target_epoch_s"], out / PLOTS / "speed-time-to-accuracy.png", reference)
         lines += ["", _image(path, out)]
     return "\n".join(lines)
 
@@ -471,10 +473,10 @@ def _photos(results: Results, axis: str, out: Path) -> str:
     runs = runs.dropna(subset=["photo_accuracy"])
     lines = [
         "### Photos", "",
-        "Each model reads the photo benchmark (`cnn/photos_benchmark.py`, seed 0): held-out test digits, never trained on, "
+        "Each model reads the photo benchmark (`cnn/photos/benchmark.py`, seed 0): held-out test digits, never trained on, "
         "rendered as phone-style photos (paper colour and grain, ruled or squared lines, ballpoint, gel and pencil ink, "
         "a shadow and uneven light, rotation and perspective, blur, noise and JPEG, 200 to 3000 px), each prepared as "
-        "`cnn predict` prepares a photo file (`cnn/photo.py`). What it is not: real camera photos. The degradations are "
+        "`cnn predict` prepares a photo file (`cnn/photos/read.py`). What it is not: real camera photos. The degradations are "
         "the ones we rendered, so it measures the path from a photo-like image to 28x28 against the failures we thought "
         "of, not against every camera, pen and hand.", "",
         "| variant | device | n | photo accuracy | seed 0: read right | test accuracy |", "|---|---|---|---|---|---|",

@@ -182,11 +182,13 @@ class ResultsFolder:
 
     def first_evaluation_arrays(self, evaluation: str) -> tuple[str, str, dict] | None:
         """(axis, variant, arrays) of the first variant in the recorded grid with `evaluation`'s
-        arrays; None when no variant has them."""
+        arrays, an axis' reference variant before its others; None when no variant has them."""
         for record in self.axes():
-            for variant in record.get("variants", []):
-                if self.evaluation_file(evaluation, record["name"], variant["id"]).is_file():
-                    return record["name"], variant["id"], self.evaluation_arrays(evaluation, record["name"], variant["id"])
+            ids = [variant["id"] for variant in record.get("variants", [])]
+            reference = record.get("reference")
+            for variant in ([reference] if reference in ids else []) + [i for i in ids if i != reference]:
+                if self.evaluation_file(evaluation, record["name"], variant).is_file():
+                    return record["name"], variant, self.evaluation_arrays(evaluation, record["name"], variant)
         return None
 
     def base_errors(self) -> pd.DataFrame | None:

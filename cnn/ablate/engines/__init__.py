@@ -117,7 +117,7 @@ class Engine(Protocol):
     def slots(self) -> int: ...  # runs that train at once now
     def gpus(self) -> int: ...
     def parallel_tag(self) -> str: ...  # runs.csv's `parallel`: what else trained beside this run
-    def summary(self) -> list[str]: ...  # lines for the terminal summary: where runs trained
+    def describe(self) -> list[str]: ...  # a line or two on where the planned runs go (a remote engine)
     def close(self) -> None: ...
 
 
@@ -165,7 +165,7 @@ class BaseEngine:
     def parallel_tag(self) -> str:
         return self.name
 
-    def summary(self) -> list[str]:
+    def describe(self) -> list[str]:
         return []
 
     def close(self) -> None:

@@ -145,7 +145,7 @@ class RayEngine(BaseEngine):
             self.finish(job, record)
         return len(ready)
 
-    def summary(self) -> list[str]:
+    def describe(self) -> list[str]:
         nodes = sum(1 for node in ray.nodes() if node.get("Alive")) if self.started else 0
         return [f"ablation (ray): {len(self.submitted)} runs submitted to {nodes} node(s), "
                 f"{self.slots() if self.started else 0} at a time ({self.cpus_per_run} CPU each)"]
