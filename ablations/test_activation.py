@@ -4,12 +4,24 @@ LeCun's 1.7159 tanh(2x/3))"""
 from cnn.ablate import Axis, Effect, v
 
 AXIS = Axis(
-    "activation", question=__doc__,
-    variants=[v("none", activation="none"), v("relu"), v("sigmoid", activation="sigmoid"), v("tanh", activation="tanh"),
-              v("scaled_tanh", activation="scaled_tanh")],
-    effects=[Effect("test_accuracy", low="none", high="relu", claim="ReLU beats no activation on test accuracy"),
-             Effect("grad_norm_first_conv", low="sigmoid", high="relu",
-                    claim="sigmoid's first conv layer gets much smaller gradients than ReLU's (they vanish on the way back)")],
+    "activation",
+    question=__doc__,
+    variants=[
+        v("none", activation="none"),
+        v("relu"),
+        v("sigmoid", activation="sigmoid"),
+        v("tanh", activation="tanh"),
+        v("scaled_tanh", activation="scaled_tanh"),
+    ],
+    effects=[
+        Effect("test_accuracy", low="none", high="relu", claim="ReLU beats no activation on test accuracy"),
+        Effect(
+            "grad_norm_first_conv",
+            low="sigmoid",
+            high="relu",
+            claim="sigmoid's first conv layer gets much smaller gradients than ReLU's (they vanish on the way back)",
+        ),
+    ],
     sections=("gradients",),
 )
 test_activation, test_activation_effects = AXIS.tests()

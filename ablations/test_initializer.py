@@ -3,13 +3,27 @@
 from cnn.ablate import Axis, Effect, v
 
 AXIS = Axis(
-    "initializer", question=__doc__,
-    variants=[v(f"{activation}-{init}", learns=init != "zeros", activation=activation, initializer=init)
-              for activation in ("sigmoid", "relu")
-              for init in ("glorot_uniform", "he_normal", "random_normal", "zeros")],
-    effects=[Effect("test_accuracy", low="relu-zeros", high="relu-he_normal", claim="zero initialisation keeps ReLU from learning"),
-             Effect("test_accuracy", low="sigmoid-zeros", high="sigmoid-glorot_uniform",
-                    claim="zero initialisation keeps sigmoid from learning")],
+    "initializer",
+    question=__doc__,
+    variants=[
+        v(f"{activation}-{init}", learns=init != "zeros", activation=activation, initializer=init)
+        for activation in ("sigmoid", "relu")
+        for init in ("glorot_uniform", "he_normal", "random_normal", "zeros")
+    ],
+    effects=[
+        Effect(
+            "test_accuracy",
+            low="relu-zeros",
+            high="relu-he_normal",
+            claim="zero initialisation keeps ReLU from learning",
+        ),
+        Effect(
+            "test_accuracy",
+            low="sigmoid-zeros",
+            high="sigmoid-glorot_uniform",
+            claim="zero initialisation keeps sigmoid from learning",
+        ),
+    ],
     sections=("gradients",),
 )
 test_initializer, test_initializer_effects = AXIS.tests()

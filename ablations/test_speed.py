@@ -13,14 +13,32 @@ from cnn.ablate.speed import make_matmul
 AXIS = Axis(
     "speed",
     question="The fast path's levers one at a time, then together (fast), and the fastest preset to a target "
-             "accuracy (speedrun): what each buys in samples/s and time to accuracy, and costs in accuracy",
+    "accuracy (speedrun): what each buys in samples/s and time to accuracy, and costs in accuracy",
     # Each lever alone trains 2 epochs, enough for its steady samples/s (epoch 2); the recipes train
     # the axis' 3, for time to accuracy. Full size made the difference: a batch-32 epoch is ~60 s there.
-    variants=[v("naive"), v("tf.data", pipeline="tf.data", epochs=2), v("bfloat16", precision="mixed_bfloat16", epochs=2),
-              v("batch512-sqrt", batch_size=512, lr_scaling="sqrt", epochs=2), v("fused", fused_update=True, epochs=2),
-              v("fast", base="fast-cnn"), v("speedrun", base="speedrun-cnn")],
-    effects=[Effect("samples_per_s", low="naive", high="fast", claim="the fast path trains more samples per second than the notebook's recipe"),
-             Effect("samples_per_s", low="naive", high="batch512-sqrt", claim="batch 512 trains more samples per second than batch 32")],
+    variants=[
+        v("naive"),
+        v("tf.data", pipeline="tf.data", epochs=2),
+        v("bfloat16", precision="mixed_bfloat16", epochs=2),
+        v("batch512-sqrt", batch_size=512, lr_scaling="sqrt", epochs=2),
+        v("fused", fused_update=True, epochs=2),
+        v("fast", base="fast-cnn"),
+        v("speedrun", base="speedrun-cnn"),
+    ],
+    effects=[
+        Effect(
+            "samples_per_s",
+            low="naive",
+            high="fast",
+            claim="the fast path trains more samples per second than the notebook's recipe",
+        ),
+        Effect(
+            "samples_per_s",
+            low="naive",
+            high="batch512-sqrt",
+            claim="batch 512 trains more samples per second than batch 32",
+        ),
+    ],
     # No claim for the fused update alone: it pays at 60k images (~1.35x at batch 32 in the profile)
     # but not measurably on the smoke profile's 4,000 at batch 32, where one seed would judge it.
     # Long enough for time-to-accuracy: the naive recipe's 3-epoch accuracy is the target (or the

@@ -64,7 +64,9 @@ def _unrecognized(extras: list[str], parser: argparse.ArgumentParser) -> str:
     for extra in extras:
         if extra.startswith("--"):
             given = extra.split("=", 1)[0]
-            guesses = [option for option in options if option.startswith(given)] or difflib.get_close_matches(given, options, n=1)
+            guesses = [option for option in options if option.startswith(given)] or difflib.get_close_matches(
+                given, options, n=1
+            )
             if guesses:
                 return f"{message}; did you mean {' or '.join(guesses)}?"
     return message
@@ -96,11 +98,22 @@ def build_parser(argv: list[str] | None = None) -> Parser:
 
     train = commands.add_parser("train", help="train a preset (or a variant of it) and print its metrics")
     train.add_argument("--preset", choices=PRESETS.names(), help=f"base config (default: {DEFAULT_PRESET})")
-    train.add_argument("--dataset", default=DEFAULT_DATASET, metavar="SPEC", help="dataset spec, see 'cnn datasets' (default: %(default)s)")
+    train.add_argument(
+        "--dataset",
+        default=DEFAULT_DATASET,
+        metavar="SPEC",
+        help="dataset spec, see 'cnn datasets' (default: %(default)s)",
+    )
     train.add_argument("--save", metavar="PATH", help="save the trained model (.keras, or .h5 for the legacy format)")
-    train.add_argument("--json", action="store_true", help="print the metrics as JSON on stdout (progress goes to stderr)")
-    train.add_argument("--threads", type=_positive_int, metavar="N",
-                       help="TensorFlow threads inside each op, one op at a time (default: all cores, TensorFlow's own)")
+    train.add_argument(
+        "--json", action="store_true", help="print the metrics as JSON on stdout (progress goes to stderr)"
+    )
+    train.add_argument(
+        "--threads",
+        type=_positive_int,
+        metavar="N",
+        help="TensorFlow threads inside each op, one op at a time (default: all cores, TensorFlow's own)",
+    )
     fields = train.add_argument_group("config fields (override the preset's)")
     base = _base_of(sys.argv[1:] if argv is None else argv)
     hints = typing.get_type_hints(type(base))
@@ -128,29 +141,51 @@ def build_parser(argv: list[str] | None = None) -> Parser:
     predict.add_argument("images", metavar="IMAGE", nargs="+",
                          help="PNG or JPEG files, one character each, any size: a photo of dark ink on light paper, "
                               "or light on dark as in MNIST (made into an MNIST-like image first)")
-    predict.add_argument("--dataset", metavar="SPEC", help="name the classes as this dataset does (default: class numbers)")
+    predict.add_argument(
+        "--dataset", metavar="SPEC", help="name the classes as this dataset does (default: class numbers)"
+    )
     predict.add_argument("--json", action="store_true", help="print JSON")
-    predict.add_argument("--show", metavar="DIR",
-                         help="write one PNG per image into DIR: the photo, the 28x28 the model saw, the top-3 probabilities")
+    predict.add_argument(
+        "--show",
+        metavar="DIR",
+        help="write one PNG per image into DIR: the photo, the 28x28 the model saw, the top-3 probabilities",
+    )
     predict.set_defaults(run=_predict)
 
     summary = commands.add_parser("summary", help="layers, parameters and FLOPs of a preset")
     summary.add_argument("preset", metavar="PRESET", choices=PRESETS.names())
-    summary.add_argument("--input-shape", default="28,28,1", type=_int_tuple, metavar="H,W,C", help="(default: %(default)s)")
+    summary.add_argument(
+        "--input-shape", default="28,28,1", type=_int_tuple, metavar="H,W,C", help="(default: %(default)s)"
+    )
     summary.add_argument("--classes", default=10, type=int, help="(default: %(default)s)")
     summary.set_defaults(run=_summary)
 
     datasets = commands.add_parser("datasets", help="the dataset specs and what each holds")
     datasets.set_defaults(run=_datasets)
 
-    report = commands.add_parser("report", help="write report.md and its plots for results folders, or compare two runs")
-    report.add_argument("results", nargs="*", metavar="RESULTS_DIR", help="(default: every results/<profile>/ with a runs.csv)")
-    report.add_argument("--out", metavar="DIR", help="where to write (default: each results folder; with --compare, results/compare/A-vs-B/)")
-    report.add_argument("--compare", nargs=2, metavar=("A", "B"),
-                        help="changes from A to B per variant, flagged beyond the seed spread; results folders or saved .benchmarks JSON files")
-    report.add_argument("--benchmarks", metavar="DIR",
-                        help="saved pytest-benchmark runs to take timings from where a results folder has no benchmarks.csv "
-                             "(default: .benchmarks when present)")
+    report = commands.add_parser(
+        "report", help="write report.md and its plots for results folders, or compare two runs"
+    )
+    report.add_argument(
+        "results", nargs="*", metavar="RESULTS_DIR", help="(default: every results/<profile>/ with a runs.csv)"
+    )
+    report.add_argument(
+        "--out",
+        metavar="DIR",
+        help="where to write (default: each results folder; with --compare, results/compare/A-vs-B/)",
+    )
+    report.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("A", "B"),
+        help="changes from A to B per variant, flagged beyond the seed spread; results folders or saved .benchmarks JSON files",
+    )
+    report.add_argument(
+        "--benchmarks",
+        metavar="DIR",
+        help="saved pytest-benchmark runs to take timings from where a results folder has no benchmarks.csv "
+        "(default: .benchmarks when present)",
+    )
     report.set_defaults(run=_report)
     return parser
 
@@ -240,7 +275,9 @@ def _evaluate(args) -> None:
                           "same_dataset": same, **scores}, indent=2))
         return
     print(f"{args.model} on {dataset.name} ({len(dataset.y_train)} train / {len(dataset.y_test)} test)")
-    origin = trained_on.get("dataset", "unknown (not saved with the model)") + ("  (other data)" if same is False else "")
+    origin = trained_on.get("dataset", "unknown (not saved with the model)") + (
+        "  (other data)" if same is False else ""
+    )
     for name, value in [("trained on", origin), *score_rows(scores)]:
         print(f"{name:>15}: {value}")
 
@@ -265,7 +302,9 @@ def _predict(args) -> None:
     for p in predictions:
         runner_up = int(p.probabilities.argsort()[-2])
         notes = "".join(f"  [{note}]" for note in p.notes)
-        print(f"{p.source}: {p.class_name}  (p={p.confidence:.3f}; next: {runner_up} p={p.probabilities[runner_up]:.3f}){notes}")
+        print(
+            f"{p.source}: {p.class_name}  (p={p.confidence:.3f}; next: {runner_up} p={p.probabilities[runner_up]:.3f}){notes}"
+        )
     if pictures:
         print(f"wrote {len(pictures)} picture{'s' if len(pictures) > 1 else ''} to {args.show}")
 
@@ -306,14 +345,18 @@ def _report(args) -> None:
         return
     benchmarks = Path(args.benchmarks) if args.benchmarks else report.DEFAULT_BENCHMARKS
     if args.benchmarks and not benchmarks.is_dir():
-        raise CnnError(f"--benchmarks {benchmarks} is not a folder; give the folder pytest-benchmark saves to (.benchmarks)")
+        raise CnnError(
+            f"--benchmarks {benchmarks} is not a folder; give the folder pytest-benchmark saves to (.benchmarks)"
+        )
     folders = [Path(p) for p in args.results] or report.default_results()
     for folder in folders:
         out = Path(args.out) if args.out else None
         if out is not None and len(folders) > 1:
             out = out / folder.name  # several folders into one --out: a subfolder each, so no report overwrites another
         # Progress on stderr, a line a part (the standard report takes a while); stdout says what was written.
-        path = report.write_report(folder, out, benchmarks, progress=lambda line: print(line, file=sys.stderr, flush=True))
+        path = report.write_report(
+            folder, out, benchmarks, progress=lambda line: print(line, file=sys.stderr, flush=True)
+        )
         print(f"wrote {path}")
 
 
@@ -323,10 +366,19 @@ FIELD_ALIASES = {"learning_rate": ("--lr",)}  # the short name users type (it us
 def _field_names() -> dict[str, list[str]]:
     """The allowed values of each config field that is a name, from the registries and tuples
     Config checks them against."""
-    return {"model": MODELS.names(), "activation": ACTIVATIONS.names(), "initializer": list(INITIALIZERS), "pool_type": list(POOL_TYPES),
-            "pool_padding": list(PADDINGS), "conv_padding": list(PADDINGS), "optimizer": OPTIMIZERS.names(),
-            "precision": list(PRECISIONS), "pipeline": list(PIPELINES), "lr_scaling": list(LR_SCALINGS),
-            "augmentation": AUGMENTATIONS.names()}
+    return {
+        "model": MODELS.names(),
+        "activation": ACTIVATIONS.names(),
+        "initializer": list(INITIALIZERS),
+        "pool_type": list(POOL_TYPES),
+        "pool_padding": list(PADDINGS),
+        "conv_padding": list(PADDINGS),
+        "optimizer": OPTIMIZERS.names(),
+        "precision": list(PRECISIONS),
+        "pipeline": list(PIPELINES),
+        "lr_scaling": list(LR_SCALINGS),
+        "augmentation": AUGMENTATIONS.names(),
+    }
 
 
 @contextlib.contextmanager
@@ -382,7 +434,9 @@ def _int_tuple(text: str) -> tuple[int, ...]:
     try:
         return tuple(int(part) for part in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of integers (e.g. 32,64,64; 'none' for empty)")
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a comma-separated list of integers (e.g. 32,64,64; 'none' for empty)"
+        )
 
 
 def _float_or_default(text: str):

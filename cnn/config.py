@@ -57,7 +57,9 @@ class Config:
     epochs: int = 9  # every seed of seed-cnn clears 96% test accuracy on mnist-5k by then
     batch_size: int = 32  # Keras' default, as in the notebook
     train_fraction: float = 1.0  # share of the training set used (stratified), for data-size ablations
-    augmentation: tuple[str, ...] = ()  # names in cnn.augment (shift, rotation, ...); training only, run in the registry's order
+    augmentation: tuple[
+        str, ...
+    ] = ()  # names in cnn.augment (shift, rotation, ...); training only, run in the registry's order
     seed: int = 0
     precision: str = "float32"  # or mixed_bfloat16 (CPU with AMX or AVX512-BF16) / mixed_float16 (GPU)
     # The fast path's levers; the defaults are the notebook's recipe, kept as the reference.
@@ -82,13 +84,23 @@ class Config:
         _check("batch_norm", self.batch_norm, isinstance(self.batch_norm, bool), "true or false")
         _check_name("activation", self.activation, ACTIVATIONS.names())
         _check_name("initializer", self.initializer, INITIALIZERS)
-        _check("pool_size", self.pool_size, _is_int(self.pool_size) and self.pool_size >= 0, "an integer >= 0 (0 = no pooling)")
+        _check(
+            "pool_size",
+            self.pool_size,
+            _is_int(self.pool_size) and self.pool_size >= 0,
+            "an integer >= 0 (0 = no pooling)",
+        )
         _check_name("pool_type", self.pool_type, POOL_TYPES)
         _check_name("pool_padding", self.pool_padding, PADDINGS)
         _check("dropout", self.dropout, _is_number(self.dropout) and 0 <= self.dropout < 1, "a rate in [0, 1)")
         _check_name("optimizer", self.optimizer, OPTIMIZERS.names())
         lr = self.learning_rate
-        _check("learning_rate", lr, lr is None or (_is_number(lr) and lr > 0), "a number > 0, or None for the optimizer's default")
+        _check(
+            "learning_rate",
+            lr,
+            lr is None or (_is_number(lr) and lr > 0),
+            "a number > 0, or None for the optimizer's default",
+        )
         _check("epochs", self.epochs, _is_int(self.epochs) and self.epochs >= 1, "an integer >= 1")
         _check("batch_size", self.batch_size, _is_int(self.batch_size) and self.batch_size >= 1, "an integer >= 1")
         frac = self.train_fraction
@@ -111,7 +123,9 @@ class Config:
     def effective_learning_rate(self) -> float:
         """The rate the optimizer gets: its default (or the given one) scaled for the batch size by
         `lr_scaling` from the reference batch of 32 (sqrt: Hoffer et al. 2017, linear: Goyal et al. 2017)."""
-        rate = OPTIMIZERS.get(self.optimizer).default_learning_rate if self.learning_rate is None else self.learning_rate
+        rate = (
+            OPTIMIZERS.get(self.optimizer).default_learning_rate if self.learning_rate is None else self.learning_rate
+        )
         power = {"none": 0.0, "sqrt": 0.5, "linear": 1.0}[self.lr_scaling]
         return rate * (self.batch_size / REFERENCE_BATCH) ** power
 
@@ -217,8 +231,19 @@ PRESETS.add("fast-cnn", Config(precision="mixed_bfloat16", batch_size=512, lr_sc
 # The fastest to 90% test accuracy on Fashion-MNIST here: the fast path on a smaller network (two
 # convs, Dense 128: a fifth of the seed CNN's FLOPs and 1/14 of its weights) at batch 128, enough
 # steps an epoch to get there in under two epochs (~17 s on 2 cores, the seed CNN ~180 s).
-PRESETS.add("speedrun-cnn", Config(conv_filters=(32, 64), dense_units=(128,), precision="mixed_bfloat16", batch_size=128,
-                                   lr_scaling="sqrt", pipeline="tf.data", fused_update=True, epochs=3))
+PRESETS.add(
+    "speedrun-cnn",
+    Config(
+        conv_filters=(32, 64),
+        dense_units=(128,),
+        precision="mixed_bfloat16",
+        batch_size=128,
+        lr_scaling="sqrt",
+        pipeline="tf.data",
+        fused_update=True,
+        epochs=3,
+    ),
+)
 # For photographed digits (`cnn predict` after cnn.photos.read's preparation): the seed CNN trained on
 # digits changed as pen and photo change them (stroke width, a hand's wobble, a slant, the
 # centring's error), for 30 epochs since every epoch now shows new images; batch 128 with the

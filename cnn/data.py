@@ -49,7 +49,9 @@ class Dataset:
         arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
         for key, value in arrays.items():
             if not isinstance(value, np.ndarray):
-                raise CnnError(f"{name}: {key} is a {type(value).__name__}, not a numpy array; convert it with numpy.asarray")
+                raise CnnError(
+                    f"{name}: {key} is a {type(value).__name__}, not a numpy array; convert it with numpy.asarray"
+                )
             if value.size == 0:
                 raise CnnError(f"{name}: {key} is empty; every one of {', '.join(NPZ_KEYS)} needs samples")
         x_train, x_test = _images("x_train", x_train, name), _images("x_test", x_test, name)
@@ -239,7 +241,9 @@ def _load_mnist() -> Dataset:
     return Dataset.from_arrays("mnist", x_train, y_train, x_test, y_test, DIGITS)
 
 
-@register_dataset("fashion-mnist", "full Fashion-MNIST (60,000 / 10,000) from Debian's dataset-fashion-mnist, else Keras' loader")
+@register_dataset(
+    "fashion-mnist", "full Fashion-MNIST (60,000 / 10,000) from Debian's dataset-fashion-mnist, else Keras' loader"
+)
 def _load_fashion_mnist() -> Dataset:
     for folder in FASHION_MNIST_DIRS:
         if (folder / "train-images-idx3-ubyte.gz").exists():
@@ -318,7 +322,9 @@ def load_npz(path: str | Path) -> Dataset:
     except CnnError:
         raise
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as error:
-        raise CnnError(f"{name}: not a readable .npz file ({type(error).__name__}: {error}); save it with numpy.savez") from None
+        raise CnnError(
+            f"{name}: not a readable .npz file ({type(error).__name__}: {error}); save it with numpy.savez"
+        ) from None
     return Dataset.from_arrays(name, **arrays, class_names=class_names)
 
 

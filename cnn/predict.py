@@ -58,7 +58,9 @@ def read_image(path: str | Path, shape: tuple[int, int, int] = (28, 28, 1)) -> t
         rgb, _, _ = read_photo(path)
         return cv2.resize(rgb, (width, height), interpolation=cv2.INTER_AREA), None
     if channels != 1:
-        raise CnnError(f"the model takes {channels}-channel images; only 1 (grayscale) or 3 (RGB) can be read from files")
+        raise CnnError(
+            f"the model takes {channels}-channel images; only 1 (grayscale) or 3 (RGB) can be read from files"
+        )
     digit = read_digit(path, (height, width))
     return digit.image[..., np.newaxis], digit
 
@@ -108,7 +110,9 @@ def show_folder(folder: str | Path) -> Path:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as error:
-        raise CnnError(f"--show {folder} cannot be created ({error.strerror}); give a folder you can write to") from None
+        raise CnnError(
+            f"--show {folder} cannot be created ({error.strerror}); give a folder you can write to"
+        ) from None
     return folder
 
 
@@ -126,7 +130,9 @@ def _picture(prediction: Prediction, class_names=None) -> bytes:
     if digit is not None:
         photo_ax.imshow(digit.photo)
         left, top, right, bottom = (v / digit.scale for v in digit.box)
-        photo_ax.add_patch(Rectangle((left, top), right - left, bottom - top, fill=False, edgecolor="#e0301e", linewidth=1.5))
+        photo_ax.add_patch(
+            Rectangle((left, top), right - left, bottom - top, fill=False, edgecolor="#e0301e", linewidth=1.5)
+        )
         digit_ax.imshow(digit.image, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
     photo_ax.set_title(Path(prediction.source).name, fontsize=9)
     digit_ax.set_title("what the model saw (28x28)" if digit is not None else "", fontsize=9)

@@ -27,8 +27,10 @@ def set_threads(intra_op: int, inter_op: int = 1) -> None:
         pools.set_intra_op_parallelism_threads(intra_op)
         pools.set_inter_op_parallelism_threads(inter_op)
     except RuntimeError:  # TensorFlow's runtime has started: its pools are fixed for this process
-        raise CnnError(f"cannot use {intra_op} threads: TensorFlow has already started in this process with "
-                       f"{pools.get_intra_op_parallelism_threads() or 'all'}; set threads before the first training") from None
+        raise CnnError(
+            f"cannot use {intra_op} threads: TensorFlow has already started in this process with "
+            f"{pools.get_intra_op_parallelism_threads() or 'all'}; set threads before the first training"
+        ) from None
 
 
 def cpu_share(processes: int) -> int:

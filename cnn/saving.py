@@ -77,9 +77,13 @@ def load_model(path: str | Path) -> keras.Model:
         model = keras.models.load_model(path, compile=False)
     except Exception as error:  # Keras and h5py raise many kinds for a bad file
         reason = str(error).strip().splitlines()[0][:120] if str(error).strip() else type(error).__name__
-        raise CnnError(f"{path} is corrupt or not a Keras model ({reason}); save it again with 'cnn train --save'") from None
+        raise CnnError(
+            f"{path} is corrupt or not a Keras model ({reason}); save it again with 'cnn train --save'"
+        ) from None
     if len(model.inputs) != 1 or len(model.outputs[0].shape) != 2:
-        raise CnnError(f"{path} is a Keras model but not an image classifier (one image input, class logits out); give one saved by 'cnn train --save'")
+        raise CnnError(
+            f"{path} is a Keras model but not an image classifier (one image input, class logits out); give one saved by 'cnn train --save'"
+        )
     return model
 
 

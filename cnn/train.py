@@ -84,9 +84,15 @@ class RunResult:
             *score_rows(vars(self), train_note="re-measured in inference mode"),
             ("first epoch", f"{self.first_epoch_s:.2f} s  (includes tracing)"),
             ("steady epoch", "n/a (one epoch)" if one_epoch else f"{self.steady_epoch_s:.2f} s"),
-            ("throughput", f"{self.samples_per_s:,.0f} samples/s" + ("  (first epoch, includes tracing)" if one_epoch else "")),
+            (
+                "throughput",
+                f"{self.samples_per_s:,.0f} samples/s" + ("  (first epoch, includes tracing)" if one_epoch else ""),
+            ),
             ("parameters", f"{self.params:,}"),
-            ("FLOPs/sample", f"{self.flops_per_sample / 1e6:.2f} M forward, {3 * self.flops_per_sample / 1e6:.1f} M per training step"),
+            (
+                "FLOPs/sample",
+                f"{self.flops_per_sample / 1e6:.2f} M forward, {3 * self.flops_per_sample / 1e6:.1f} M per training step",
+            ),
             ("device", self.device),
         ]
         return "\n".join(f"{name:>15}: {value}" for name, value in rows)
@@ -186,7 +192,9 @@ class AccuracyClock(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         if logs and "val_accuracy" in logs:
-            self.points.append((sum(self.timer.train_seconds), (epoch + 1) * self.epoch_samples, float(logs["val_accuracy"])))
+            self.points.append(
+                (sum(self.timer.train_seconds), (epoch + 1) * self.epoch_samples, float(logs["val_accuracy"]))
+            )
 
     def _test_accuracy(self) -> float:
         correct = 0
@@ -396,9 +404,15 @@ def fit_inputs(config: Config, data: Dataset) -> dict:
         .batch(config.batch_size)
         .prefetch(tf.data.AUTOTUNE)
     )
-    test_set = tf.data.Dataset.from_tensor_slices((data.x_test, data.y_test)).batch(EVAL_BATCH_SIZE).prefetch(tf.data.AUTOTUNE)
-    return {"x": train_set, "steps_per_epoch": steps_per_epoch(config, len(data.y_train)), "shuffle": False,  # it shuffles itself
-            "validation_data": test_set}
+    test_set = (
+        tf.data.Dataset.from_tensor_slices((data.x_test, data.y_test)).batch(EVAL_BATCH_SIZE).prefetch(tf.data.AUTOTUNE)
+    )
+    return {
+        "x": train_set,
+        "steps_per_epoch": steps_per_epoch(config, len(data.y_train)),
+        "shuffle": False,  # it shuffles itself
+        "validation_data": test_set,
+    }
 
 
 def steps_per_epoch(config: Config, n_train: int) -> int:
@@ -426,7 +440,12 @@ def device_name() -> str:
 def library_versions() -> dict[str, str]:
     import tensorflow as tf
 
-    return {"python": platform.python_version(), "tensorflow": tf.__version__, "keras": keras.__version__, "numpy": np.__version__}
+    return {
+        "python": platform.python_version(),
+        "tensorflow": tf.__version__,
+        "keras": keras.__version__,
+        "numpy": np.__version__,
+    }
 
 
 def machine_info() -> dict[str, str]:
@@ -435,8 +454,12 @@ def machine_info() -> dict[str, str]:
 
     import tensorflow as tf
 
-    return {"node": platform.node(), "processor": platform.processor() or platform.machine(), "cpus": str(os.cpu_count()),
-            "threads": str(tf.config.threading.get_intra_op_parallelism_threads())}
+    return {
+        "node": platform.node(),
+        "processor": platform.processor() or platform.machine(),
+        "cpus": str(os.cpu_count()),
+        "threads": str(tf.config.threading.get_intra_op_parallelism_threads()),
+    }
 
 
 def _finite_or_none(value):

@@ -23,14 +23,15 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "docs" / "bad-inputs.md"
 # TensorFlow's native start-up log, printed before its logging is set up (pytest's conftest imports it).
-NATIVE_LOG = re.compile(r"^(WARNING: All log messages before absl::InitializeLog\(\)|[IWEF]\d{4} \d\d:\d\d:\d\d|I0000 )")
+NATIVE_LOG = re.compile(
+    r"^(WARNING: All log messages before absl::InitializeLog\(\)|[IWEF]\d{4} \d\d:\d\d:\d\d|I0000 )"
+)
 
 
 @dataclass(frozen=True)
@@ -94,20 +95,46 @@ def _train_case(what: str, args: tuple[str, ...], *expect: str) -> Case:
 
 CASES: list[Case] = [
     # --- the dataset spec
-    Case("dataset name misspelt", ("train", "--dataset", "minst"), ("unknown dataset 'minst'", "known: mnist-5k, mnist,", "npz:PATH")),
-    Case("dataset name unknown", ("train", "--dataset", "cifar-10"), ("unknown dataset 'cifar-10'", "mnist-5k", "npz:PATH")),
-    Case("dataset a bare .npz path (no npz: prefix)", ("train", "--dataset", "good.npz"),
-         ("unknown dataset 'good.npz'", "write npz:good.npz")),
+    Case(
+        "dataset name misspelt",
+        ("train", "--dataset", "minst"),
+        ("unknown dataset 'minst'", "known: mnist-5k, mnist,", "npz:PATH"),
+    ),
+    Case(
+        "dataset name unknown",
+        ("train", "--dataset", "cifar-10"),
+        ("unknown dataset 'cifar-10'", "mnist-5k", "npz:PATH"),
+    ),
+    Case(
+        "dataset a bare .npz path (no npz: prefix)",
+        ("train", "--dataset", "good.npz"),
+        ("unknown dataset 'good.npz'", "write npz:good.npz"),
+    ),
     # --- a user's .npz
     _dataset_case(".npz missing", "missing.npz", "file not found", "give the path of an .npz"),
     _dataset_case(".npz corrupt (not a zip)", "corrupt.npz", "not a readable .npz", "numpy.savez"),
     _dataset_case(".npz truncated (half a download)", "truncated.npz", "not a readable .npz", "numpy.savez"),
     _dataset_case(".npy given for .npz", "single.npy", "single array", "numpy.savez"),
-    _dataset_case(".npz keys missing", "keys.npz", "missing key(s) y_train, y_test", "needs x_train, y_train, x_test, y_test", "it has x_train, images, labels, x_test"),
-    _dataset_case("images and labels of different lengths", "lengths.npz", "x_train has 20 images but y_train has 19 labels", "must match"),
-    _dataset_case("train and test images of different shapes", "shapes.npz", "(28, 28, 1)", "(32, 32, 1)", "same shape"),
+    _dataset_case(
+        ".npz keys missing",
+        "keys.npz",
+        "missing key(s) y_train, y_test",
+        "needs x_train, y_train, x_test, y_test",
+        "it has x_train, images, labels, x_test",
+    ),
+    _dataset_case(
+        "images and labels of different lengths",
+        "lengths.npz",
+        "x_train has 20 images but y_train has 19 labels",
+        "must match",
+    ),
+    _dataset_case(
+        "train and test images of different shapes", "shapes.npz", "(28, 28, 1)", "(32, 32, 1)", "same shape"
+    ),
     _dataset_case("images flattened (not 2-D + channels)", "flat.npz", "shape (20, 784)", "(N, height, width)"),
-    _dataset_case("images with an extra axis", "five_d.npz", "shape (20, 28, 28, 1, 1)", "(N, height, width, channels)"),
+    _dataset_case(
+        "images with an extra axis", "five_d.npz", "shape (20, 28, 28, 1, 1)", "(N, height, width, channels)"
+    ),
     _dataset_case("label out of range (negative)", "negative.npz", "label -1", "[0, K-1]"),
     _dataset_case("label out of range (more than class_names)", "beyond.npz", "label 12", "3 classes", "[0, 2]"),
     _dataset_case("labels non-integer (floats)", "float_labels.npz", "non-integer labels", "whole class numbers"),
@@ -129,8 +156,12 @@ CASES: list[Case] = [
     _train_case("epochs 0", ("--epochs", "0"), "epochs=0", "integer >= 1"),
     _train_case("epochs not a number", ("--epochs", "ten"), "--epochs", "'ten'"),
     _train_case("threads 0", ("--threads", "0"), "--threads", "integer >= 1"),
-    _train_case("option abbreviated (--epoch for --epochs)", ("--epoch", "2"), "unrecognized arguments: --epoch 2",
-                "did you mean --epochs?"),
+    _train_case(
+        "option abbreviated (--epoch for --epochs)",
+        ("--epoch", "2"),
+        "unrecognized arguments: --epoch 2",
+        "did you mean --epochs?",
+    ),
     _train_case("boolean field not true or false", ("--jit-compile", "maybe"), "--jit-compile", "true or false"),
     _train_case("learning rate negative", ("--learning-rate", "-0.1"), "learning_rate=-0.1", "> 0"),
     _train_case("save path with a wrong suffix", ("--save", "model.pkl"), "model.pkl", ".keras"),
@@ -138,35 +169,108 @@ CASES: list[Case] = [
     # --- image files for `cnn predict`
     Case("image file missing", ("predict", "model.keras", "missing.png"), ("missing.png not found", "PNG or JPEG")),
     Case("image file empty", ("predict", "model.keras", "empty.png"), ("empty.png is empty", "PNG or JPEG")),
-    Case("image file not an image", ("predict", "model.keras", "notes.png"), ("notes.png is not an image", "PNG or JPEG")),
-    Case("image file a truncated JPEG", ("predict", "model.keras", "truncated.jpg"), ("truncated.jpg is truncated", "export the image again")),
-    Case("photo of a blank page (ruled, no ink)", ("predict", "model.keras", "blank.jpg"), ("blank.jpg: no digit found", "photograph one digit")),
-    Case("photo all black", ("predict", "model.keras", "black.png"), ("black.png is all black", "dark ink on light paper")),
-    Case("image of 1x1 pixel", ("predict", "model.keras", "dot.png"), ("dot.png is 1x1 pixels, too small", "at least 8x8")),
-    Case("image beyond Pillow's pixel limit (a decompression bomb)", ("predict", "model.keras", "bomb.png"),
-         ("bomb.png has more than the 178 megapixels", "scale it down")),
-    Case("--show DIR is a file", ("predict", "model.keras", "whole.jpg", "--show", "notes.png"), ("--show notes.png is a file", "give a folder")),
+    Case(
+        "image file not an image", ("predict", "model.keras", "notes.png"), ("notes.png is not an image", "PNG or JPEG")
+    ),
+    Case(
+        "image file a truncated JPEG",
+        ("predict", "model.keras", "truncated.jpg"),
+        ("truncated.jpg is truncated", "export the image again"),
+    ),
+    Case(
+        "photo of a blank page (ruled, no ink)",
+        ("predict", "model.keras", "blank.jpg"),
+        ("blank.jpg: no digit found", "photograph one digit"),
+    ),
+    Case(
+        "photo all black",
+        ("predict", "model.keras", "black.png"),
+        ("black.png is all black", "dark ink on light paper"),
+    ),
+    Case(
+        "image of 1x1 pixel",
+        ("predict", "model.keras", "dot.png"),
+        ("dot.png is 1x1 pixels, too small", "at least 8x8"),
+    ),
+    Case(
+        "image beyond Pillow's pixel limit (a decompression bomb)",
+        ("predict", "model.keras", "bomb.png"),
+        ("bomb.png has more than the 178 megapixels", "scale it down"),
+    ),
+    Case(
+        "--show DIR is a file",
+        ("predict", "model.keras", "whole.jpg", "--show", "notes.png"),
+        ("--show notes.png is a file", "give a folder"),
+    ),
     # --- model files
     Case("model file missing", ("evaluate", "missing.keras"), ("missing.keras not found", "cnn train --save")),
-    Case("model file corrupt", ("evaluate", "corrupt.keras"), ("corrupt.keras is corrupt", "not a zip archive", "save it again")),
-    Case("model file a zip but not a model", ("evaluate", "archive.keras"), ("archive.keras is corrupt or not a Keras model", "save it again")),
-    Case("model file a legacy .h5 that is not one", ("evaluate", "corrupt.h5"), ("corrupt.h5 is corrupt", "save it again")),
-    Case("model file an empty .h5", ("evaluate", "empty.h5"), ("empty.h5 is corrupt", "not an HDF5 file", "save it again")),
-    Case("model file a Keras model, not a classifier", ("evaluate", "features.keras"), ("features.keras", "not an image classifier", "cnn train --save")),
+    Case(
+        "model file corrupt",
+        ("evaluate", "corrupt.keras"),
+        ("corrupt.keras is corrupt", "not a zip archive", "save it again"),
+    ),
+    Case(
+        "model file a zip but not a model",
+        ("evaluate", "archive.keras"),
+        ("archive.keras is corrupt or not a Keras model", "save it again"),
+    ),
+    Case(
+        "model file a legacy .h5 that is not one",
+        ("evaluate", "corrupt.h5"),
+        ("corrupt.h5 is corrupt", "save it again"),
+    ),
+    Case(
+        "model file an empty .h5",
+        ("evaluate", "empty.h5"),
+        ("empty.h5 is corrupt", "not an HDF5 file", "save it again"),
+    ),
+    Case(
+        "model file a Keras model, not a classifier",
+        ("evaluate", "features.keras"),
+        ("features.keras", "not an image classifier", "cnn train --save"),
+    ),
     Case("model file of another kind", ("evaluate", "good.npz"), ("good.npz is not a Keras model file", ".keras")),
-    Case("model trained on other images", ("evaluate", "model.keras", "--dataset", "npz:big.npz"), ("(28, 28, 1)", "(32, 32, 1)", "the data it was trained for")),
+    Case(
+        "model trained on other images",
+        ("evaluate", "model.keras", "--dataset", "npz:big.npz"),
+        ("(28, 28, 1)", "(32, 32, 1)", "the data it was trained for"),
+    ),
     # --- the ablation suite's pytest options
-    Case("--ablation-profile unknown", (str(ROOT / "ablations"), "--ablation-profile", "nope", "--co"),
-         ("--ablation-profile", "'nope'", "smoke"), tool="pytest"),
-    Case("--ablation-dataset unknown", (str(ROOT / "ablations"), "--ablation-dataset", "mnist5k", "-k", "dropout"),
-         ("--ablation-dataset", "unknown dataset 'mnist5k'", "mnist-5k"), tool="pytest"),
-    Case("--ablation-dataset not a readable .npz", (str(ROOT / "ablations"), "--ablation-dataset", "npz:corrupt.npz", "--co"),
-         ("--ablation-dataset", "not a readable .npz file"), tool="pytest"),
-    Case("--ablation-seeds not positive", (str(ROOT / "ablations"), "--ablation-seeds", "0", "--co"),
-         ("--ablation-seeds", "'0'"), tool="pytest"),
-    Case("results directory not writable (a path under a file)",
-         (str(ROOT / "ablations"), "--ablation-results", "/dev/null/results", "--co"),
-         ("--ablation-results", "/dev/null/results", "cannot be created or written to", "pass a folder you can write to"), tool="pytest"),
+    Case(
+        "--ablation-profile unknown",
+        (str(ROOT / "ablations"), "--ablation-profile", "nope", "--co"),
+        ("--ablation-profile", "'nope'", "smoke"),
+        tool="pytest",
+    ),
+    Case(
+        "--ablation-dataset unknown",
+        (str(ROOT / "ablations"), "--ablation-dataset", "mnist5k", "-k", "dropout"),
+        ("--ablation-dataset", "unknown dataset 'mnist5k'", "mnist-5k"),
+        tool="pytest",
+    ),
+    Case(
+        "--ablation-dataset not a readable .npz",
+        (str(ROOT / "ablations"), "--ablation-dataset", "npz:corrupt.npz", "--co"),
+        ("--ablation-dataset", "not a readable .npz file"),
+        tool="pytest",
+    ),
+    Case(
+        "--ablation-seeds not positive",
+        (str(ROOT / "ablations"), "--ablation-seeds", "0", "--co"),
+        ("--ablation-seeds", "'0'"),
+        tool="pytest",
+    ),
+    Case(
+        "results directory not writable (a path under a file)",
+        (str(ROOT / "ablations"), "--ablation-results", "/dev/null/results", "--co"),
+        (
+            "--ablation-results",
+            "/dev/null/results",
+            "cannot be created or written to",
+            "pass a folder you can write to",
+        ),
+        tool="pytest",
+    ),
 ]
 
 
@@ -190,7 +294,12 @@ def make_files(folder: Path) -> None:
     npz("flat.npz", x_train=x.reshape(20, -1), x_test=x.reshape(20, -1))
     npz("five_d.npz", x_train=x[..., None, None], x_test=x[..., None, None])
     npz("negative.npz", y_train=np.where(y == 0, -1, y))
-    npz("beyond.npz", y_train=np.minimum(y, 2), y_test=np.where(y == 5, 12, np.minimum(y, 2)), class_names=np.array(["a", "b", "c"]))
+    npz(
+        "beyond.npz",
+        y_train=np.minimum(y, 2),
+        y_test=np.where(y == 5, 12, np.minimum(y, 2)),
+        class_names=np.array(["a", "b", "c"]),
+    )
     npz("float_labels.npz", y_train=y + 0.5)
     npz("text_labels.npz", y_train=np.array(["cat", "dog"] * 10))
     npz("onehot.npz", y_train=np.eye(10, dtype=np.float32)[y])
@@ -200,7 +309,11 @@ def make_files(folder: Path) -> None:
     npz("float255.npz", x_train=x.astype(np.float32), x_test=x.astype(np.float32))
     npz("int16.npz", x_train=(x.astype(np.int16) * 4 - np.int16(20)).clip(0, 1000).astype(np.int16))
     npz("empty.npz", x_train=np.zeros((0, 28, 28), np.uint8), y_train=np.zeros(0, np.int64))
-    npz("big.npz", x_train=rng.integers(0, 256, (20, 32, 32), dtype=np.uint8), x_test=rng.integers(0, 256, (20, 32, 32), dtype=np.uint8))
+    npz(
+        "big.npz",
+        x_train=rng.integers(0, 256, (20, 32, 32), dtype=np.uint8),
+        x_test=rng.integers(0, 256, (20, 32, 32), dtype=np.uint8),
+    )
 
     from PIL import Image
 
@@ -329,8 +442,13 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(markdown(outcomes, args.subprocess))
     bad = [o for o in outcomes if o.problems()]
     for outcome in bad:
-        print(f"{outcome.case.command}: {'; '.join(outcome.problems())}\n    stderr: {outcome.stderr.strip()!r}", file=sys.stderr)
-    print(f"wrote {args.out}: {len(outcomes)} cases, {len(outcomes) - len(bad)} give their exit code and one clear line")
+        print(
+            f"{outcome.case.command}: {'; '.join(outcome.problems())}\n    stderr: {outcome.stderr.strip()!r}",
+            file=sys.stderr,
+        )
+    print(
+        f"wrote {args.out}: {len(outcomes)} cases, {len(outcomes) - len(bad)} give their exit code and one clear line"
+    )
     return 1 if bad else 0
 
 

@@ -13,9 +13,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_what_a_project_declares_comes_without_tensorflow():
-    code = ("import sys; from cnn import (CnnError, Config, Dataset, PRESETS, load_dataset, preset, register_augmentation, "
-            "register_dataset, register_model, register_optimizer); "
-            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'loaded'")
+    code = (
+        "import sys; from cnn import (CnnError, Config, Dataset, PRESETS, load_dataset, preset, register_augmentation, "
+        "register_dataset, register_model, register_optimizer); "
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'loaded'"
+    )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
 

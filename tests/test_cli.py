@@ -77,7 +77,9 @@ def test_train_prints_a_readable_table(capsys, tiny_npz):
 
 
 def test_train_an_mlp(capsys, tiny_npz):
-    code, out, _ = run(capsys, "train", "--preset", "seed-mlp", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", "--json")
+    code, out, _ = run(
+        capsys, "train", "--preset", "seed-mlp", "--dataset", f"npz:{tiny_npz}", "--epochs", "1", "--json"
+    )
     assert code == 0
     result = json.loads(out)
     assert result["config"]["conv_filters"] == [] and result["config"]["dense_units"] == [128]
@@ -204,8 +206,12 @@ def test_fresh_process_error_is_one_clean_line(tmp_path):
 
 def test_threads_are_set_before_tensorflow_starts(tiny_npz):
     # A fresh process: TensorFlow's thread pools can only be sized before its runtime starts.
-    done = subprocess.run([*cnn_command(), "train", *TINY_ARGS, "--dataset", f"npz:{tiny_npz}", "--threads", "1", "--json"],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [*cnn_command(), "train", *TINY_ARGS, "--dataset", f"npz:{tiny_npz}", "--threads", "1", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["machine"]["threads"] == "1"
 
@@ -278,12 +284,21 @@ def test_an_abbreviated_option_is_refused_naming_the_full_one(capsys, argv, frag
 def allowed_names() -> dict:
     from cnn.activations import ACTIVATIONS
     from cnn.config import INITIALIZERS, LR_SCALINGS, PADDINGS, PIPELINES, POOL_TYPES, PRECISIONS
-    from cnn.parts import MODELS
     from cnn.optimizers import OPTIMIZERS
+    from cnn.parts import MODELS
 
-    return {"model": MODELS.names(), "activation": ACTIVATIONS.names(), "initializer": INITIALIZERS, "pool_type": POOL_TYPES,
-            "pool_padding": PADDINGS, "conv_padding": PADDINGS, "optimizer": OPTIMIZERS.names(), "precision": PRECISIONS,
-            "pipeline": PIPELINES, "lr_scaling": LR_SCALINGS}
+    return {
+        "model": MODELS.names(),
+        "activation": ACTIVATIONS.names(),
+        "initializer": INITIALIZERS,
+        "pool_type": POOL_TYPES,
+        "pool_padding": PADDINGS,
+        "conv_padding": PADDINGS,
+        "optimizer": OPTIMIZERS.names(),
+        "precision": PRECISIONS,
+        "pipeline": PIPELINES,
+        "lr_scaling": LR_SCALINGS,
+    }
 
 
 def help_of(capsys, *argv: str) -> dict[str, str]:
@@ -454,7 +469,9 @@ def test_a_preset_of_a_subclass_brings_its_fields_as_flags(wide_model):
 
 
 def test_train_a_subclass_from_the_command_line(capsys, wide_model, tiny_npz):
-    code, out, err = run(capsys, "train", "--model", "wide-cli-test", "--width", "0.5", "--dataset", f"npz:{tiny_npz}", "--json")
+    code, out, err = run(
+        capsys, "train", "--model", "wide-cli-test", "--width", "0.5", "--dataset", f"npz:{tiny_npz}", "--json"
+    )
     assert code == 0, err
     result = json.loads(out)
     assert result["config"]["width"] == 0.5 and result["config"]["model"] == "wide-cli-test"

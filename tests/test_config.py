@@ -283,8 +283,10 @@ def test_importing_the_config_starts_neither_tensorflow_nor_keras():
     import sys
     from pathlib import Path
 
-    code = ("import cnn.config, sys; cnn.config.preset('photo-cnn'); cnn.config.Config(optimizer='sgd').effective_learning_rate; "
-            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'loaded'")
+    code = (
+        "import cnn.config, sys; cnn.config.preset('photo-cnn'); cnn.config.Config(optimizer='sgd').effective_learning_rate; "
+        "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'loaded'"
+    )
     done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr

@@ -329,7 +329,9 @@ def test_fashion_mnist_reads_installed_idx_files(tmp_path, monkeypatch):
 
 def refuse_download(*args, **kwargs):
     # What Keras raises when the download fails, without waiting on the network.
-    raise Exception("URL fetch failure on https://storage.googleapis.com/mnist.npz: None -- [Errno -2] Name or service not known")
+    raise Exception(
+        "URL fetch failure on https://storage.googleapis.com/mnist.npz: None -- [Errno -2] Name or service not known"
+    )
 
 
 def test_mnist_offline_points_to_the_embedded_set(monkeypatch):

@@ -99,7 +99,9 @@ def training_workers() -> dict[int, str]:
         if entry.name.isdigit():
             try:
                 parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                titles[int(entry.name)] = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+                titles[int(entry.name)] = (
+                    (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+                )
             except (OSError, IndexError, ValueError):
                 continue
 
@@ -134,7 +136,9 @@ def kill_a_training_worker(driver: subprocess.Popen, timeout: float = 180) -> st
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="finds Ray's workers through /proc (Linux)")
 def test_a_two_node_cluster_survives_a_killed_worker_and_gives_the_local_engines_numbers(cluster, project, tiny_npz,
                                                                                         tmp_path):
-    local = start(suite(project, tiny_npz, tmp_path / "local", "--ablation-cpus-per-run", "1", "--benchmark-disable"), project)
+    local = start(
+        suite(project, tiny_npz, tmp_path / "local", "--ablation-cpus-per-run", "1", "--benchmark-disable"), project
+    )
     storage = tmp_path / "benchmarks"
     remote = start(suite(project, tiny_npz, tmp_path / "ray", "--ablation-engine", "ray",
                          "--ablation-ray-address", cluster.address, "--benchmark-save=ray",
@@ -159,7 +163,11 @@ def test_a_two_node_cluster_survives_a_killed_worker_and_gives_the_local_engines
     assert sorted(b["extra_info"]["variant"] for b in benchmarks) == sorted(VARIANTS)
     for bench in benchmarks:
         info = bench["extra_info"]
-        assert info["remote"] is True and info["remote_seeds"] == [0] and info["nodes"] == [on_ray.loc[info["variant"], "node"]]
+        assert (
+            info["remote"] is True
+            and info["remote_seeds"] == [0]
+            and info["nodes"] == [on_ray.loc[info["variant"], "node"]]
+        )
         assert bench["stats"]["min"] == pytest.approx(on_ray.loc[info["variant"], "train_s"], rel=1e-5)
 
 
@@ -169,8 +177,24 @@ def test_a_two_node_cluster_survives_a_killed_worker_and_gives_the_local_engines
 def test_the_ray_engine_without_ray_is_one_line_naming_the_extra(project, tmp_path):
     # `import ray` fails in the inner pytest as where Ray is not installed: a None in sys.modules.
     (tmp_path / "no_ray.py").write_text("import sys\n\nsys.modules['ray'] = None\n")
-    process = start([sys.executable, "-m", "pytest", str(project), "-p", "no_ray", "-p", "no:cacheprovider", "--co", "-q",
-                     "--ablation-engine", "ray"], project, PYTHONPATH=str(tmp_path))
+    process = start(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(project),
+            "-p",
+            "no_ray",
+            "-p",
+            "no:cacheprovider",
+            "--co",
+            "-q",
+            "--ablation-engine",
+            "ray",
+        ],
+        project,
+        PYTHONPATH=str(tmp_path),
+    )
     out, _ = process.communicate(timeout=120)
     assert process.returncode == pytest.ExitCode.USAGE_ERROR == 4, out
     lines = [line for line in out.splitlines() if line.strip()]
@@ -185,13 +209,19 @@ def run_inner_pytest(capsys, *args: str) -> tuple[int, str]:
     return int(code), out + err
 
 
-@pytest.mark.parametrize("args, fragment", [
-    (["--ablation-cpus-per-run", "0"], "--ablation-cpus-per-run '0' is not a positive whole number of CPUs"),
-    (["--ablation-cpus-per-run", "two"], "--ablation-cpus-per-run 'two'"),
-    (["--ablation-ray-address", "auto"], "--ablation-engine-address auto is for an engine with a cluster (ray), not local"),
-    (["--ablation-engine", "spark"], "--ablation-engine: unknown engine 'spark'; known: local, ray"),
-    pytest.param(["--ablation-engine", "ray", "-n", "2"], "drop pytest-xdist's -n", marks=needs_ray),
-])
+@pytest.mark.parametrize(
+    "args, fragment",
+    [
+        (["--ablation-cpus-per-run", "0"], "--ablation-cpus-per-run '0' is not a positive whole number of CPUs"),
+        (["--ablation-cpus-per-run", "two"], "--ablation-cpus-per-run 'two'"),
+        (
+            ["--ablation-ray-address", "auto"],
+            "--ablation-engine-address auto is for an engine with a cluster (ray), not local",
+        ),
+        (["--ablation-engine", "spark"], "--ablation-engine: unknown engine 'spark'; known: local, ray"),
+        pytest.param(["--ablation-engine", "ray", "-n", "2"], "drop pytest-xdist's -n", marks=needs_ray),
+    ],
+)
 def test_bad_engine_option_is_a_usage_error_naming_it(capsys, args, fragment):
     code, output = run_inner_pytest(capsys, *args)
     assert code == 4, output

@@ -74,7 +74,9 @@ def test_errors_lists_the_test_images_the_model_gets_wrong(digits, tiny_config):
     metrics, arrays = evaluations.evaluate(("errors",), model, digits)
     errors = arrays["errors"]
     assert metrics == {}  # no metric: the report draws the grid of mistakes from the arrays
-    assert (digits.y_test[errors["test_index"]] == errors["true"]).all() and (errors["predicted"] != errors["true"]).all()
+    assert (digits.y_test[errors["test_index"]] == errors["true"]).all() and (
+        errors["predicted"] != errors["true"]
+    ).all()
     assert ((errors["confidence"] > 0) & (errors["confidence"] <= 1)).all()
 
 

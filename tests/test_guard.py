@@ -59,13 +59,33 @@ def test_updating_some_variants_keeps_the_others(baseline):
 def test_update_from_runs_records_the_spread_of_the_metrics_declared_baseline_spread(tmp_path):
     import pandas as pd
 
-    runs = pd.DataFrame([{"axis": "dropout", "variant": "0.2", "device": "cpu", "seed": seed, "test_accuracy": 0.95 + seed / 100,
-                          "train_accuracy": 0.97, "accuracy_gap": 0.02, "loss_gap": 0.1, "steady_epoch_s": 1.0 + seed,
-                          "samples_per_s": 1000.0 * (seed + 1)} for seed in (0, 1)])
+    runs = pd.DataFrame(
+        [
+            {
+                "axis": "dropout",
+                "variant": "0.2",
+                "device": "cpu",
+                "seed": seed,
+                "test_accuracy": 0.95 + seed / 100,
+                "train_accuracy": 0.97,
+                "accuracy_gap": 0.02,
+                "loss_gap": 0.1,
+                "steady_epoch_s": 1.0 + seed,
+                "samples_per_s": 1000.0 * (seed + 1),
+            }
+            for seed in (0, 1)
+        ]
+    )
     guard = Baseline.load(tmp_path / "baseline.json")
     guard.update_from_runs("smoke", "mnist-5k", "fp", runs, {"keras": "3"})
     saved = json.loads((tmp_path / "baseline.json").read_text())["smoke"]
     assert saved["versions"] == {"keras": "3"} and saved["variants"][KEY]["n"] == 2
     spread = saved["variants"][KEY]["spread"]
-    assert set(spread) == {"test_accuracy", "train_accuracy", "accuracy_gap", "loss_gap", "steady_epoch_s"}  # not samples/s
+    assert set(spread) == {
+        "test_accuracy",
+        "train_accuracy",
+        "accuracy_gap",
+        "loss_gap",
+        "steady_epoch_s",
+    }  # not samples/s
     assert spread["steady_epoch_s"] == pytest.approx(0.707107)

@@ -30,7 +30,9 @@ def test_the_opposite_beyond_the_spread_is_contradicted():
 def test_one_seed_claims_nothing_unless_the_baseline_knows_its_spread():
     judged = judge("dropout", "cpu", EFFECT, *sides([0.01], [0.05]))
     assert judged.verdict == "no clear effect"
-    assert judged.reason == "0.5 and 0 have one seed and the baseline records no spread for it, so the spread is unknown"
+    assert (
+        judged.reason == "0.5 and 0 have one seed and the baseline records no spread for it, so the spread is unknown"
+    )
     with_baseline = judge("dropout", "cpu", EFFECT, *sides([0.01], [0.05], 0.002, 0.002))
     assert with_baseline.verdict == "shown"
     # A borrowed spread is said to be the baseline's, never printed as if one seed had a std.
@@ -38,7 +40,9 @@ def test_one_seed_claims_nothing_unless_the_baseline_knows_its_spread():
 
 
 def runs(rows):
-    return pd.DataFrame([{"axis": "dropout", "device": "cpu", "variant": v, "seed": s, "accuracy_gap": x} for v, s, x in rows])
+    return pd.DataFrame(
+        [{"axis": "dropout", "device": "cpu", "variant": v, "seed": s, "accuracy_gap": x} for v, s, x in rows]
+    )
 
 
 def test_a_deselected_variant_is_named_as_the_reason_not_the_seed_count():

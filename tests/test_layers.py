@@ -43,7 +43,10 @@ def test_every_module_of_the_package_is_under_a_contract():
     contracts = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]["contracts"]
     layers = {f"cnn.{name}" for name in contracts[0]["layers"]}
     library = set(contracts[1]["source_modules"])
-    top_level = {f"cnn.{path.stem if path.is_file() else path.name}" for path in (ROOT / "cnn").iterdir()
-                 if (path.suffix == ".py" or (path / "__init__.py").exists()) and path.stem not in ("__init__", "__main__")}
+    top_level = {
+        f"cnn.{path.stem if path.is_file() else path.name}"
+        for path in (ROOT / "cnn").iterdir()
+        if (path.suffix == ".py" or (path / "__init__.py").exists()) and path.stem not in ("__init__", "__main__")
+    }
     assert top_level - layers - library == set(), "add the new module to a contract in pyproject.toml"
     assert library & layers == set()

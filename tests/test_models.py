@@ -240,7 +240,9 @@ def test_an_own_model_that_does_not_fit_the_input_is_one_line():
         import keras
         from keras import layers
 
-        return keras.Sequential([keras.Input(shape=input_shape), layers.Conv2D(4, 40), layers.Flatten(), layers.Dense(num_classes)])
+        return keras.Sequential(
+            [keras.Input(shape=input_shape), layers.Conv2D(4, 40), layers.Flatten(), layers.Dense(num_classes)]
+        )
 
     if "too-big-test" not in MODELS:
         MODELS.add("too-big-test", too_big)
@@ -275,6 +277,8 @@ def test_editing_an_own_builder_changes_the_cache_key(monkeypatch, tmp_path):
 def test_a_models_config_class_must_be_a_config():
     from cnn.parts import MODELS, register_model
 
-    with pytest.raises(CnnError, match="model 'not-a-config-test': config=<class 'dict'> must be a subclass of cnn.config.Config"):
+    with pytest.raises(
+        CnnError, match="model 'not-a-config-test': config=<class 'dict'> must be a subclass of cnn.config.Config"
+    ):
         register_model("not-a-config-test", config=dict)(separable_cnn)
     assert "not-a-config-test" not in MODELS

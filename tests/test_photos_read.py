@@ -30,9 +30,13 @@ def page(height=300, width=400, paper=0.9) -> np.ndarray:
     return np.clip(paper + 0.01 * rng.standard_normal((height, width, 1)), 0, 1).repeat(3, axis=2).astype(np.float32)
 
 
-def write_digit(image: np.ndarray, digit: np.ndarray, top: int, left: int, side: int, ink=(0.1, 0.15, 0.5)) -> np.ndarray:
+def write_digit(
+    image: np.ndarray, digit: np.ndarray, top: int, left: int, side: int, ink=(0.1, 0.15, 0.5)
+) -> np.ndarray:
     """Draw an MNIST digit (light on dark) as ink into the RGB `image`, in a `side` px square."""
-    enlarged = np.asarray(Image.fromarray(np.uint8(np.squeeze(digit) * 255)).resize((side, side), Image.BICUBIC)) / 255.0
+    enlarged = (
+        np.asarray(Image.fromarray(np.uint8(np.squeeze(digit) * 255)).resize((side, side), Image.BICUBIC)) / 255.0
+    )
     alpha = np.clip((enlarged - 0.3) * 2.5, 0, 1)[..., None]
     region = image[top: top + side, left: left + side]
     image[top: top + side, left: left + side] = region * (1 - alpha) + np.asarray(ink) * alpha
@@ -176,7 +180,9 @@ def test_a_huge_jpeg_is_read_in_bounded_memory(tmp_path, three):
     peak_mb, width, height = map(int, done.stdout.split())
     assert peak_mb < 250, f"peak memory {peak_mb} MB"
     assert 1500 < width < 3100 and 2000 < height < 3100  # the digit's box, in the photo's own pixels
-    assert close(read_digit(tmp_path / "huge.jpg").image, find_digit(small).image) < 0.1  # the same digit, drawn another way
+    assert (
+        close(read_digit(tmp_path / "huge.jpg").image, find_digit(small).image) < 0.1
+    )  # the same digit, drawn another way
 
 
 def test_exif_orientation_is_respected(tmp_path, three):
@@ -193,7 +199,9 @@ def test_exif_orientation_is_respected(tmp_path, three):
 
 def test_animated_gif_reads_its_first_frame(tmp_path, three, mnist5k):
     seven = mnist5k.x_test[np.flatnonzero(mnist5k.y_test == 7)[0]]
-    frames = [Image.fromarray(np.uint8(write_digit(page(), d, 60, 120, 160) * 255)).convert("P") for d in (three, seven)]
+    frames = [
+        Image.fromarray(np.uint8(write_digit(page(), d, 60, 120, 160) * 255)).convert("P") for d in (three, seven)
+    ]
     frames[0].save(tmp_path / "moving.gif", save_all=True, append_images=frames[1:], duration=200, loop=0)
     digit = read_digit(tmp_path / "moving.gif")
     assert "2 frames: read the first" in digit.notes

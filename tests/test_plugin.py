@@ -8,7 +8,9 @@ pytest_plugins = ["pytester"]
 
 def test_any_project_gets_the_ablation_options(pytester):
     result = pytester.runpytest_subprocess("--help")
-    result.stdout.fnmatch_lines(["*CNN ablation suite (cnn.ablate)*", "*--ablation-profile=NAME*", "*--ablation-tensorboard=DIR*"])
+    result.stdout.fnmatch_lines(
+        ["*CNN ablation suite (cnn.ablate)*", "*--ablation-profile=NAME*", "*--ablation-tensorboard=DIR*"]
+    )
 
 
 def test_a_project_without_axes_starts_no_tensorflow_and_writes_nothing(pytester):

@@ -11,8 +11,8 @@ from PIL import Image
 
 from cnn.cli import main
 from cnn.errors import CnnError
-from cnn.photos.read import find_digit
 from cnn.photos.benchmark import make_photos, write_photos
+from cnn.photos.read import find_digit
 from cnn.predict import load_image, predict_images, probabilities, show
 
 # The shared small CNN on 30 benchmark photos reads 28 (29 of their clean 28x28 digits); with
@@ -102,7 +102,9 @@ def test_cli_show_and_several_digits_note(mnist5k, trained_path, tmp_path, capsy
     three, seven = (mnist5k.x_test[np.flatnonzero(mnist5k.y_test == d)[0], ..., 0] for d in (3, 7))
     pair = np.full((200, 400), 230, np.uint8)
     for digit, left in ((three, 30), (seven, 230)):
-        pair[25:175, left: left + 150] -= np.uint8(np.asarray(Image.fromarray(np.uint8(digit * 200)).resize((150, 150))))
+        pair[25:175, left : left + 150] -= np.uint8(
+            np.asarray(Image.fromarray(np.uint8(digit * 200)).resize((150, 150)))
+        )
     Image.fromarray(pair).save(tmp_path / "pair.jpg", quality=90)
     code = main(["predict", str(trained_path), str(tmp_path / "pair.jpg"), "--show", str(tmp_path / "shown")])
     out = capsys.readouterr().out.strip().splitlines()

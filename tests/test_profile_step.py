@@ -16,7 +16,10 @@ from tools.profile_step import kind_of, main, profile_step
 def test_kinds_of_ops():
     assert kind_of("StatefulPartitionedCall/adam/Sqrt_13", "Sqrt") == "optimizer update"
     assert kind_of("StatefulPartitionedCall/adam/ResourceApplyAdam", "ResourceApplyAdam") == "optimizer update"
-    assert kind_of("gradient_tape/cnn/conv2/convolution/Conv2DBackpropFilter", "_MklNativeConv2DBackpropFilter") == "conv backward (filter)"
+    assert (
+        kind_of("gradient_tape/cnn/conv2/convolution/Conv2DBackpropFilter", "_MklNativeConv2DBackpropFilter")
+        == "conv backward (filter)"
+    )
     assert kind_of("cnn/dense1/Relu", "_MklNativeFusedMatMul") == "dense matmul (forward and backward)"
     assert kind_of("cnn/dense1/Cast/Cast", "Cast") == "mixed-precision casts"
     assert kind_of("somewhere", "Unheard") == "other: Unheard"
@@ -26,7 +29,9 @@ def test_profile_of_the_fused_fast_path_finds_its_update_and_its_convolutions(ti
     config = dataclasses.replace(preset("fast-cnn"), batch_size=32, dense_units=(64,))
     profile = profile_step(config, tiny, steps=5)
     assert profile.wall_ms > 0 and profile.samples_per_s > 0
-    assert {"optimizer update", "conv forward", "conv backward (filter)", "dense matmul (forward and backward)"} <= set(profile.busy_ms)
+    assert {"optimizer update", "conv forward", "conv backward (filter)", "dense matmul (forward and backward)"} <= set(
+        profile.busy_ms
+    )
     assert profile.busy_ms["optimizer update"] > 0 and profile.busy_ms["conv forward"] > 0
     assert "ms a step at batch 32" in profile.table() and "optimizer update" in profile.table()
 
@@ -44,7 +49,9 @@ def test_the_profiler_compiles_with_trains_recipe(tiny, monkeypatch):
     from cnn import train as train_module
     from cnn.models import build_model
 
-    config = dataclasses.replace(preset("seed-cnn"), precision="mixed_float16", dense_units=(16,), steps_per_execution=3)
+    config = dataclasses.replace(
+        preset("seed-cnn"), precision="mixed_float16", dense_units=(16,), steps_per_execution=3
+    )
     model = train_module.compile_model(config, build_model(config, tiny.input_shape, tiny.num_classes))
     assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
     assert model.steps_per_execution == 3

@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from cnn.train import library_versions
 from cnn.ablate.provenance import pinned_versions, version_drift
+from cnn.train import library_versions
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = {"python": "3.11.7", "tensorflow": "2.21.0", "keras": "3.15.1", "numpy": "2.4.6"}
@@ -26,7 +26,9 @@ def test_a_different_library_is_named_with_both_versions_on_one_line():
 
 def test_only_the_libraries_that_differ_are_named_in_the_runs_order():
     line = version_drift(BASELINE, {"python": "3.11.7", "tensorflow": "2.22.0", "keras": "3.15.1", "numpy": "2.5.0"})
-    assert line.startswith("this run uses tensorflow 2.22.0, numpy 2.5.0; the baseline was measured with tensorflow 2.21.0, numpy 2.4.6:")
+    assert line.startswith(
+        "this run uses tensorflow 2.22.0, numpy 2.5.0; the baseline was measured with tensorflow 2.21.0, numpy 2.4.6:"
+    )
     assert "keras" not in line and "\n" not in line
 
 

@@ -79,7 +79,9 @@ def hold_after_entries(process: subprocess.Popen, results: Path, gate: Path, cou
         done = gate / f"done-{finished + 1}"
         while not done.exists():
             if process.poll() is not None:
-                pytest.fail(f"the suite ended (exit {process.returncode}) before {count} cache entries:\n{process.stdout.read()}")
+                pytest.fail(
+                    f"the suite ended (exit {process.returncode}) before {count} cache entries:\n{process.stdout.read()}"
+                )
             if time.monotonic() > deadline:
                 process.kill()
                 pytest.fail(f"no {count} cache entries after {timeout} s")
@@ -198,7 +200,10 @@ def test_a_warm_cache_still_saves_a_benchmark_run_marked_cached(tiny_npz, tmp_pa
     [saved] = storage.rglob("*_warm.json")
     benchmarks = json.loads(saved.read_text())["benchmarks"]
     assert sorted(b["extra_info"]["variant"] for b in benchmarks) == sorted(DROPOUT_VARIANTS), out
-    cache = {json.loads(p.read_text())["config"]["dropout"]: json.loads(p.read_text()) for p in cache_entries(reference.results)}
+    cache = {
+        json.loads(p.read_text())["config"]["dropout"]: json.loads(p.read_text())
+        for p in cache_entries(reference.results)
+    }
     for bench in benchmarks:
         assert bench["extra_info"]["cached"] is True and bench["extra_info"]["cached_seeds"] == [0]
         assert "cached" in bench["group"]
@@ -343,7 +348,9 @@ def test_unwritable_results_folder_is_one_clear_usage_error(capsys, results):
     code, output = run_inner_pytest(capsys, "--ablation-results", results)
     assert code == 4
     lines = [line for line in output.splitlines() if line.strip()]
-    assert lines == [lines[0]] and lines[0].startswith(f"ERROR: --ablation-results {results} cannot be created or written to (")
+    assert lines == [lines[0]] and lines[0].startswith(
+        f"ERROR: --ablation-results {results} cannot be created or written to ("
+    )
     assert lines[0].endswith("pass a folder you can write to")
     assert not Path(results).exists()
 

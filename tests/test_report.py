@@ -15,13 +15,13 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from cnn.report import plots
-from cnn.results import tables
 from cnn.cli import main
-from cnn.report.compare import compare, load_side, write_compare
 from cnn.data import load_dataset
-from tests.conftest import axis_records
+from cnn.report import plots
+from cnn.report.compare import compare, load_side, write_compare
 from cnn.report.report import benchmark_section, load_results, write_report
+from cnn.results import tables
+from tests.conftest import axis_records
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -40,23 +40,55 @@ def planted_rows(shift: dict | None = None, seeds: int = 2) -> list[dict]:
     for (axis, variant), values in PLANTED.items():
         for seed, (test, train, loss_gap, epoch_s, n_train) in enumerate(values[:seeds]):
             test += (shift or {}).get((axis, variant), 0.0)
-            rows.append({
-                "profile": "smoke", "axis": axis, "variant": variant, "device": "cpu", "seed": seed, "status": "ok",
-                "train_accuracy": train, "test_accuracy": test, "train_loss": 0.1, "test_loss": 0.1 + loss_gap,
-                "accuracy_gap": train - test, "loss_gap": loss_gap, "first_epoch_s": epoch_s + 1, "steady_epoch_s": epoch_s,
-                "samples_per_s": n_train / epoch_s, "fit_s": 2 * epoch_s + 1, "params": 2990754, "flops_per_sample": 11373472,
-                "n_train": n_train, "epochs": 2, "dataset": "mnist-5k", "cached": False,
-            })
+            rows.append(
+                {
+                    "profile": "smoke",
+                    "axis": axis,
+                    "variant": variant,
+                    "device": "cpu",
+                    "seed": seed,
+                    "status": "ok",
+                    "train_accuracy": train,
+                    "test_accuracy": test,
+                    "train_loss": 0.1,
+                    "test_loss": 0.1 + loss_gap,
+                    "accuracy_gap": train - test,
+                    "loss_gap": loss_gap,
+                    "first_epoch_s": epoch_s + 1,
+                    "steady_epoch_s": epoch_s,
+                    "samples_per_s": n_train / epoch_s,
+                    "fit_s": 2 * epoch_s + 1,
+                    "params": 2990754,
+                    "flops_per_sample": 11373472,
+                    "n_train": n_train,
+                    "epochs": 2,
+                    "dataset": "mnist-5k",
+                    "cached": False,
+                }
+            )
     return rows
 
 
 def write_results(folder: Path, rows: list[dict], base_errors: bool = True) -> Path:
     """A results folder as the suite writes it: the three CSVs, run.json and base_errors.csv."""
     runs = tables.runs_frame(rows)
-    histories = [{"profile": "smoke", "axis": r["axis"], "variant": r["variant"], "device": "cpu", "seed": r["seed"],
-                  "epoch": epoch, "loss": 0.5 / epoch, "accuracy": r["train_accuracy"] - 0.1 / epoch,
-                  "val_accuracy": r["test_accuracy"] - 0.05 / epoch, "val_loss": 0.3 / epoch, "epoch_s": r["steady_epoch_s"]}
-                 for r in rows for epoch in (1, 2)]
+    histories = [
+        {
+            "profile": "smoke",
+            "axis": r["axis"],
+            "variant": r["variant"],
+            "device": "cpu",
+            "seed": r["seed"],
+            "epoch": epoch,
+            "loss": 0.5 / epoch,
+            "accuracy": r["train_accuracy"] - 0.1 / epoch,
+            "val_accuracy": r["test_accuracy"] - 0.05 / epoch,
+            "val_loss": 0.3 / epoch,
+            "epoch_s": r["steady_epoch_s"],
+        }
+        for r in rows
+        for epoch in (1, 2)
+    ]
     tables.write_csvs(folder, runs, tables.summary_frame(runs), tables.history_frame(histories))
     info = {"profile": "smoke", "dataset": "mnist-5k", "dataset_fingerprint": load_dataset("mnist-5k").fingerprint,
             "seeds": 2, "versions": {"keras": "3.0"}, "machine": {"cpus": "2"}, "commit": "abc1234"}
@@ -105,7 +137,10 @@ def test_report_tables_hold_the_csv_numbers(reported):
 def test_what_it_found_lists_only_the_shown_effects_with_numbers(reported):
     _, text = reported
     found = text.split("## What it found")[1].split("\n## ")[0]
-    assert "dropout 0.5 narrows the train-test accuracy gap: accuracy gap 0: +0.0210 ± 0.0014 (n=2) vs 0.5: +0.0105 ± 0.0007 (n=2)" in found
+    assert (
+        "dropout 0.5 narrows the train-test accuracy gap: accuracy gap 0: +0.0210 ± 0.0014 (n=2) vs 0.5: +0.0105 ± 0.0007 (n=2)"
+        in found
+    )
     assert "the full training set beats 10% of it on test accuracy" in found
     assert "loss gap" not in found
     assert '**no clear effect** (the difference -0.0015 is within 2 standard errors (0.0239))' in text
@@ -270,7 +305,9 @@ def test_report_says_what_it_is_doing_part_by_part(tmp_path, capsys):
     assert lines[0] == f"report on {folder} (8 runs) into {folder / 'report.md'}"
     assert any(re.fullmatch(r"  dropout: 4 plots, \d+\.\d s", line) for line in lines), lines
     assert any(re.fullmatch(r"  data: 4 plots, \d+\.\d s", line) for line in lines), lines
-    assert any(re.fullmatch(r"  data: data_size: 1 plot, \d+\.\d s", line) for line in lines), lines  # the axis' own section
+    assert any(re.fullmatch(r"  data: data_size: 1 plot, \d+\.\d s", line) for line in lines), (
+        lines
+    )  # the axis' own section
     assert re.fullmatch(r"report: \d+\.\d s in all", lines[-1])
     # The command prints the same on stderr, and on stdout only what it wrote.
     code, out, err = run_cli(capsys, "report", folder, "--benchmarks", tmp_path)
@@ -310,7 +347,9 @@ def test_accuracy_bars_zoom_where_the_variants_learn_and_keep_chance_in_sight(tm
     assert 0.9 <= ax.get_ylim()[0] < dropout["test_accuracy_mean"].min()  # 0.951 vs 0.956 gets room, not 0 to 1
     assert "zoomed" in ax.get_ylabel()
     stuck = tables.summary_frame(tables.runs_frame(planted_rows(shift={("dropout", "0.5"): -0.86})))
-    plots.accuracy_bars(stuck[stuck["axis"] == "dropout"].reset_index(drop=True), "dropout", tmp_path / "stuck.png", chance=0.1)
+    plots.accuracy_bars(
+        stuck[stuck["axis"] == "dropout"].reset_index(drop=True), "dropout", tmp_path / "stuck.png", chance=0.1
+    )
     top, bottom = drawn["stuck.png"].axes  # a broken axis: the zoom above, 0 to past chance below
     assert top.get_ylim()[0] >= 0.9 and bottom.get_ylim()[0] == 0 and bottom.get_ylim()[1] > 0.1
 
@@ -331,14 +370,26 @@ def test_accuracy_vs_time_is_a_readable_size_with_every_variant_and_every_tick_l
 
 
 def test_time_to_accuracy_draws_a_mean_line_per_variant_and_names_its_reference_lines(tmp_path, drawn):
-    rows = [{"variant": variant, "seed": seed, "accuracy_clock": json.dumps(
-                [[seconds * (1 + 0.1 * seed), images, accuracy + 0.01 * seed] for seconds, images, accuracy in clock])}
-            for variant, clock in (("naive", [[2.5, 1000, 0.93], [7.0, 2000, 0.957]]), ("fast", [[1.0, 1024, 0.80], [3.1, 2048, 0.96]]))
-            for seed in range(3)]
+    rows = [
+        {
+            "variant": variant,
+            "seed": seed,
+            "accuracy_clock": json.dumps(
+                [[seconds * (1 + 0.1 * seed), images, accuracy + 0.01 * seed] for seconds, images, accuracy in clock]
+            ),
+        }
+        for variant, clock in (
+            ("naive", [[2.5, 1000, 0.93], [7.0, 2000, 0.957]]),
+            ("fast", [[1.0, 1024, 0.80], [3.1, 2048, 0.96]]),
+        )
+        for seed in range(3)
+    ]
     plots.time_to_accuracy(pd.DataFrame(rows), 0.957, 3, 8.0, tmp_path / "tta.png", "naive")
     (ax,) = drawn["tta.png"].axes
     labels = [line.get_label() for line in ax.get_lines()]
-    assert labels[:2] == ["naive", "fast"] and len(labels) == 5  # a line per variant (not per seed) and the 3 references
+    assert (
+        labels[:2] == ["naive", "fast"] and len(labels) == 5
+    )  # a line per variant (not per seed) and the 3 references
     assert len(ax.collections) == 2  # a band over the seeds per variant
     assert "target 0.9570: naive's mean test\naccuracy after 3 epochs" in labels
     assert any(label.startswith("4.0 s: half of it, where a") and "2x as fast" in label for label in labels)
@@ -372,18 +423,52 @@ def test_the_photos_section_tables_photo_accuracy_and_draws_seed_0s_failures(tmp
     from cnn.results.store import save_evaluation_arrays as save
 
     planted = {"seed-cnn": (0.90, 0.92), "photo-cnn": (0.96, 0.95)}  # photo accuracy per seed
-    rows = [{**planted_rows()[0], "axis": "photos", "variant": variant, "seed": seed, "photo_accuracy": accuracy,
-             "run_key": f"{variant}-{seed}"} for variant, accuracies in planted.items() for seed, accuracy in enumerate(accuracies)]
+    rows = [
+        {
+            **planted_rows()[0],
+            "axis": "photos",
+            "variant": variant,
+            "seed": seed,
+            "photo_accuracy": accuracy,
+            "run_key": f"{variant}-{seed}",
+        }
+        for variant, accuracies in planted.items()
+        for seed, accuracy in enumerate(accuracies)
+    ]
     folder = write_results(tmp_path / "smoke", rows)
     digits = load_dataset("mnist-5k")
     wrong = np.arange(10)  # seed-cnn's seed 0 read 10 of 100 wrong; planted as test digits, surest mistake last
-    save(folder, "photos", "photos", "seed-cnn", {"images": digits.x_test[wrong, ..., 0], "labels": digits.y_test[wrong],
-                                        "predicted": (digits.y_test[wrong] + 1) % 10, "confidence": np.linspace(0.3, 0.9, 10),
-                                        "index": wrong * 7, "photos": np.asarray(100)}, run_key="seed-cnn-0")
+    save(
+        folder,
+        "photos",
+        "photos",
+        "seed-cnn",
+        {
+            "images": digits.x_test[wrong, ..., 0],
+            "labels": digits.y_test[wrong],
+            "predicted": (digits.y_test[wrong] + 1) % 10,
+            "confidence": np.linspace(0.3, 0.9, 10),
+            "index": wrong * 7,
+            "photos": np.asarray(100),
+        },
+        run_key="seed-cnn-0",
+    )
     # photo-cnn's file is of another run (older code): it must not be drawn as seed 0's.
-    save(folder, "photos", "photos", "photo-cnn", {"images": digits.x_test[:4, ..., 0], "labels": digits.y_test[:4],
-                                         "predicted": digits.y_test[4:8], "confidence": np.ones(4), "index": np.arange(4),
-                                         "photos": np.asarray(100)}, run_key="stale")
+    save(
+        folder,
+        "photos",
+        "photos",
+        "photo-cnn",
+        {
+            "images": digits.x_test[:4, ..., 0],
+            "labels": digits.y_test[:4],
+            "predicted": digits.y_test[4:8],
+            "confidence": np.ones(4),
+            "index": np.arange(4),
+            "photos": np.asarray(100),
+        },
+        run_key="stale",
+    )
     text = write_report(folder, benchmarks=None).read_text()
     section = text[text.index("### Photos"):]
     assert "held-out test digits" in section and "What it is not: real camera photos." in section
@@ -405,8 +490,18 @@ def test_the_grid_of_mistakes_comes_from_the_first_variant_with_errors_arrays(tm
     (folder / "axes.json").write_text(json.dumps(records))
     text = write_report(folder, benchmarks=None).read_text()
     assert "No errors arrays in this folder although data runs the errors evaluation" in text
-    save_evaluation_arrays(folder, "errors", "data", "100%", {"test_index": np.array([3, 17, 42]), "true": np.array([1, 2, 3]),
-                                                            "predicted": np.array([7, 3, 5]), "confidence": np.array([0.9, 0.6, 0.7])})
+    save_evaluation_arrays(
+        folder,
+        "errors",
+        "data",
+        "100%",
+        {
+            "test_index": np.array([3, 17, 42]),
+            "true": np.array([1, 2, 3]),
+            "predicted": np.array([7, 3, 5]),
+            "confidence": np.array([0.9, 0.6, 0.7]),
+        },
+    )
     text = write_report(folder, benchmarks=None).read_text()
     assert "![base-errors](plots/base-errors.png)" in text and "No errors arrays" not in text
     assert (folder / "plots" / "base-errors.png").stat().st_size > 5_000
@@ -423,5 +518,8 @@ def test_the_header_states_the_recipe_the_seed_policy_and_the_wall_time():
     assert _recipe_text({"epochs": 5}).startswith("base: the notebook's seed CNN and recipe, 5 epochs")
     assert _seeds_text(full, 2).startswith("2, and 3 for each variant an effect compares: fixed before the run")
     assert _seeds_text({"effect_seeds": 2}, 2) == "2"
-    assert _wall_text(full) == "- wall time of the run that wrote this folder: 95.5 min (148 runs trained or read from the cache)\n"
+    assert (
+        _wall_text(full)
+        == "- wall time of the run that wrote this folder: 95.5 min (148 runs trained or read from the cache)\n"
+    )
     assert _wall_text({}) == ""  # a folder written before run.json kept it

@@ -29,7 +29,14 @@ def run_row(axis="dropout", variant="0", seed=0, **extra) -> dict:
 
 
 def record(name="dropout", variants=("0", "0.5"), **extra) -> dict:
-    return {"name": name, "question": "?", "variants": [{"id": v} for v in variants], "effects": [], "sections": [], **extra}
+    return {
+        "name": name,
+        "question": "?",
+        "variants": [{"id": v} for v in variants],
+        "effects": [],
+        "sections": [],
+        **extra,
+    }
 
 
 # --- the registry and the formatter -------------------------------------------------------------
@@ -42,7 +49,10 @@ def test_a_metric_is_written_as_declared():
     assert fmt("grad_norm_first_conv", 0.000123456) == "0.000123"  # significant figures: it spans decades
     assert fmt("test_accuracy", -0.00001) == "0.0000" and fmt("loss_gap", -0.00001) == "+0.0000"  # no "-0.0000"
     assert fmt("test_accuracy", float("nan")) == "n/a" and fmt("test_accuracy", None) == "n/a"
-    assert fmt_spread("test_accuracy", 0.951, 0.0014) == "0.9510 ± 0.0014" and fmt_spread("test_accuracy", 0.951) == "0.9510"
+    assert (
+        fmt_spread("test_accuracy", 0.951, 0.0014) == "0.9510 ± 0.0014"
+        and fmt_spread("test_accuracy", 0.951) == "0.9510"
+    )
 
 
 def test_the_registry_is_loud_on_a_repeat_an_unknown_name_or_a_bad_declaration():
@@ -59,7 +69,13 @@ def test_the_registry_is_loud_on_a_repeat_an_unknown_name_or_a_bad_declaration()
 def test_what_lists_metrics_reads_the_registry():
     from cnn.results.metrics import baseline_spread_metrics, summarised
 
-    assert baseline_spread_metrics() == ["test_accuracy", "train_accuracy", "accuracy_gap", "loss_gap", "steady_epoch_s"]
+    assert baseline_spread_metrics() == [
+        "test_accuracy",
+        "train_accuracy",
+        "accuracy_gap",
+        "loss_gap",
+        "steady_epoch_s",
+    ]
     averaged, fixed = summarised(["params", "test_accuracy", "status", "flops_per_sample"])
     assert averaged == ["test_accuracy"] and fixed == ["params", "flops_per_sample"]
     info = benchmark_info([run_row(seed=0), run_row(seed=1, cached=True)])
@@ -79,16 +95,39 @@ def test_unknown_columns_are_kept_after_the_known_ones():
 
 
 def output(rows, axes, **extra) -> SessionOutput:
-    histories = [{"profile": "tiny", "axis": r["axis"], "variant": r["variant"], "device": "cpu", "seed": r["seed"],
-                  "epoch": 1, "loss": 0.5, "accuracy": 0.9, "val_loss": 0.4, "val_accuracy": r["test_accuracy"], "epoch_s": 1.0}
-                 for r in rows]
-    return SessionOutput(profile="tiny", rows=rows, histories=histories, axes=axes, run_info={"profile": "tiny"}, **extra)
+    histories = [
+        {
+            "profile": "tiny",
+            "axis": r["axis"],
+            "variant": r["variant"],
+            "device": "cpu",
+            "seed": r["seed"],
+            "epoch": 1,
+            "loss": 0.5,
+            "accuracy": 0.9,
+            "val_loss": 0.4,
+            "val_accuracy": r["test_accuracy"],
+            "epoch_s": 1.0,
+        }
+        for r in rows
+    ]
+    return SessionOutput(
+        profile="tiny", rows=rows, histories=histories, axes=axes, run_info={"profile": "tiny"}, **extra
+    )
 
 
 def test_the_writer_merges_with_earlier_variants_and_the_reader_reads_every_file(tmp_path):
     first = write_results(tmp_path, output([run_row(variant="0.5"), run_row(variant="0.5", seed=1)], [record()]))
-    assert {p.name for p in first.paths} == {schema.RUNS_CSV, schema.SUMMARY_CSV, schema.HISTORIES_CSV, schema.AXES_JSON,
-                                             schema.METRICS_JSON, schema.EFFECTS_CSV, schema.RUN_JSON, schema.BENCHMARKS_CSV}
+    assert {p.name for p in first.paths} == {
+        schema.RUNS_CSV,
+        schema.SUMMARY_CSV,
+        schema.HISTORIES_CSV,
+        schema.AXES_JSON,
+        schema.METRICS_JSON,
+        schema.EFFECTS_CSV,
+        schema.RUN_JSON,
+        schema.BENCHMARKS_CSV,
+    }
     again = write_results(tmp_path, output([run_row(variant="0", extra_column=3)], [record()]))
     assert again.runs["variant"].tolist() == ["0", "0.5", "0.5"]  # the grid's order, the earlier variant kept
     assert "extra_column" in again.runs and "dropout" in again.table and "0.9000" in again.table
@@ -103,7 +142,9 @@ def test_the_writer_merges_with_earlier_variants_and_the_reader_reads_every_file
 def test_speed_figures_for_an_axis_with_a_speed_section_and_their_table_in_the_terminal(tmp_path):
     rows = [run_row("speed", v, s, samples_per_s=1000.0 * (1 + i), flops_per_sample=1e6, precision="float32")
             for i, v in enumerate(("naive", "fast")) for s in (0, 1)]
-    written = write_results(tmp_path, output(rows, [record("speed", ("naive", "fast"), sections=["speed"], reference="naive")]))
+    written = write_results(
+        tmp_path, output(rows, [record("speed", ("naive", "fast"), sections=["speed"], reference="naive")])
+    )
     assert written.speed.set_index("variant").loc["fast", "speedup"] == 2.0
     assert "speed (matmul peak: not measured in this run)" in written.table
     assert ResultsFolder(tmp_path).speed()["axis"].tolist() == ["speed", "speed"]
@@ -114,7 +155,9 @@ def test_evaluation_arrays_are_named_by_evaluation_axis_and_variant(tmp_path):
 
     path = save_evaluation_arrays(tmp_path, "errors", "family", "seed-cnn", {"test_index": np.arange(3)}, seed=0)
     assert path.name == "errors-family-seed-cnn.npz"
-    (tmp_path / schema.AXES_JSON).write_text(json.dumps([record("dropout"), record("family", ("seed-mlp", "seed-cnn"))]))
+    (tmp_path / schema.AXES_JSON).write_text(
+        json.dumps([record("dropout"), record("family", ("seed-mlp", "seed-cnn"))])
+    )
     axis, variant, arrays = ResultsFolder(tmp_path).first_evaluation_arrays("errors")
     assert (axis, variant) == ("family", "seed-cnn") and arrays["test_index"].tolist() == [0, 1, 2]
     assert str(arrays["seed"]) == "0" and str(arrays["axis"]) == "family"
@@ -122,7 +165,7 @@ def test_evaluation_arrays_are_named_by_evaluation_axis_and_variant(tmp_path):
 
 # --- a metric of your own: one declaration and the code that computes it ---------------------------
 
-CONFTEST = '''
+CONFTEST = """
 from cnn.ablate import PROFILES, Profile
 from cnn.ablate.evaluations import Outcome, register_evaluation
 from cnn.results.metrics import Metric
@@ -133,7 +176,7 @@ PROFILES.add("tiny", Profile("tiny", "npz:{data}", 2, 1, "the tiny digits, two e
 @register_evaluation("ink", metrics=[Metric("ink_ratio", "ink ratio", ".3f", "higher", description="test pixels above 0.5")])
 def ink(model, dataset):
     return Outcome({{"ink_ratio": float((dataset.x_test > 0.5).mean())}})
-'''
+"""
 
 AXIS_FILE = '''
 from cnn.ablate import Axis, v
@@ -152,8 +195,9 @@ def test_a_conftest_evaluation_adds_its_metric_to_runs_summary_and_report(pytest
     # The subprocess imports this checkout's cnn, as the test process does.
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])))
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
-    result = pytester.runpytest_subprocess("--ablation-profile", "tiny", "--ablation-results", "out", "-p", "no:cacheprovider",
-                                           "--benchmark-disable", "-q")
+    result = pytester.runpytest_subprocess(
+        "--ablation-profile", "tiny", "--ablation-results", "out", "-p", "no:cacheprovider", "--benchmark-disable", "-q"
+    )
     result.assert_outcomes(passed=2)
     folder = pytester.path / "out" / "tiny"
     runs, summary = pd.read_csv(folder / schema.RUNS_CSV), pd.read_csv(folder / schema.SUMMARY_CSV)

@@ -26,10 +26,21 @@ def frames(clocks: dict[str, list] | None = None):
     runs, history = [], []
     for variant, (seconds, accuracies) in curves.items():
         for seed in (0, 1):
-            runs.append({"axis": "speed", "variant": variant, "device": "cpu", "seed": seed, "test_accuracy": accuracies[-1],
-                         "samples_per_s": 1000.0 if variant == "naive" else 4000.0, "flops_per_sample": FLOPS,
-                         "precision": "float32" if variant == "naive" else "mixed_bfloat16",
-                         "accuracy_clock": json.dumps((clocks or {}).get(variant, [])) if clocks and variant in clocks else ""})
+            runs.append(
+                {
+                    "axis": "speed",
+                    "variant": variant,
+                    "device": "cpu",
+                    "seed": seed,
+                    "test_accuracy": accuracies[-1],
+                    "samples_per_s": 1000.0 if variant == "naive" else 4000.0,
+                    "flops_per_sample": FLOPS,
+                    "precision": "float32" if variant == "naive" else "mixed_bfloat16",
+                    "accuracy_clock": json.dumps((clocks or {}).get(variant, []))
+                    if clocks and variant in clocks
+                    else "",
+                }
+            )
             for epoch, (s, a) in enumerate(zip(seconds, accuracies)):
                 history.append({"axis": "speed", "variant": variant, "device": "cpu", "seed": seed, "epoch": epoch + 1,
                                 "epoch_s": s, "val_accuracy": a})
@@ -108,9 +119,18 @@ def test_table_says_n_a_where_the_peak_was_not_measured():
 def test_any_axis_with_a_speed_section_gets_figures_against_its_declared_reference():
     runs, history = frames()
     runs, history = runs.assign(axis="recipes"), history.assign(axis="recipes")
-    record = {"name": "recipes", "sections": ["speed"], "reference": "fast", "variants": [{"id": "naive"}, {"id": "fast"}]}
+    record = {
+        "name": "recipes",
+        "sections": ["speed"],
+        "reference": "fast",
+        "variants": [{"id": "naive"}, {"id": "fast"}],
+    }
     speed = figures(runs, history, {}, axes=[record]).set_index("variant")
-    assert speed.loc["naive", "speedup"] == 0.25 and (speed["axis"] == "recipes").all() and (speed["reference"] == "fast").all()
+    assert (
+        speed.loc["naive", "speedup"] == 0.25
+        and (speed["axis"] == "recipes").all()
+        and (speed["reference"] == "fast").all()
+    )
     assert figures(runs, history, {}, axes=[{**record, "sections": []}]).empty  # no speed section, no figures
     text = speed_table(speed.reset_index(), {})
     assert text.startswith("recipes (matmul peak") and "x fast" in text and "share of fast" in text

@@ -25,11 +25,30 @@ BASE = Config(epochs=2)
 
 def row(axis, variant, seed, made: Config, test_accuracy=0.95, **extra) -> dict:
     """A runs.csv row as the suite makes it (cnn.suite's _row), its config kept under its run key."""
-    return {"profile": "smoke", "axis": axis, "variant": variant, "device": "cpu", "seed": seed, "status": "ok",
-            "train_accuracy": test_accuracy + 0.02, "test_accuracy": test_accuracy, "train_loss": 0.05, "test_loss": 0.15,
-            "accuracy_gap": 0.02, "loss_gap": 0.1, "first_epoch_s": 1.5, "steady_epoch_s": 0.5, "samples_per_s": 8000.0,
-            "params": 2990754, "epochs": made.epochs, "dataset": "mnist-5k", "config_key": made.key(),
-            "run_key": f"{axis}-{variant}-{seed}", "created": "2026-11-21T11:34:19+00:00", **extra}
+    return {
+        "profile": "smoke",
+        "axis": axis,
+        "variant": variant,
+        "device": "cpu",
+        "seed": seed,
+        "status": "ok",
+        "train_accuracy": test_accuracy + 0.02,
+        "test_accuracy": test_accuracy,
+        "train_loss": 0.05,
+        "test_loss": 0.15,
+        "accuracy_gap": 0.02,
+        "loss_gap": 0.1,
+        "first_epoch_s": 1.5,
+        "steady_epoch_s": 0.5,
+        "samples_per_s": 8000.0,
+        "params": 2990754,
+        "epochs": made.epochs,
+        "dataset": "mnist-5k",
+        "config_key": made.key(),
+        "run_key": f"{axis}-{variant}-{seed}",
+        "created": "2026-11-21T11:34:19+00:00",
+        **extra,
+    }
 
 
 # The registered metrics a row has: what the dashboard shows (params and the accuracies, gaps, times).
@@ -55,7 +74,9 @@ def read_run(folder) -> tuple[dict, dict, dict]:
     """(hparams, metric values, metric steps) of one run folder, as the HParams plugin sees them."""
     events = event_accumulator.EventAccumulator(str(folder), size_guidance={event_accumulator.TENSORS: 0})
     events.Reload()
-    start = metadata.parse_session_start_info_plugin_data(events.PluginTagToContent(metadata.PLUGIN_NAME)[metadata.SESSION_START_INFO_TAG])
+    start = metadata.parse_session_start_info_plugin_data(
+        events.PluginTagToContent(metadata.PLUGIN_NAME)[metadata.SESSION_START_INFO_TAG]
+    )
     hparams = {name: getattr(value, value.WhichOneof("kind")) for name, value in start.hparams.items()}
     metrics = [tag for tag in events.Tags()["tensors"] if tag in METRICS]
     values = {tag: tensor_util.make_ndarray(events.Tensors(tag)[-1].tensor_proto).item() for tag in metrics}
@@ -66,7 +87,9 @@ def read_run(folder) -> tuple[dict, dict, dict]:
 def read_experiment(folder):
     events = event_accumulator.EventAccumulator(str(folder))
     events.Reload()
-    return metadata.parse_experiment_plugin_data(events.PluginTagToContent(metadata.PLUGIN_NAME)[metadata.EXPERIMENT_TAG])
+    return metadata.parse_experiment_plugin_data(
+        events.PluginTagToContent(metadata.PLUGIN_NAME)[metadata.EXPERIMENT_TAG]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +107,9 @@ def test_every_run_is_a_session_with_its_config_as_hparams_and_its_metrics(writt
     folder, count, rows = written
     assert count == len(rows) == 5
     for expected in rows:
-        hparams, values, steps = read_run(folder / f"cpu/{expected['axis']}[{expected['variant']}]/seed-{expected['seed']}")
+        hparams, values, steps = read_run(
+            folder / f"cpu/{expected['axis']}[{expected['variant']}]/seed-{expected['seed']}"
+        )
         assert hparams["axis"] == expected["axis"] and hparams["variant"] == expected["variant"]
         assert hparams["seed"] == expected["seed"] and hparams["device"] == "cpu" and hparams["status"] == "ok"
         assert hparams["epochs"] == 2 and hparams["optimizer"] == "adam" and hparams["jit_compile"] is False

@@ -74,7 +74,9 @@ def test_a_toy_engine_from_a_conftest_runs_the_grid(pytester, tiny_npz):
     assert (runs["node"] == "toy-node").all() and (runs["parallel"] == "toy").all()
     assert runs["test_accuracy"].between(0, 1).all() and not runs["cached"].any()
     # The benchmark holds the time each run measured where it trained, not the driver's waiting.
-    benchmarks = {b["extra_info"]["variant"]: b for b in json.loads((pytester.path / "bench.json").read_text())["benchmarks"]}
+    benchmarks = {
+        b["extra_info"]["variant"]: b for b in json.loads((pytester.path / "bench.json").read_text())["benchmarks"]
+    }
     for _, run in runs.iterrows():
         assert benchmarks[run["variant"]]["stats"]["min"] == pytest.approx(run["train_s"], rel=1e-5)
         assert benchmarks[run["variant"]]["group"] == "toygrid (toy: times measured where they trained)"

@@ -114,7 +114,9 @@ def test_train_fraction_trains_on_a_stratified_share(tiny, tiny_config):
     ],
 )
 def test_divergence_is_recorded_not_raised(tiny, tiny_config, activation, learning_rate, blow_up):
-    config = dataclasses.replace(tiny_config, activation=activation, optimizer="sgd", learning_rate=learning_rate, epochs=3)
+    config = dataclasses.replace(
+        tiny_config, activation=activation, optimizer="sgd", learning_rate=learning_rate, epochs=3
+    )
     result = train(config, tiny)
     assert result.status == "diverged" and result.diverged_epoch == 1
     assert result.epochs_run == 1  # TerminateOnNaN stops it: no point training on NaN weights

@@ -60,7 +60,9 @@ class Axis:
     accuracy_checks: int = 0  # > 0: also measure test accuracy that many times per epoch (time-to-accuracy)
     sections: tuple[str, ...] = ()  # report sections of this axis (cnn.report's SECTIONS registry), e.g. "speed"
     evaluations: tuple[str, ...] = ()  # run on each trained model (cnn.ablate.evaluations), e.g. "photos"
-    profile_recipe: bool = True  # False: the profile's recipe (Profile.recipe) is not applied; the axis compares recipes (speed)
+    profile_recipe: bool = (
+        True  # False: the profile's recipe (Profile.recipe) is not applied; the axis compares recipes (speed)
+    )
     reference: str | None = None  # the variant others are read against (the speed section's ratios); None: none
 
     def __post_init__(self):
@@ -80,7 +82,9 @@ class Axis:
         for effect in self.effects:
             for side in (effect.low, effect.high):
                 if side not in ids:
-                    raise CnnError(f"axis {self.name}: effect {effect.claim!r} names variant {side!r}; known: {', '.join(ids)}")
+                    raise CnnError(
+                        f"axis {self.name}: effect {effect.claim!r} names variant {side!r}; known: {', '.join(ids)}"
+                    )
         for name in self.evaluations:  # an unknown evaluation too, listing the known ones
             EVALUATIONS.get(name)
         known_sections = section_names()
@@ -88,7 +92,9 @@ class Axis:
             if name not in known_sections:
                 raise CnnError(f"axis {self.name}: unknown report section {name!r}; known: {', '.join(known_sections)}")
         if self.reference is not None and self.reference not in ids:
-            raise CnnError(f"axis {self.name}: reference {self.reference!r} is not one of its variants; known: {', '.join(ids)}")
+            raise CnnError(
+                f"axis {self.name}: reference {self.reference!r} is not one of its variants; known: {', '.join(ids)}"
+            )
         _resolve(self.base)  # an unknown preset fails here, when the test file is imported
         for variant in self.variants:  # and so does a field a variant changes that the config lacks
             dataclasses.replace(self.start(variant), **variant.changes)

@@ -13,6 +13,7 @@ import hashlib
 import json
 from functools import lru_cache
 from pathlib import Path
+
 from cnn.config import Config
 from cnn.files import read_json, write_json
 from cnn.source import module_hash

@@ -56,7 +56,9 @@ class Outcome:
 @dataclass(frozen=True)
 class Evaluation:
     run: Callable[["keras.Model", "Dataset"], Outcome]
-    modules: tuple[str, ...] = ()  # the modules (dotted: "cnn.predict") whose code decides its numbers: in the cache key
+    modules: tuple[
+        str, ...
+    ] = ()  # the modules (dotted: "cnn.predict") whose code decides its numbers: in the cache key
     prepare: Callable[["Dataset"], object] | None = None  # its fixed inputs, made before the timed training
     metrics: tuple[Metric, ...] = ()  # the metrics its Outcome gives (registered with it)
 
@@ -163,7 +165,9 @@ def _make_photo_benchmark(dataset: Dataset) -> tuple[np.ndarray, np.ndarray, np.
     from cnn.photos.read import read_digit
 
     if dataset.x_test.shape[1:] != (28, 28, 1):
-        raise CnnError(f"the photos evaluation needs 28x28 grayscale digits; {dataset.name} has {dataset.x_test.shape[1:]} images")
+        raise CnnError(
+            f"the photos evaluation needs 28x28 grayscale digits; {dataset.name} has {dataset.x_test.shape[1:]} images"
+        )
     photos = make_photos(dataset.x_test, dataset.y_test, n=PHOTOS, seed=PHOTOS_SEED)
     images = np.zeros((len(photos), 28, 28, 1), np.float32)
     found = np.zeros(len(photos), bool)

@@ -156,7 +156,9 @@ def judge_effects(ablation, device):
     def judge(axis) -> None:
         judged = ablation.effects(axis, device)
         if judged is None:
-            pytest.skip(f"not every {axis.name} variant has run on {device} yet (deselected, or on another xdist worker)")
+            pytest.skip(
+                f"not every {axis.name} variant has run on {device} yet (deselected, or on another xdist worker)"
+            )
         contradicted = [j.text for j in judged if j.verdict == "contradicted"]
         if contradicted:
             pytest.fail("\n".join(contradicted), pytrace=False)

@@ -28,7 +28,9 @@ class Profile:
 
 PROFILES: Registry[Profile] = Registry("profile")
 PROFILES.add("smoke", Profile("smoke", "mnist-5k", 2, 1, "embedded digits, 2 epochs, 1 seed: minutes on 2 cores (CI)"))
-PROFILES.add("standard", Profile("standard", "mnist-5k", 5, 3, "embedded digits, 5 epochs, 3 seeds: the committed study"))
+PROFILES.add(
+    "standard", Profile("standard", "mnist-5k", 5, 3, "embedded digits, 5 epochs, 3 seeds: the committed study")
+)
 # The fast path as every axis' base (bfloat16, batch 512 with the sqrt rule, tf.data, the fused
 # Adam update): ~11 s a 60k epoch here where the notebook's recipe takes ~50 s.
 FAST_RECIPE = {"precision": "mixed_bfloat16", "batch_size": 512, "lr_scaling": "sqrt", "pipeline": "tf.data",

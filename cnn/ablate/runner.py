@@ -67,7 +67,9 @@ class Runner:
         train: timed round by round where the engine trains here, else waited for, their times
         measured where they trained entering the benchmark as recorded times. Raises RunFailed."""
         variant = axis.variant(variant_id)
-        jobs = {seed: self.job(axis, variant.id, config, device) for seed, config in self.configs(axis, variant).items()}
+        jobs = {
+            seed: self.job(axis, variant.id, config, device) for seed, config in self.configs(axis, variant).items()
+        }
         records: dict[int, dict] = {}
         recorded: list[int] = []  # seeds whose time was measured before or elsewhere
         for seed, job in jobs.items():
@@ -163,9 +165,13 @@ class Runner:
         # A baseline-building run records what happens rather than judging it.
         judging = variant.learns and not self.options.update_baseline
         if judging and (entry is None or entry["mean"] >= learned) and mean < learned:
-            problems.append(f"{key}: test accuracy {mean:.4f} is not well above chance ({chance:.2f}); it did not learn")
+            problems.append(
+                f"{key}: test accuracy {mean:.4f} is not well above chance ({chance:.2f}); it did not learn"
+            )
         if not variant.learns and mean >= 2 * chance:
-            problems.append(f"{key}: expected not to learn (test accuracy near chance {chance:.2f}) but reached {mean:.4f}")
+            problems.append(
+                f"{key}: expected not to learn (test accuracy near chance {chance:.2f}) but reached {mean:.4f}"
+            )
         if judging:
             regression = self.baseline.check(profile, fingerprint, key, accuracies)
             if regression:

@@ -105,7 +105,9 @@ class AblationSession:
 
     # --- one variant -------------------------------------------------------------------------
 
-    def run(self, axis: Axis, variant_id: str, device: str, bench: Bench | None = None) -> tuple[list[dict], list[dict]]:
+    def run(
+        self, axis: Axis, variant_id: str, device: str, bench: Bench | None = None
+    ) -> tuple[list[dict], list[dict]]:
         """Rows (one per seed) and history rows of a variant (cnn.ablate.runner). Raises RunFailed."""
         bench = bench or Bench()
         rows, history = self.runner.run(axis, variant_id, device, bench)

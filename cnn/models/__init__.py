@@ -32,7 +32,9 @@ def build_model(config, input_shape: tuple[int, ...], num_classes: int) -> keras
         raise
     except (ValueError, TypeError) as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise CnnError(f"model {config.model!r} cannot be built for input shape {tuple(input_shape)}: {first}") from None
+        raise CnnError(
+            f"model {config.model!r} cannot be built for input shape {tuple(input_shape)}: {first}"
+        ) from None
     if not isinstance(model, keras.Model):
         raise CnnError(f"model builder {config.model!r} returned {type(model).__name__}, not a keras.Model")
     return model

@@ -5,7 +5,6 @@ a keras.Sequential."""
 from __future__ import annotations
 
 import numbers
-
 from typing import TYPE_CHECKING
 
 import keras
@@ -22,7 +21,9 @@ if TYPE_CHECKING:
 def check_feature_maps(config: Config, input_shape: tuple[int, ...]) -> list[tuple[int, int]]:
     """The (height, width) after each conv block; raises CnnError when a kernel or pool does not fit."""
     if len(input_shape) != 3 or not all(isinstance(n, numbers.Integral) and n > 0 for n in input_shape):
-        raise CnnError(f"input shape {tuple(input_shape)} is invalid: images must be (height, width, channels), e.g. 28,28,1")
+        raise CnnError(
+            f"input shape {tuple(input_shape)} is invalid: images must be (height, width, channels), e.g. 28,28,1"
+        )
     height, width = input_shape[:2]
     sizes = []
     for index, _ in enumerate(config.conv_filters):

@@ -291,7 +291,12 @@ def _digit_ink(digit: np.ndarray, digit_height: float, homography: np.ndarray, w
     else:
         raise RuntimeError("no place for the digit in the photo")  # cannot happen: the digit shrinks until it fits
     digit_height = scale * crop.shape[0]
-    box = (int(corners[:, 0].min()), int(corners[:, 1].min()), int(np.ceil(corners[:, 0].max())), int(np.ceil(corners[:, 1].max())))
+    box = (
+        int(corners[:, 0].min()),
+        int(corners[:, 1].min()),
+        int(np.ceil(corners[:, 0].max())),
+        int(np.ceil(corners[:, 1].max())),
+    )
     # Warp into a padded region around the box only: a whole-photo warp of a 3000 px photo is slow.
     pad = int(0.1 * digit_height) + 4
     left, top = max(0, box[0] - pad), max(0, box[1] - pad)
@@ -318,7 +323,9 @@ def _digit_ink(digit: np.ndarray, digit_height: float, homography: np.ndarray, w
 
 def _smooth_noise(rng: np.random.Generator, height: int, width: int, cells: int) -> np.ndarray:
     """Smooth random values in about [-1, 1], `cells` bumps across the longer side."""
-    small = rng.standard_normal((max(2, cells * height // max(height, width)), max(2, cells * width // max(height, width))))
+    small = rng.standard_normal(
+        (max(2, cells * height // max(height, width)), max(2, cells * width // max(height, width)))
+    )
     return cv2.resize(small.astype(np.float32), (width, height), interpolation=cv2.INTER_CUBIC)
 
 
@@ -356,7 +363,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
     parser.add_argument("--dataset", default=DEFAULT_DATASET, metavar="SPEC",
                         help="whose test digits to draw (default: %(default)s; never its training digits)")
-    parser.add_argument("--max-side", type=int, default=MAX_SIDE, help="longest photo side in px (default: %(default)s)")
+    parser.add_argument(
+        "--max-side", type=int, default=MAX_SIDE, help="longest photo side in px (default: %(default)s)"
+    )
     args = parser.parse_args(argv)
     try:
         dataset = load_dataset(args.dataset)

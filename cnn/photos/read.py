@@ -160,7 +160,9 @@ def find_digit(rgb: np.ndarray, size: tuple[int, int] = (28, 28), name: str = "t
     low, high = np.percentile(gray, [0.1, 99.9])
     if high - low < 0.04:
         colour = "black" if high < 0.15 else "white" if low > 0.85 else "grey"
-        raise CnnError(f"{name} is all {colour}, one flat colour: no digit to read; photograph a digit in dark ink on light paper")
+        raise CnnError(
+            f"{name} is all {colour}, one flat colour: no digit to read; photograph a digit in dark ink on light paper"
+        )
     if _light_on_dark(gray, low, high):
         gray = 1.0 - gray  # chalk on a board, or an MNIST-style picture: make it ink on paper
         notes.append("light ink on a dark background: colours inverted")
@@ -181,7 +183,9 @@ def find_digit(rgb: np.ndarray, size: tuple[int, int] = (28, 28), name: str = "t
 
     group, others, box = _digit_components(ink)
     if group is None:
-        raise CnnError(f"{name}: no digit found, the page looks blank; photograph one digit in dark ink, about a third of the picture high")
+        raise CnnError(
+            f"{name}: no digit found, the page looks blank; photograph one digit in dark ink, about a third of the picture high"
+        )
     image = _mnist_box(darkness, group, box, size)
     left, top, right, bottom = box
     factor = scale / enlarge
@@ -199,7 +203,9 @@ def _light_on_dark(gray: np.ndarray, low: float, high: float) -> bool:
         return True
     height, width = gray.shape
     factor = min(1.0, 160 / min(height, width))
-    small = cv2.resize(gray, (max(1, round(width * factor)), max(1, round(height * factor))), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        gray, (max(1, round(width * factor)), max(1, round(height * factor))), interpolation=cv2.INTER_AREA
+    )
     small = np.clip(small * 255 + 0.5, 0, 255).astype(np.uint8)
     side = max(3, int(PAPER_KERNEL * min(small.shape)) | 1)
     deviation = small.astype(np.int16) - cv2.medianBlur(small, side).astype(np.int16)
@@ -215,7 +221,9 @@ def _darkness(gray: np.ndarray) -> np.ndarray:
     side vanish; a shadow's edge, wider than that, stays sharp), smoothed and enlarged back."""
     height, width = gray.shape
     factor = min(1.0, 160 / min(height, width))
-    small = cv2.resize(gray, (max(1, round(width * factor)), max(1, round(height * factor))), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        gray, (max(1, round(width * factor)), max(1, round(height * factor))), interpolation=cv2.INTER_AREA
+    )
     side = max(3, int(PAPER_KERNEL * min(small.shape)) | 1)
     kernel = cv2.getStructuringElement(cv2.MORPH_RECT, (side, side))
     paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE, kernel, borderType=cv2.BORDER_REPLICATE)
@@ -244,7 +252,9 @@ def _remove_lines(ink: np.ndarray) -> int:
     short = min(height, width)
     # Hough on the thin ink only: through a blob of thick strokes every angle has many votes.
     factor = min(1.0, 250 / short)
-    small = cv2.resize(ink, (max(1, round(width * factor)), max(1, round(height * factor))), interpolation=cv2.INTER_AREA)
+    small = cv2.resize(
+        ink, (max(1, round(width * factor)), max(1, round(height * factor))), interpolation=cv2.INTER_AREA
+    )
     side = max(3, int(LINE_WIDTH * short * factor) | 1)
     blobs = cv2.morphologyEx(small, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (side, side)))
     blobs = cv2.resize(cv2.dilate(blobs, np.ones((3, 3), np.uint8)), (width, height), interpolation=cv2.INTER_NEAREST)

@@ -15,8 +15,8 @@ import pandas as pd
 
 from cnn.errors import CnnError
 from cnn.files import read_json, write_atomic
-from cnn.results.judge import EFFECT_FACTOR
 from cnn.report.report import DEFAULT_RESULTS, benchmark_runs, fmt, grid_order, load_results, writable_folder
+from cnn.results.judge import EFFECT_FACTOR
 
 METRICS = ("test_accuracy", "steady_epoch_s")
 KEYS = ["axis", "variant", "device"]
@@ -31,12 +31,16 @@ def load_side(path: str | Path) -> pd.DataFrame:
     elif path.is_file():
         data = read_json(path)
         if not isinstance(data, dict) or "benchmarks" not in data:
-            raise CnnError(f"{path} is not a saved pytest-benchmark run (JSON with 'benchmarks'); give it or a results folder")
+            raise CnnError(
+                f"{path} is not a saved pytest-benchmark run (JSON with 'benchmarks'); give it or a results folder"
+            )
         runs = benchmark_runs(data)
         if runs.empty:
             raise CnnError(f"{path} holds no ablation benchmarks (none has axis and variant in extra_info)")
     else:
-        raise CnnError(f"{path} does not exist; give a results folder (e.g. results/smoke) or a saved .benchmarks JSON file")
+        raise CnnError(
+            f"{path} does not exist; give a results folder (e.g. results/smoke) or a saved .benchmarks JSON file"
+        )
     return runs.reindex(columns=[*KEYS, "seed", *METRICS])
 
 
@@ -50,7 +54,9 @@ def compare(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
         frame[f"{metric}_delta"] = frame[f"{metric}_mean_b"] - frame[f"{metric}_mean_a"]
         allowed, verdicts = [], []
         for r in frame.itertuples():
-            limit, verdict = _verdict(*(getattr(r, f"{metric}_{s}") for s in ("mean_a", "std_a", "n_a", "mean_b", "std_b", "n_b")))
+            limit, verdict = _verdict(
+                *(getattr(r, f"{metric}_{s}") for s in ("mean_a", "std_a", "n_a", "mean_b", "std_b", "n_b"))
+            )
             allowed.append(limit)
             verdicts.append(verdict)
         frame[f"{metric}_allowed"] = allowed
@@ -60,7 +66,9 @@ def compare(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
 
 def _stats(runs: pd.DataFrame) -> pd.DataFrame:
     grouped = runs.groupby(KEYS, sort=False)
-    parts = [grouped[m].agg(["mean", "std", "count"]).rename(columns={"count": "n"}).add_prefix(f"{m}_") for m in METRICS]
+    parts = [
+        grouped[m].agg(["mean", "std", "count"]).rename(columns={"count": "n"}).add_prefix(f"{m}_") for m in METRICS
+    ]
     return pd.concat(parts, axis=1)
 
 
@@ -77,25 +85,48 @@ def _verdict(mean_a, std_a, n_a, mean_b, std_b, n_b) -> tuple[float, str]:
 def markdown(frame: pd.DataFrame, name_a: str, name_b: str) -> str:
     """The comparison as a markdown table (printed by the CLI and written as compare.md)."""
     lines = [
-        f"# Comparison: A = {name_a}, B = {name_b}", "",
+        f"# Comparison: A = {name_a}, B = {name_b}",
+        "",
         f"Change = B - A of the means over seeds. Flagged **beyond spread** where |change| > {EFFECT_FACTOR:g} x "
-        "sqrt(sA²/nA + sB²/nB); 'spread unknown' where a side has one seed.", "",
+        "sqrt(sA²/nA + sB²/nB); 'spread unknown' where a side has one seed.",
+        "",
         "| axis | variant | device | n A/B | test acc A | test acc B | change | verdict | epoch s A | epoch s B | change | verdict |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in frame.to_dict("records"):
-        cells = [r["axis"], r["variant"], r["device"], f"{_count(r['test_accuracy_n_a'])}/{_count(r['test_accuracy_n_b'])}"]
+        cells = [
+            r["axis"],
+            r["variant"],
+            r["device"],
+            f"{_count(r['test_accuracy_n_a'])}/{_count(r['test_accuracy_n_b'])}",
+        ]
         for metric in METRICS:
             verdict = r[f"{metric}_verdict"]
-            cells += [fmt(metric, r[f"{metric}_mean_a"], r[f"{metric}_std_a"]), fmt(metric, r[f"{metric}_mean_b"], r[f"{metric}_std_b"]),
-                      _signed(metric, r[f"{metric}_delta"]), f"**{verdict}**" if verdict == "beyond spread" else verdict]
+            cells += [
+                fmt(metric, r[f"{metric}_mean_a"], r[f"{metric}_std_a"]),
+                fmt(metric, r[f"{metric}_mean_b"], r[f"{metric}_std_b"]),
+                _signed(metric, r[f"{metric}_delta"]),
+                f"**{verdict}**" if verdict == "beyond spread" else verdict,
+            ]
         lines.append("| " + " | ".join(cells) + " |")
     flagged = frame[frame["test_accuracy_verdict"] == "beyond spread"]
     both = (~frame["test_accuracy_verdict"].str.startswith("only in")).sum()
-    lines += ["", f"Test accuracy changed beyond the seed spread for {len(flagged)} of the {both} variants run on both sides"
-              + (": " + ", ".join(f"{a}[{v}] ({d}) {_signed('test_accuracy', x)}" for a, v, d, x in
-                                  zip(flagged["axis"], flagged["variant"], flagged["device"], flagged["test_accuracy_delta"]))
-                 if len(flagged) else "") + "."]
+    lines += [
+        "",
+        f"Test accuracy changed beyond the seed spread for {len(flagged)} of the {both} variants run on both sides"
+        + (
+            ": "
+            + ", ".join(
+                f"{a}[{v}] ({d}) {_signed('test_accuracy', x)}"
+                for a, v, d, x in zip(
+                    flagged["axis"], flagged["variant"], flagged["device"], flagged["test_accuracy_delta"]
+                )
+            )
+            if len(flagged)
+            else ""
+        )
+        + ".",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -45,7 +45,10 @@ def accuracy_bars(summary: pd.DataFrame, axis: str, path: Path, chance: float | 
         top = bottom = fig.subplots()
     floor = zoom[0] if split else -1.0  # a bar's value is labelled in the panel where its top shows
     for ax, shows in ((top, lambda v: v >= floor), (bottom, lambda v: v < floor))[:2 if split else 1]:
-        for offset, metric, name, colour in ((-0.2, "train_accuracy", "train (inference mode)", TRAIN), (0.2, "test_accuracy", "test", TEST)):
+        for offset, metric, name, colour in (
+            (-0.2, "train_accuracy", "train (inference mode)", TRAIN),
+            (0.2, "test_accuracy", "test", TEST),
+        ):
             means = summary[f"{metric}_mean"]
             bars = ax.bar(x + offset, means, 0.4, yerr=_std(summary, metric), capsize=3, label=name, color=colour)
             ax.bar_label(bars, labels=[_short(v) if shows(v) else "" for v in means], padding=2,
@@ -68,7 +71,15 @@ def accuracy_bars(summary: pd.DataFrame, axis: str, path: Path, chance: float | 
     _variant_ticks(bottom, x, summary)
     handles = dict(zip(*reversed(top.get_legend_handles_labels())))
     handles.update(zip(*reversed(bottom.get_legend_handles_labels())))  # the chance line, drawn in the lower panel
-    top.legend(handles.values(), handles.keys(), loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, fontsize=8, frameon=False)
+    top.legend(
+        handles.values(),
+        handles.keys(),
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncols=3,
+        fontsize=8,
+        frameon=False,
+    )
     top.set_title(f"{axis}: train and test accuracy per variant\n{_seed_note(summary)}", fontsize=10, pad=22)
     return _save(fig, path)
 
@@ -97,7 +108,9 @@ def _break_marks(top, bottom) -> None:
     top.spines.bottom.set_visible(False)
     bottom.spines.top.set_visible(False)
     top.tick_params(bottom=False)
-    marks = dict(marker=[(-1, -0.5), (1, 0.5)], markersize=10, linestyle="none", color="black", mec="black", mew=1, clip_on=False)
+    marks = dict(
+        marker=[(-1, -0.5), (1, 0.5)], markersize=10, linestyle="none", color="black", mec="black", mew=1, clip_on=False
+    )
     top.plot([0, 1], [0, 0], transform=top.transAxes, **marks)
     bottom.plot([0, 1], [1, 1], transform=bottom.transAxes, **marks)
 
@@ -110,13 +123,18 @@ def gap_bars(summary: pd.DataFrame, axis: str, path: Path) -> Path:
     for ax, metric, colour, unit in ((panels[0], "accuracy_gap", TRAIN, "train - test accuracy (fraction)"),
                                      (panels[1], "loss_gap", GAP_LOSS, "test - train loss (cross-entropy)")):
         bars = ax.bar(x, summary[f"{metric}_mean"], 0.6, yerr=_std(summary, metric), capsize=3, color=colour)
-        ax.bar_label(bars, labels=[f"{round(v, 3) + 0.0:+.3f}" for v in summary[f"{metric}_mean"]], padding=2, fontsize=7)
+        ax.bar_label(
+            bars, labels=[f"{round(v, 3) + 0.0:+.3f}" for v in summary[f"{metric}_mean"]], padding=2, fontsize=7
+        )
         ax.axhline(0, color="black", linewidth=0.8)
         ax.margins(y=0.15)
         ax.set_ylabel(unit)
         ax.set_title(metric.replace("_", " "), fontsize=9)
         _variant_ticks(ax, x, summary)
-    fig.suptitle(f"{axis}: overfitting gap per variant (above 0 = fits train better than test)\n{_seed_note(summary)}", fontsize=10)
+    fig.suptitle(
+        f"{axis}: overfitting gap per variant (above 0 = fits train better than test)\n{_seed_note(summary)}",
+        fontsize=10,
+    )
     return _save(fig, path)
 
 
@@ -134,7 +152,10 @@ def learning_curves(histories: pd.DataFrame, labels: list[tuple[str, str]], axis
     for ax, (variant, device) in zip(panels, labels):
         part = histories[(histories["variant"] == variant) & (histories["device"] == device)]
         by_epoch = part.groupby("epoch")
-        for metric, name, colour in (("accuracy", "train (Keras' running average)", TRAIN), ("val_accuracy", "test", TEST)):
+        for metric, name, colour in (
+            ("accuracy", "train (Keras' running average)", TRAIN),
+            ("val_accuracy", "test", TEST),
+        ):
             stats = by_epoch[metric].agg(["mean", "min", "max"])
             ax.plot(stats.index, stats["mean"], marker="o", markersize=3, color=colour, label=name)
             ax.fill_between(stats.index, stats["min"], stats["max"], color=colour, alpha=0.2, linewidth=0)
@@ -163,12 +184,22 @@ def data_size(points: pd.DataFrame, path: Path, chance: float | None) -> Path:
     only where some variant comes near it (otherwise it would squash the curve)."""
     fig = Figure(figsize=(6.5, 4.2))
     ax = fig.subplots()
-    for metric, name, colour, style in (("test_accuracy", "test", TEST, "-"), ("train_accuracy", "train (inference mode)", TRAIN, "--")):
+    for metric, name, colour, style in (
+        ("test_accuracy", "test", TEST, "-"),
+        ("train_accuracy", "train (inference mode)", TRAIN, "--"),
+    ):
         ax.errorbar(points["n_train"], points[f"{metric}_mean"], yerr=_std(points, metric), marker="o", capsize=3,
                     color=colour, linestyle=style, label=name)
     for _, row in points.iterrows():
-        ax.annotate(f"{row['variant']}\n{_short(row['test_accuracy_mean'])}", (row["n_train"], row["test_accuracy_mean"]),
-                    textcoords="offset points", xytext=(7, -3), ha="left", va="top", fontsize=7)
+        ax.annotate(
+            f"{row['variant']}\n{_short(row['test_accuracy_mean'])}",
+            (row["n_train"], row["test_accuracy_mean"]),
+            textcoords="offset points",
+            xytext=(7, -3),
+            ha="left",
+            va="top",
+            fontsize=7,
+        )
     if chance is not None and points["test_accuracy_mean"].min() < LEARNED_FACTOR * chance:
         ax.axhline(chance, color="grey", linestyle=":", linewidth=1, label=f"chance ({chance:.2f})")
     ax.set_xscale("log")
@@ -196,16 +227,29 @@ def cost_bars(summary: pd.DataFrame, axis: str, path: Path) -> Path:
                              (panels[1], "samples_per_s", "training images per second")):
         for i, device in enumerate(devices):
             rows = summary[summary["device"] == device].set_index("variant").reindex(variants)
-            bars = ax.bar(x + (i - (len(devices) - 1) / 2) * width, rows[f"{metric}_mean"], width, yerr=_std(rows, metric),
-                          capsize=3, color=DEVICE_COLOURS.get(device, "grey"), label=device.upper())
-            ax.bar_label(bars, labels=[_bar_text(metric, device, v, summary) for v in rows.index], padding=2, fontsize=7)
+            bars = ax.bar(
+                x + (i - (len(devices) - 1) / 2) * width,
+                rows[f"{metric}_mean"],
+                width,
+                yerr=_std(rows, metric),
+                capsize=3,
+                color=DEVICE_COLOURS.get(device, "grey"),
+                label=device.upper(),
+            )
+            ax.bar_label(
+                bars, labels=[_bar_text(metric, device, v, summary) for v in rows.index], padding=2, fontsize=7
+            )
         ax.margins(y=0.15)
         ax.set_ylabel(unit)
         ax.set_title(metric.replace("_per_", "/").replace("_", " "), fontsize=9)
         ax.set_xticks(x, variants, **_tick_style(variants))
         if len(devices) > 1:
             ax.legend(fontsize=8)
-    where = "GPU speed-up over CPU on the GPU bars" if set(devices) >= {"cpu", "gpu"} else f"{' and '.join(d.upper() for d in devices)} only"
+    where = (
+        "GPU speed-up over CPU on the GPU bars"
+        if set(devices) >= {"cpu", "gpu"}
+        else f"{' and '.join(d.upper() for d in devices)} only"
+    )
     fig.suptitle(f"{axis}: training cost per variant ({where})\n{_seed_note(summary)}", fontsize=10)
     return _save(fig, path)
 
@@ -233,10 +277,20 @@ def accuracy_vs_time(summary: pd.DataFrame, axes: list[str], path: Path, learned
                                           label=f"{name}: no result"))
                 continue
             stuck = learned_at is not None and row.test_accuracy_mean < learned_at
-            entries.append(ax.scatter(row.steady_epoch_s_mean, row.test_accuracy_mean, s=36, color=colours[axis], zorder=2,
-                                      marker=VARIANT_MARKERS[i % len(VARIANT_MARKERS)], edgecolors="black", linewidths=0.4,
-                                      label=f"{name}: {row.test_accuracy_mean:.3f}, {row.steady_epoch_s_mean:.2f} s"
-                                            + (" (no learning)" if stuck else "")))
+            entries.append(
+                ax.scatter(
+                    row.steady_epoch_s_mean,
+                    row.test_accuracy_mean,
+                    s=36,
+                    color=colours[axis],
+                    zorder=2,
+                    marker=VARIANT_MARKERS[i % len(VARIANT_MARKERS)],
+                    edgecolors="black",
+                    linewidths=0.4,
+                    label=f"{name}: {row.test_accuracy_mean:.3f}, {row.steady_epoch_s_mean:.2f} s"
+                    + (" (no learning)" if stuck else ""),
+                )
+            )
         longest = max(len(e.get_label()) for e in entries)
         ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), frameon=False, handletextpad=0.2,
                   columnspacing=0.8, ncols=2 if longest <= 22 and len(entries) > 3 else 1)
@@ -251,9 +305,11 @@ def accuracy_vs_time(summary: pd.DataFrame, axes: list[str], path: Path, learned
     fig.supylabel("test accuracy (log scale of the error, 1 - accuracy)", fontsize=9)
     devices = " and ".join(d.upper() for d in dict.fromkeys(summary["device"]))
     seeds = "/".join(str(n) for n in sorted({int(n) for n in summary["n"].dropna()}))
-    fig.suptitle(f"Test accuracy against time per epoch ({devices}; grey: the other axes' variants)\n"
-                 f"mean over {seeds} seed{'s' if seeds != '1' else ''} per variant; y axis: 0.9 to 0.99 is as tall as 0 to 0.9",
-                 fontsize=10)
+    fig.suptitle(
+        f"Test accuracy against time per epoch ({devices}; grey: the other axes' variants)\n"
+        f"mean over {seeds} seed{'s' if seeds != '1' else ''} per variant; y axis: 0.9 to 0.99 is as tall as 0 to 0.9",
+        fontsize=10,
+    )
     return _save(fig, path)
 
 
@@ -270,8 +326,15 @@ def accuracy_vs_flops(curves: pd.DataFrame, axes: list[str], path: Path) -> Path
         mine = curves[curves["axis"] == axis]
         for i, ((variant, device), curve) in enumerate(mine.groupby(["variant", "device"], sort=False)):
             mean = curve.groupby("epoch").agg(flops=("flops", "mean"), accuracy=("val_accuracy", "mean"))
-            ax.plot(mean["flops"], mean["accuracy"], marker=VARIANT_MARKERS[i % len(VARIANT_MARKERS)], markersize=3,
-                    linewidth=1.2, color=colours(i % 10), label=variant if mine["device"].nunique() == 1 else f"{variant} ({device})")
+            ax.plot(
+                mean["flops"],
+                mean["accuracy"],
+                marker=VARIANT_MARKERS[i % len(VARIANT_MARKERS)],
+                markersize=3,
+                linewidth=1.2,
+                color=colours(i % 10),
+                label=variant if mine["device"].nunique() == 1 else f"{variant} ({device})",
+            )
         ax.set_xscale("log")
         ax.set_title(axis, fontsize=9)
         ax.tick_params(labelbottom=True, labelleft=True, labelsize=7)
@@ -307,7 +370,15 @@ def gradient_norms(histories: pd.DataFrame, axis: str, layers: list[str], path: 
                 continue
             stats = values.groupby("epoch")[column].agg(["mean", "min", "max"])
             label = f"{variant} ({device})" if several_devices else variant
-            ax.plot(stats.index, stats["mean"], marker="o", markersize=2.5, linewidth=1.2, color=colours(i % 10), label=label)
+            ax.plot(
+                stats.index,
+                stats["mean"],
+                marker="o",
+                markersize=2.5,
+                linewidth=1.2,
+                color=colours(i % 10),
+                label=label,
+            )
             ax.fill_between(stats.index, stats["min"], stats["max"], color=colours(i % 10), alpha=0.15, linewidth=0)
         ax.set_yscale("log")
         ax.set_title(layer, fontsize=9)
@@ -316,7 +387,9 @@ def gradient_norms(histories: pd.DataFrame, axis: str, layers: list[str], path: 
     for ax in panels[len(layers):]:
         ax.set_visible(False)
     handles, labels = panels[0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(4, max(1, len(labels))), fontsize=7, frameon=False)
+    fig.legend(
+        handles, labels, loc="outside lower center", ncols=min(4, max(1, len(labels))), fontsize=7, frameon=False
+    )
     fig.supxlabel("epoch", fontsize=9)
     fig.supylabel("gradient norm of the kernel (log scale)", fontsize=9)
     fig.suptitle(f"{axis}: gradient norm per layer at each epoch end, on a fixed probe batch\n"
@@ -354,25 +427,52 @@ def time_to_accuracy(runs: pd.DataFrame, target: float, target_epoch: int, refer
     colours = _axis_colours(variants)
     lowest, highest, seeds = target, target, 0
     for variant in variants:
-        points = pd.DataFrame([point for clock in runs[runs["variant"] == variant]["accuracy_clock"] for point in clock_points(clock)],
-                              columns=["seconds", "images", "accuracy"])
+        points = pd.DataFrame(
+            [point for clock in runs[runs["variant"] == variant]["accuracy_clock"] for point in clock_points(clock)],
+            columns=["seconds", "images", "accuracy"],
+        )
         if points.empty:
             continue
         checks = points.groupby("images").agg(seconds=("seconds", "mean"), mean=("accuracy", "mean"),
                                               low=("accuracy", "min"), high=("accuracy", "max"), n=("accuracy", "size"))
         seeds = max(seeds, int(checks["n"].max()))
-        ax.plot(checks["seconds"], checks["mean"], color=colours[variant], linewidth=1.5, marker=".", markersize=3, label=variant)
+        ax.plot(
+            checks["seconds"],
+            checks["mean"],
+            color=colours[variant],
+            linewidth=1.5,
+            marker=".",
+            markersize=3,
+            label=variant,
+        )
         if checks["n"].max() > 1:
-            ax.fill_between(checks["seconds"], checks["low"], checks["high"], color=colours[variant], alpha=0.15, linewidth=0)
+            ax.fill_between(
+                checks["seconds"], checks["low"], checks["high"], color=colours[variant], alpha=0.15, linewidth=0
+            )
         lowest = min(lowest, float(np.quantile(checks["mean"], 0.2)))
         highest = max(highest, float(checks["high"].max()))
     fixed = target_epoch == 0  # the profile's target: the yardstick is the reference's own time to it
-    ax.axhline(target, color="black", linestyle="--", linewidth=1,
-               label=f"target {target:.4f}" + (" (the profile's)" if fixed else f": {reference}'s mean test\naccuracy after {target_epoch} epochs"))
+    ax.axhline(
+        target,
+        color="black",
+        linestyle="--",
+        linewidth=1,
+        label=f"target {target:.4f}"
+        + (" (the profile's)" if fixed else f": {reference}'s mean test\naccuracy after {target_epoch} epochs"),
+    )
     if np.isfinite(reference_s):
-        ax.axvline(reference_s, color="grey", linestyle=":", linewidth=1.2,
-                   label=f"{reference_s:.1f} s: " + (f"{reference}'s mean time\nto the target" if fixed
-                                                     else f"{reference}'s training time\nfor those {target_epoch} epochs"))
+        ax.axvline(
+            reference_s,
+            color="grey",
+            linestyle=":",
+            linewidth=1.2,
+            label=f"{reference_s:.1f} s: "
+            + (
+                f"{reference}'s mean time\nto the target"
+                if fixed
+                else f"{reference}'s training time\nfor those {target_epoch} epochs"
+            ),
+        )
         ax.axvline(reference_s / 2, color="grey", linestyle="-.", linewidth=1.2,
                    label=f"{reference_s / 2:.1f} s: half of it, where a\nrecipe 2x as fast reaches the target")
     ax.set_ylim(max(0.0, lowest - 0.02), min(1.0, highest + 0.005))
@@ -484,5 +584,16 @@ def _bar_text(metric: str, device: str, variant: str, summary: pd.DataFrame) -> 
 
 
 def _axis_colours(axes: list[str]) -> dict[str, str]:
-    palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"]
+    palette = [
+        "#1f77b4",
+        "#ff7f0e",
+        "#2ca02c",
+        "#d62728",
+        "#9467bd",
+        "#8c564b",
+        "#e377c2",
+        "#7f7f7f",
+        "#bcbd22",
+        "#17becf",
+    ]
     return {axis: palette[i % len(palette)] for i, axis in enumerate(axes)}

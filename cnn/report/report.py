@@ -121,14 +121,21 @@ def grid_order(frame: pd.DataFrame, order: dict[tuple[str, str], int] | None = N
     order = order or {}
     rank = [order.get((a, v), len(order)) for a, v in zip(frame["axis"], frame["variant"])]
     keys = [c for c in ("device", "seed", "epoch") if c in frame.columns]
-    return frame.assign(_rank=rank).sort_values(["_rank", *keys], kind="stable").drop(columns="_rank").reset_index(drop=True)
+    return (
+        frame.assign(_rank=rank)
+        .sort_values(["_rank", *keys], kind="stable")
+        .drop(columns="_rank")
+        .reset_index(drop=True)
+    )
 
 
 def default_results(root: Path = DEFAULT_RESULTS) -> list[Path]:
     """Every results/<profile>/ holding a runs.csv. Raises CnnError when there is none."""
     found = sorted(path.parent for path in root.glob("*/runs.csv"))
     if not found:
-        raise CnnError(f"no {root}/<profile>/runs.csv found; run the ablation suite (pytest ablations/) or name a results folder")
+        raise CnnError(
+            f"no {root}/<profile>/runs.csv found; run the ablation suite (pytest ablations/) or name a results folder"
+        )
     return found
 
 
@@ -203,7 +210,9 @@ def write_report(folder: str | Path, out: str | Path | None = None, benchmarks: 
         sections.append(step(axis, lambda axis=axis: _axis_section(results, axis, effects, out, chance)))
         for name in results.record(axis).get("sections", []):  # the axis' own sections, e.g. speed's
             if name in SECTIONS:
-                sections.append(step(f"{axis}: {name}", lambda name=name, axis=axis: SECTIONS.get(name)(results, axis, out)))
+                sections.append(
+                    step(f"{axis}: {name}", lambda name=name, axis=axis: SECTIONS.get(name)(results, axis, out))
+                )
     sections += [step("accuracy against cost", lambda: _overview(results, out, chance)),
                  step("the data", lambda: _digits(results, dataset, out)),
                  step("benchmark timings", lambda: benchmark_section(results, benchmarks))]
@@ -264,7 +273,8 @@ def _header(results: Results, dataset_note: str) -> str:
         "Means ± sample std over seeds, from runs.csv and summary.csv in this folder. An effect is claimed only where "
         "the two means differ by more than twice the standard error of their difference (the guard's rule); a variant "
         "with one seed takes its seed spread from results/baseline.json where that has one, and otherwise nothing is claimed."
-        + timing + (f"\n\n{dataset_note}" if dataset_note else "")
+        + timing
+        + (f"\n\n{dataset_note}" if dataset_note else "")
     )
 
 
@@ -298,7 +308,10 @@ def _wall_text(info: dict) -> str:
 def _found(effects: list[dict]) -> str:
     shown = [e for e in effects if e["verdict"] == "shown"]
     several_devices = len({e["device"] for e in effects}) > 1
-    lines = [f"- {e['axis']}{' (' + e['device'] + ')' if several_devices else ''}: {e['line'].removeprefix('**shown**: ')}" for e in shown]
+    lines = [
+        f"- {e['axis']}{' (' + e['device'] + ')' if several_devices else ''}: {e['line'].removeprefix('**shown**: ')}"
+        for e in shown
+    ]
     if not lines:  # the reasons are the judge's own, given with each effect in its axis' section
         unjudged = sorted({e["verdict"] for e in effects} - {"shown"})
         lines = ["No effect is shown beyond the seed spread in these results"
@@ -312,9 +325,12 @@ def _axis_section(results: Results, axis: str, effects: list[dict], out: Path, c
     question = results.record(axis).get("question") or "(this run recorded no question for this axis)"
     status = _statuses(axis, summary, runs, chance, results.order)
     lines = [f"## {axis}", "", question, "", _table(summary, status, _evaluation_metrics(results, axis, summary)), ""]
-    stuck = [f"- **did not learn in {_epochs(runs, r.variant, r.device)} epochs**: {r.variant} ({r.device}), test accuracy "
-             f"{fmt('test_accuracy', r.test_accuracy_mean)}, chance {chance:.2f}{_expected(results.record(axis), r.variant)}"
-             for r in summary.itertuples() if status[r.Index].startswith("did not learn")]
+    stuck = [
+        f"- **did not learn in {_epochs(runs, r.variant, r.device)} epochs**: {r.variant} ({r.device}), test accuracy "
+        f"{fmt('test_accuracy', r.test_accuracy_mean)}, chance {chance:.2f}{_expected(results.record(axis), r.variant)}"
+        for r in summary.itertuples()
+        if status[r.Index].startswith("did not learn")
+    ]
     lines += [*stuck, *([""] if stuck else [])]
     in_grid = summary[[(axis, v) in results.order for v in summary["variant"]]].reset_index(drop=True)
     if not in_grid.empty:  # a variant the grid no longer has stays in the table, out of the plots
@@ -322,7 +338,9 @@ def _axis_section(results: Results, axis: str, effects: list[dict], out: Path, c
     judged = [e for e in effects if e["axis"] == axis]
     if judged:
         several_devices = len({e["device"] for e in judged}) > 1
-        lines += ["", "Effects:", ""] + [f"- {e['device'] + ': ' if several_devices else ''}{e['line']}" for e in judged]
+        lines += ["", "Effects:", ""] + [
+            f"- {e['device'] + ': ' if several_devices else ''}{e['line']}" for e in judged
+        ]
     return "\n".join(lines)
 
 
@@ -342,14 +360,18 @@ def _performance(results: Results, axis: str, out: Path) -> str:
         return ""
     first = speed.iloc[0]
     reference = first["reference"] if "reference" in speed else "naive"  # speed.csv before the column: naive
-    peaks = ", ".join(f"{p} {g:,.0f} GFLOP/s" for p, g in speed.groupby("precision")["peak_gflops"].first().items() if pd.notna(g))
+    peaks = ", ".join(
+        f"{p} {g:,.0f} GFLOP/s" for p, g in speed.groupby("precision")["peak_gflops"].first().items() if pd.notna(g)
+    )
     lines = [
-        "## Performance", "",
+        "## Performance",
+        "",
         f"Each variant of the {axis} axis against its reference, {reference}. "
         f"GFLOP/s counts 3 x the forward FLOPs per training image; the peak is TensorFlow's matmul measured in the same run "
         f"({peaks or 'not measured'}). Target: {target_text(first)}; "
         f"x {reference}'s time: to target (s) / {yardstick_text(first)}. Time to target is checked every quarter epoch, "
-        "validation time left out.", "",
+        "validation time left out.",
+        "",
         f"| variant | device | samples/s | x {reference} | GFLOP/s | of peak | to target (s) | x {reference}'s time | seeds there "
         "| test accuracy |",
         "|---|---|---|---|---|---|---|---|---|---|",
@@ -363,8 +385,14 @@ def _performance(results: Results, axis: str, out: Path) -> str:
                      f"{of_peak} | {to_target} | {ratio} | {reached} | {r.test_accuracy:.4f} |")
     clocked = results.runs[(results.runs["axis"] == axis) & (results.runs["device"] == first["device"])]
     if "accuracy_clock" in clocked and clocked["accuracy_clock"].notna().any():
-        path = plots.time_to_accuracy(clocked, first["target_accuracy"], int(first["target_epoch"]),
-                                      first["naive_target_epoch_s"], out / PLOTS / "speed-time-to-accuracy.png", reference)
+        path = plots.time_to_accuracy(
+            clocked,
+            first["target_accuracy"],
+            int(first["target_epoch"]),
+            first["naive_target_epoch_s"],
+            out / PLOTS / "speed-time-to-accuracy.png",
+            reference,
+        )
         lines += ["", _image(path, out)]
     return "\n".join(lines)
 
@@ -403,8 +431,11 @@ def _evaluation_metrics(results: Results, axis: str, summary: pd.DataFrame) -> l
 
 
 def _table(summary: pd.DataFrame, status: list[str], extra: list[str] = ()) -> str:
-    head = ("| variant | device | n | test acc | train acc | acc gap | loss gap | steady epoch s | samples/s | params | "
-            + "".join(f"{label(m)} | " for m in extra) + "status |")
+    head = (
+        "| variant | device | n | test acc | train acc | acc gap | loss gap | steady epoch s | samples/s | params | "
+        + "".join(f"{label(m)} | " for m in extra)
+        + "status |"
+    )
     lines = [head, "|" + "---|" * head.count(" | ") + "---|"]
     for r, state in zip(summary.itertuples(), status):
         cells = "".join(f"{fmt(m, getattr(r, m + '_mean'), getattr(r, m + '_std', None))} | " for m in extra)
@@ -434,7 +465,9 @@ def _axis_plots(results: Results, axis: str, summary: pd.DataFrame, out: Path, c
 def _gradients(results: Results, axis: str, out: Path) -> str:
     """Per-layer gradient norms of the axis' variants (histories.csv's grad_norm/<layer> columns)."""
     history = results.histories[results.histories["axis"] == axis]
-    layers = [c.removeprefix("grad_norm/") for c in history.columns if c.startswith("grad_norm/") and history[c].notna().any()]
+    layers = [
+        c.removeprefix("grad_norm/") for c in history.columns if c.startswith("grad_norm/") and history[c].notna().any()
+    ]
     if not layers:
         return ""
     path = plots.gradient_norms(history, axis, layers, out / PLOTS / f"{axis}-gradients.png")
@@ -472,14 +505,17 @@ def _photos(results: Results, axis: str, out: Path) -> str:
         return ""
     runs = runs.dropna(subset=["photo_accuracy"])
     lines = [
-        "### Photos", "",
+        "### Photos",
+        "",
         "Each model reads the photo benchmark (`cnn/photos/benchmark.py`, seed 0): held-out test digits, never trained on, "
         "rendered as phone-style photos (paper colour and grain, ruled or squared lines, ballpoint, gel and pencil ink, "
         "a shadow and uneven light, rotation and perspective, blur, noise and JPEG, 200 to 3000 px), each prepared as "
         "`cnn predict` prepares a photo file (`cnn/photos/read.py`). What it is not: real camera photos. The degradations are "
         "the ones we rendered, so it measures the path from a photo-like image to 28x28 against the failures we thought "
-        "of, not against every camera, pen and hand.", "",
-        "| variant | device | n | photo accuracy | seed 0: read right | test accuracy |", "|---|---|---|---|---|---|",
+        "of, not against every camera, pen and hand.",
+        "",
+        "| variant | device | n | photo accuracy | seed 0: read right | test accuracy |",
+        "|---|---|---|---|---|---|",
     ]
     grids = []
     for (variant, device), group in runs.groupby(["variant", "device"], sort=False):
@@ -487,7 +523,9 @@ def _photos(results: Results, axis: str, out: Path) -> str:
         accuracy = fmt("photo_accuracy", values.mean(), values.std() if len(values) > 1 else None)
         failures, why = _photo_failures(results, axis, variant, group)
         read = f"{failures['photos'] - len(failures['labels'])} of {failures['photos']}" if failures else "n/a"
-        lines.append(f"| {variant} | {device} | {len(values)} | {accuracy} | {read} | {fmt('test_accuracy', group['test_accuracy'].mean())} |")
+        lines.append(
+            f"| {variant} | {device} | {len(values)} | {accuracy} | {read} | {fmt('test_accuracy', group['test_accuracy'].mean())} |"
+        )
         if failures is None:
             grids.append(f"- {variant}: {why}")
         elif not len(failures["labels"]):
@@ -510,8 +548,13 @@ def _photo_failures(results: Results, axis: str, variant: str, runs: pd.DataFram
     except (OSError, ValueError, KeyError) as error:
         return None, f"{path.name} cannot be read ({type(error).__name__}: {error}); rerun the suite to rewrite it."
     seed0 = runs.loc[runs["seed"] == 0, "run_key"].dropna() if "run_key" in runs else pd.Series(dtype=str)
-    if str(failures.get("axis", axis)) != axis or (not seed0.empty and str(failures.get("run_key", "")) not in set(seed0)):
-        return None, f"{path.name} is of another run than seed 0's in runs.csv (older code or another axis), so it is not drawn."
+    if str(failures.get("axis", axis)) != axis or (
+        not seed0.empty and str(failures.get("run_key", "")) not in set(seed0)
+    ):
+        return (
+            None,
+            f"{path.name} is of another run than seed 0's in runs.csv (older code or another axis), so it is not drawn.",
+        )
     return failures, ""
 
 
@@ -519,10 +562,13 @@ def _photo_grid(failures: dict, axis: str, variant: str, out: Path) -> Path:
     order = np.argsort(-failures["confidence"], kind="stable")  # surest mistakes first
     captions = [f"{t} -> {p if p >= 0 else 'none'}\n({c:.2f})" for t, p, c in
                 zip(failures["labels"][order], failures["predicted"][order], failures["confidence"][order])]
-    return plots.digit_grid(failures["images"][order][..., np.newaxis], captions,
-                            f"{variant}, seed 0: {len(order)} of {failures['photos']} photos read wrong, as the model saw them\n"
-                            "true -> predicted (confidence); none: no digit found",
-                            out / PLOTS / f"{axis}-{variant}-failures.png")
+    return plots.digit_grid(
+        failures["images"][order][..., np.newaxis],
+        captions,
+        f"{variant}, seed 0: {len(order)} of {failures['photos']} photos read wrong, as the model saw them\n"
+        "true -> predicted (confidence); none: no digit found",
+        out / PLOTS / f"{axis}-{variant}-failures.png",
+    )
 
 
 _undeclared = [name for name in SECTIONS if name not in SECTION_NAMES]
@@ -531,7 +577,9 @@ if _undeclared:  # the axes check their sections against cnn.report.sections, so
 
 
 def _overview(results: Results, out: Path, chance: float | None) -> str:
-    summary = results.summary[[key in results.order for key in zip(results.summary["axis"], results.summary["variant"])]]
+    summary = results.summary[
+        [key in results.order for key in zip(results.summary["axis"], results.summary["variant"])]
+    ]
     if summary.empty:
         return ""
     learned_at = LEARNED_FACTOR * chance if chance is not None else None
@@ -540,10 +588,14 @@ def _overview(results: Results, out: Path, chance: float | None) -> str:
     text = "## Accuracy against cost\n\n" + _image(path, out)
     curves = _compute_curves(results)
     if not curves.empty:
-        flops = plots.accuracy_vs_flops(curves, [a for a in axes if a in set(curves["axis"])], out / PLOTS / "accuracy-vs-flops.png")
-        text += ("\n\nThe same at equal compute: test accuracy after each epoch against the training FLOPs spent so far "
-                 "(3 x the forward FLOPs per image x the images trained), so a variant that costs more per epoch is judged "
-                 "by what its compute buys.\n\n" + _image(flops, out))
+        flops = plots.accuracy_vs_flops(
+            curves, [a for a in axes if a in set(curves["axis"])], out / PLOTS / "accuracy-vs-flops.png"
+        )
+        text += (
+            "\n\nThe same at equal compute: test accuracy after each epoch against the training FLOPs spent so far "
+            "(3 x the forward FLOPs per image x the images trained), so a variant that costs more per epoch is judged "
+            "by what its compute buys.\n\n" + _image(flops, out)
+        )
     return text
 
 
@@ -566,18 +618,26 @@ def _digits(results: Results, dataset, out: Path) -> str:
         return ""
     folder = out / PLOTS
     names = dataset.class_names
-    samples = plots.digit_grid(dataset.x_train[:100], [names[y] for y in dataset.y_train[:100]],
-                               f"The first 100 training images of {dataset.name} with their labels", folder / "samples.png")
+    samples = plots.digit_grid(
+        dataset.x_train[:100],
+        [names[y] for y in dataset.y_train[:100]],
+        f"The first 100 training images of {dataset.name} with their labels",
+        folder / "samples.png",
+    )
     lines = ["## The data", "", _image(samples, out), ""]
     errors = results.errors
     fingerprint = results.info.get("dataset_fingerprint")
     if errors is None:
         lines.append(_no_errors(results) + ".")
     elif fingerprint and fingerprint != dataset.fingerprint:
-        lines.append(f"The errors of {results.errors_of} index another copy of {dataset.name} (fingerprint {fingerprint}, "
-                     f"here {dataset.fingerprint}), so its mistakes are not drawn.")
+        lines.append(
+            f"The errors of {results.errors_of} index another copy of {dataset.name} (fingerprint {fingerprint}, "
+            f"here {dataset.fingerprint}), so its mistakes are not drawn."
+        )
     else:
-        worst = errors.sort_values("confidence", ascending=False).head(100) if "confidence" in errors else errors.head(100)
+        worst = (
+            errors.sort_values("confidence", ascending=False).head(100) if "confidence" in errors else errors.head(100)
+        )
         captions = [f"true {names[t]}\npred {names[p]}" for t, p in zip(worst["true"], worst["predicted"])]
         path = plots.digit_grid(dataset.x_test[worst["test_index"].to_numpy()], captions,
                                 f"Test images {results.errors_of} gets wrong: {len(worst)} of {len(errors)} "
@@ -592,8 +652,10 @@ def _no_errors(results: Results) -> str:
     running = [a["name"] for a in results.axis_records if "errors" in (a.get("evaluations") or [])]
     if not running:
         return NO_ERRORS[0].upper() + NO_ERRORS[1:]
-    return (f"No errors arrays in this folder although {', '.join(running)} runs the errors evaluation (the suite writes "
-            "them when it trains seed 0, not when seed 0 comes from the cache), so no grid of a model's mistakes")
+    return (
+        f"No errors arrays in this folder although {', '.join(running)} runs the errors evaluation (the suite writes "
+        "them when it trains seed 0, not when seed 0 comes from the cache), so no grid of a model's mistakes"
+    )
 
 
 def _image(path: Path, out: Path) -> str:
@@ -623,12 +685,19 @@ def benchmark_runs(data: dict) -> pd.DataFrame:
         if "axis" not in info:
             continue  # a benchmark of something else
         for i, seed in enumerate(info.get("seeds", [])):
-            rows.append({
-                "profile": info.get("profile"), "dataset": info.get("dataset"), "axis": info["axis"], "variant": str(info["variant"]),
-                "device": info.get("device", "cpu"), "seed": seed, "test": bench.get("name"),
-                **{m: info[m][i] for m in ("test_accuracy", "steady_epoch_s") if i < len(info.get(m) or [])},
-                **{f"bench_{k}": stats.get(k) for k in ("rounds", "mean", "stddev", "min")},
-            })
+            rows.append(
+                {
+                    "profile": info.get("profile"),
+                    "dataset": info.get("dataset"),
+                    "axis": info["axis"],
+                    "variant": str(info["variant"]),
+                    "device": info.get("device", "cpu"),
+                    "seed": seed,
+                    "test": bench.get("name"),
+                    **{m: info[m][i] for m in ("test_accuracy", "steady_epoch_s") if i < len(info.get(m) or [])},
+                    **{f"bench_{k}": stats.get(k) for k in ("rounds", "mean", "stddev", "min")},
+                }
+            )
     return grid_order(pd.DataFrame(rows)) if rows else pd.DataFrame()
 
 
@@ -653,10 +722,13 @@ def benchmark_section(results: Results, folder: Path | None) -> str:
 
 def _benchmark_table(path: Path, data: dict, tests: pd.DataFrame) -> str:
     lines = [
-        "## Saved benchmark timings", "",
+        "## Saved benchmark timings",
+        "",
         f"From {path.name} ({data.get('datetime', 'no date')}): pytest-benchmark's time for one whole training per seed "
-        "(fit and evaluation), over the seeds that run trained (cached seeds are not re-timed).", "",
-        "| test | rounds | s per seed | min s |", "|---|---|---|---|",
+        "(fit and evaluation), over the seeds that run trained (cached seeds are not re-timed).",
+        "",
+        "| test | rounds | s per seed | min s |",
+        "|---|---|---|---|",
     ]
     for r in tests.itertuples():
         rounds = int(r.bench_rounds) if pd.notna(r.bench_rounds) else 0
@@ -668,7 +740,9 @@ def _benchmark_table(path: Path, data: dict, tests: pd.DataFrame) -> str:
 
 def _recorded_timings(rows: pd.DataFrame) -> str:
     """benchmarks.csv as the table of timings: per test, its seeds' training times."""
-    cached = rows["cached"].astype(str).str.lower().eq("true") if "cached" in rows else pd.Series(False, index=rows.index)
+    cached = (
+        rows["cached"].astype(str).str.lower().eq("true") if "cached" in rows else pd.Series(False, index=rows.index)
+    )
     several_devices = rows["device"].nunique() > 1
     saved = _saved_runs(rows)
     lines = [
@@ -686,8 +760,10 @@ def _recorded_timings(rows: pd.DataFrame) -> str:
         seconds = group["train_s"].dropna()
         test = f"test_{axis}[{variant}]" + (f" ({device})" if several_devices else "")
         spread = seconds.std() if len(seconds) > 1 else None
-        lines.append(f"| {test} | {len(seconds)} | {fmt('train_s', seconds.mean(), spread)} | {fmt('train_s', seconds.min())} |"
-                     + (f" {int(cached[group.index].sum())} |" if cached.any() else ""))
+        lines.append(
+            f"| {test} | {len(seconds)} | {fmt('train_s', seconds.mean(), spread)} | {fmt('train_s', seconds.min())} |"
+            + (f" {int(cached[group.index].sum())} |" if cached.any() else "")
+        )
     return "\n".join(lines)
 
 
@@ -699,7 +775,9 @@ def _saved_runs(rows: pd.DataFrame) -> str:
         name, file, when = (dict(zip(columns, ("" if pd.isna(v) else str(v) for v in values))).get(c, "")
                             for c in ("benchmark_name", "saved_file", "saved_datetime"))
         if name or file:
-            runs.append(f"{name or 'unnamed'}" + (f": {', '.join(v for v in (file, when) if v)}" if file or when else ""))
+            runs.append(
+                f"{name or 'unnamed'}" + (f": {', '.join(v for v in (file, when) if v)}" if file or when else "")
+            )
     if not runs:
         return " (not saved with --benchmark-save)"
     return f" (pytest-benchmark run{'s' if len(runs) > 1 else ''} saved as {'; '.join(runs)})"

@@ -10,10 +10,14 @@ from cnn.registry import Registry
 # name -> what it adds to the report, and the metrics it reports (they are not repeated as
 # columns of the axis' table).
 SECTION_NAMES: Registry[tuple[str, tuple[str, ...]]] = Registry("report section")
-SECTION_NAMES.add("speed", ("the speed figures against the axis' reference variant (speed.csv) and time to accuracy", ()))
+SECTION_NAMES.add(
+    "speed", ("the speed figures against the axis' reference variant (speed.csv) and time to accuracy", ())
+)
 SECTION_NAMES.add("gradients", ("per-layer gradient norms per epoch (histories.csv's grad_norm/<layer>)", ()))
 SECTION_NAMES.add("data_size", ("test accuracy against the number of training images", ()))
-SECTION_NAMES.add("photos", ("photo accuracy and seed 0's photos read wrong (the photos evaluation)", ("photo_accuracy",)))
+SECTION_NAMES.add(
+    "photos", ("photo accuracy and seed 0's photos read wrong (the photos evaluation)", ("photo_accuracy",))
+)
 
 
 def section_names() -> list[str]:

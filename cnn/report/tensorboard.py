@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from cnn.errors import CnnError
-from cnn.results.metrics import Metric, metrics as registered_metrics
+from cnn.results.metrics import Metric
+from cnn.results.metrics import metrics as registered_metrics
 
 # Written as hparams from the row itself, before the config's fields; `status` lets the view hide
 # diverged runs.
@@ -45,10 +46,14 @@ def write_hparams(folder: str | Path, runs: pd.DataFrame, configs: dict[str, dic
         import tensorflow as tf
         from tensorboard.plugins.hparams import api as hp
     except ImportError as error:
-        raise CnnError(f"TensorBoard HParams need the tensorboard package ({error}); install it: pip install tensorboard") from None
+        raise CnnError(
+            f"TensorBoard HParams need the tensorboard package ({error}); install it: pip install tensorboard"
+        ) from None
     missing = [name for name in REQUIRED if name not in runs.columns]
     if missing:
-        raise CnnError(f"runs has no column {', '.join(missing)}; TensorBoard needs {', '.join(REQUIRED)} (runs.csv has them)")
+        raise CnnError(
+            f"runs has no column {', '.join(missing)}; TensorBoard needs {', '.join(REQUIRED)} (runs.csv has them)"
+        )
     folder = Path(folder)
     declared = metrics_of(runs)
     metrics = [m.name for m in declared]
@@ -56,7 +61,14 @@ def write_hparams(folder: str | Path, runs: pd.DataFrame, configs: dict[str, dic
     sessions: dict[str, tuple] = {}  # run folder -> (hparams, metric values, step, start time or None)
     for row in runs.to_dict("records"):
         row = {name: _scalar(value) for name, value in row.items()}
-        for field in ("profile", "dataset", "axis", "variant", "device", "status"):  # text even where read_csv made 0.5 of "0.5"
+        for field in (
+            "profile",
+            "dataset",
+            "axis",
+            "variant",
+            "device",
+            "status",
+        ):  # text even where read_csv made 0.5 of "0.5"
             if row.get(field) is not None:
                 row[field] = str(row[field])
         # The baseline's variant key (device/axis[variant]) and the seed; ".." must not climb out of `folder`.
@@ -86,7 +98,11 @@ def write_hparams(folder: str | Path, runs: pd.DataFrame, configs: dict[str, dic
         _remove_ours(run_folder)
         writer = tf.summary.create_file_writer(str(run_folder), filename_suffix=SUFFIX)
         with writer.as_default():
-            hp.hparams({field: domains[field][0](value) for field, value in hparams.items()}, trial_id=name, start_time_secs=start)
+            hp.hparams(
+                {field: domains[field][0](value) for field, value in hparams.items()},
+                trial_id=name,
+                start_time_secs=start,
+            )
             for metric, value in scores.items():
                 tf.summary.scalar(metric, value, step=step)
         writer.close()
@@ -115,7 +131,9 @@ def _config(row: dict, configs: dict[str, dict]) -> dict:
         try:
             config = json.loads(config)
         except ValueError:
-            raise CnnError(f"run {row['axis']}[{row['variant']}] seed {row['seed']}: its config column is not JSON: {config[:60]!r}") from None
+            raise CnnError(
+                f"run {row['axis']}[{row['variant']}] seed {row['seed']}: its config column is not JSON: {config[:60]!r}"
+            ) from None
     return config if isinstance(config, dict) else {}
 
 

@@ -3,8 +3,8 @@ its profile. The suite itself comes from the installed package (the `cnn_ablate`
 
 import separable  # noqa: F401  (registers the "separable" model)
 
-from cnn.ablate import PROFILES, Profile
 from cnn import Dataset, load_dataset, register_dataset
+from cnn.ablate import PROFILES, Profile
 
 
 @register_dataset("digits-1k", "1,000 training and 500 test digits of the embedded MNIST set")
