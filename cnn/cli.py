@@ -178,7 +178,8 @@ def build_parser(argv: list[str] | None = None) -> Parser:
         "--compare",
         nargs=2,
         metavar=("A", "B"),
-        help="changes from A to B per variant, flagged beyond the seed spread; results folders or saved .benchmarks JSON files",
+        help="changes from A to B per variant, flagged beyond the seed spread; "
+        "results folders or saved .benchmarks JSON files",
     )
     report.add_argument(
         "--benchmarks",
@@ -303,7 +304,8 @@ def _predict(args) -> None:
         runner_up = int(p.probabilities.argsort()[-2])
         notes = "".join(f"  [{note}]" for note in p.notes)
         print(
-            f"{p.source}: {p.class_name}  (p={p.confidence:.3f}; next: {runner_up} p={p.probabilities[runner_up]:.3f}){notes}"
+            f"{p.source}: {p.class_name}  (p={p.confidence:.3f}; "
+            f"next: {runner_up} p={p.probabilities[runner_up]:.3f}){notes}"
         )
     if pictures:
         print(f"wrote {len(pictures)} picture{'s' if len(pictures) > 1 else ''} to {args.show}")
@@ -436,7 +438,7 @@ def _int_tuple(text: str) -> tuple[int, ...]:
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"{text!r} is not a comma-separated list of integers (e.g. 32,64,64; 'none' for empty)"
-        )
+        ) from None
 
 
 def _float_or_default(text: str):
@@ -445,7 +447,7 @@ def _float_or_default(text: str):
     try:
         return float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number (or 'default')")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number (or 'default')") from None
 
 
 def _show(value) -> str:

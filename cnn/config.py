@@ -67,7 +67,8 @@ class Config:
     lr_scaling: str = "none"  # learning rate x (batch_size / 32) ** 0.5 for "sqrt", ** 1 for "linear"
     steps_per_execution: int = 1  # training steps per call into the graph; more saves Python overhead
     jit_compile: bool = False  # XLA; slower on CPU in our measurements
-    fused_update: bool = False  # Adam's update as one kernel per weight (cnn.optimizers.FusedAdam), same arithmetic; other optimizers keep Keras' own
+    fused_update: bool = False  # Adam's update as one kernel per weight (cnn.optimizers.FusedAdam), same arithmetic;
+    # other optimizers keep Keras' own
 
     def __post_init__(self):
         for name in ("conv_filters", "dense_units"):

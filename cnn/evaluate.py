@@ -29,7 +29,10 @@ def evaluate(model: keras.Model, dataset: Dataset, trained_on: dict | None = Non
     if trained_on and same_dataset(trained_on, dataset) is False:
         theirs = trained_on.get("dataset", "another dataset")
         if theirs == dataset.name:  # the same name, other arrays: an npz file rewritten since
-            also = f" (its arrays have changed: fingerprint {trained_on['dataset_fingerprint']} then, {dataset.fingerprint} now)"
+            also = (
+                f" (its arrays have changed: fingerprint {trained_on['dataset_fingerprint']} then, "
+                f"{dataset.fingerprint} now)"
+            )
         else:
             also = ""
         warnings.warn(

@@ -82,7 +82,8 @@ def load_model(path: str | Path) -> keras.Model:
         ) from None
     if len(model.inputs) != 1 or len(model.outputs[0].shape) != 2:
         raise CnnError(
-            f"{path} is a Keras model but not an image classifier (one image input, class logits out); give one saved by 'cnn train --save'"
+            f"{path} is a Keras model but not an image classifier (one image input, class logits out); "
+            "give one saved by 'cnn train --save'"
         )
     return model
 

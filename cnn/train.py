@@ -91,7 +91,8 @@ class RunResult:
             ("parameters", f"{self.params:,}"),
             (
                 "FLOPs/sample",
-                f"{self.flops_per_sample / 1e6:.2f} M forward, {3 * self.flops_per_sample / 1e6:.1f} M per training step",
+                f"{self.flops_per_sample / 1e6:.2f} M forward, "
+                f"{3 * self.flops_per_sample / 1e6:.1f} M per training step",
             ),
             ("device", self.device),
         ]
@@ -206,8 +207,8 @@ class AccuracyClock(keras.callbacks.Callback):
 
 class GradientProbe(keras.callbacks.Callback):
     """At each epoch's end, on a fixed batch (`x`, `y`): the L2 norm of the gradient of the loss (the
-    batch's mean cross-entropy) for each layer's kernel (`grad_norm/<layer>`), and the norm of the kernel's change over the epoch over
-    the kernel's norm (`update_ratio/<layer>`), in `history`, one value per epoch.
+    batch's mean cross-entropy) for each layer's kernel (`grad_norm/<layer>`), and the norm of the kernel's change
+    over the epoch over the kernel's norm (`update_ratio/<layer>`), in `history`, one value per epoch.
 
     It cannot change training: the forward pass is in inference mode (dropout off, batch norm on
     its running statistics, which it does not update), draws no random numbers and writes no

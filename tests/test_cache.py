@@ -113,7 +113,8 @@ def test_a_users_model_module_is_keyed_on_its_meaning_too(tmp_path, monkeypatch)
     module = tmp_path / "own_model_for_cache_test.py"
     text = (
         '"""My model."""\nfrom cnn.parts import register_model\n\n\n'
-        '@register_model("cache-meaning-test")\ndef build(config, shape, classes):\n    """Builds it."""\n    return None  # later\n'
+        '@register_model("cache-meaning-test")\ndef build(config, shape, classes):\n'
+        '    """Builds it."""\n    return None  # later\n'
     )
     module.write_text(text)
     monkeypatch.syspath_prepend(str(tmp_path))

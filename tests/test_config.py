@@ -254,8 +254,8 @@ def test_fused_adam_takes_the_same_steps_as_keras_adam():
     rng = np.random.default_rng(0)
     start = rng.normal(size=(7, 5)).astype(np.float32)
     gradients = [tf.constant(rng.normal(size=(7, 5)).astype(np.float32)) for _ in range(10)]
-    finals = {}
-    for fused in (False, True):
+
+    def final_weights(fused):
         weights = keras.Variable(start)
         optimizer = make_optimizer("adam", 0.01, fused=fused)
 
@@ -265,7 +265,9 @@ def test_fused_adam_takes_the_same_steps_as_keras_adam():
 
         for gradient in gradients:
             step(gradient)
-        finals[fused] = weights.numpy()
+        return weights.numpy()
+
+    finals = {fused: final_weights(fused) for fused in (False, True)}
     assert type(make_optimizer("adam", 0.01, fused=True)).__name__ == "FusedAdam"
     assert not np.allclose(finals[False], start)  # it moved
     np.testing.assert_allclose(finals[True], finals[False], rtol=1e-5, atol=1e-6)
@@ -284,7 +286,8 @@ def test_importing_the_config_starts_neither_tensorflow_nor_keras():
     from pathlib import Path
 
     code = (
-        "import cnn.config, sys; cnn.config.preset('photo-cnn'); cnn.config.Config(optimizer='sgd').effective_learning_rate; "
+        "import cnn.config, sys; cnn.config.preset('photo-cnn'); "
+        "cnn.config.Config(optimizer='sgd').effective_learning_rate; "
         "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'loaded'"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[1], capture_output=True,

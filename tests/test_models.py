@@ -22,11 +22,11 @@ def describe(model: keras.Model) -> list[tuple]:
     for layer in model.layers:
         kind = type(layer).__name__
         number = {
-            "Conv2D": lambda: layer.filters,
-            "Dense": lambda: layer.units,
-            "Dropout": lambda: layer.rate,
-            "MaxPooling2D": lambda: layer.pool_size[0],
-            "AveragePooling2D": lambda: layer.pool_size[0],
+            "Conv2D": lambda layer=layer: layer.filters,
+            "Dense": lambda layer=layer: layer.units,
+            "Dropout": lambda layer=layer: layer.rate,
+            "MaxPooling2D": lambda layer=layer: layer.pool_size[0],
+            "AveragePooling2D": lambda layer=layer: layer.pool_size[0],
         }.get(kind, lambda: None)()
         rows.append((kind, number))
     return rows

@@ -80,7 +80,8 @@ def hold_after_entries(process: subprocess.Popen, results: Path, gate: Path, cou
         while not done.exists():
             if process.poll() is not None:
                 pytest.fail(
-                    f"the suite ended (exit {process.returncode}) before {count} cache entries:\n{process.stdout.read()}"
+                    f"the suite ended (exit {process.returncode}) before {count} cache entries:\n"
+                    f"{process.stdout.read()}"
                 )
             if time.monotonic() > deadline:
                 process.kill()
@@ -240,7 +241,8 @@ from cnn.data import load_dataset
 from cnn.train import train
 result = train(Config(conv_filters=(4, 8), dense_units=(16,), epochs=2, seed=3), load_dataset(sys.argv[1])).to_dict()
 result["history"].pop("epoch_s")
-print(json.dumps({k: result[k] for k in ("test_accuracy", "train_accuracy", "test_loss", "train_loss", "history", "status")}))
+keys = ("test_accuracy", "train_accuracy", "test_loss", "train_loss", "history", "status")
+print(json.dumps({k: result[k] for k in keys}))
 """
 
 

@@ -138,7 +138,8 @@ def test_what_it_found_lists_only_the_shown_effects_with_numbers(reported):
     _, text = reported
     found = text.split("## What it found")[1].split("\n## ")[0]
     assert (
-        "dropout 0.5 narrows the train-test accuracy gap: accuracy gap 0: +0.0210 ± 0.0014 (n=2) vs 0.5: +0.0105 ± 0.0007 (n=2)"
+        "dropout 0.5 narrows the train-test accuracy gap: accuracy gap 0: +0.0210 ± 0.0014 (n=2) "
+        "vs 0.5: +0.0105 ± 0.0007 (n=2)"
         in found
     )
     assert "the full training set beats 10% of it on test accuracy" in found

@@ -173,7 +173,9 @@ from cnn.results.metrics import Metric
 PROFILES.add("tiny", Profile("tiny", "npz:{data}", 2, 1, "the tiny digits, two epochs"))
 
 
-@register_evaluation("ink", metrics=[Metric("ink_ratio", "ink ratio", ".3f", "higher", description="test pixels above 0.5")])
+@register_evaluation(
+    "ink", metrics=[Metric("ink_ratio", "ink ratio", ".3f", "higher", description="test pixels above 0.5")]
+)
 def ink(model, dataset):
     return Outcome({{"ink_ratio": float((dataset.x_test > 0.5).mean())}})
 """

@@ -184,7 +184,8 @@ def find_digit(rgb: np.ndarray, size: tuple[int, int] = (28, 28), name: str = "t
     group, others, box = _digit_components(ink)
     if group is None:
         raise CnnError(
-            f"{name}: no digit found, the page looks blank; photograph one digit in dark ink, about a third of the picture high"
+            f"{name}: no digit found, the page looks blank; "
+            "photograph one digit in dark ink, about a third of the picture high"
         )
     image = _mnist_box(darkness, group, box, size)
     left, top, right, bottom = box

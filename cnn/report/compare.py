@@ -90,7 +90,8 @@ def markdown(frame: pd.DataFrame, name_a: str, name_b: str) -> str:
         f"Change = B - A of the means over seeds. Flagged **beyond spread** where |change| > {EFFECT_FACTOR:g} x "
         "sqrt(sA²/nA + sB²/nB); 'spread unknown' where a side has one seed.",
         "",
-        "| axis | variant | device | n A/B | test acc A | test acc B | change | verdict | epoch s A | epoch s B | change | verdict |",
+        "| axis | variant | device | n A/B | test acc A | test acc B | change | verdict "
+        "| epoch s A | epoch s B | change | verdict |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in frame.to_dict("records"):

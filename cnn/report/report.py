@@ -272,7 +272,8 @@ def _header(results: Results, dataset_note: str) -> str:
         f"- machine: {machine}\n- versions: {versions}\n- commit: {info.get('commit') or 'not recorded'}\n\n"
         "Means ± sample std over seeds, from runs.csv and summary.csv in this folder. An effect is claimed only where "
         "the two means differ by more than twice the standard error of their difference (the guard's rule); a variant "
-        "with one seed takes its seed spread from results/baseline.json where that has one, and otherwise nothing is claimed."
+        "with one seed takes its seed spread from results/baseline.json where that has one, "
+        "and otherwise nothing is claimed."
         + timing
         + (f"\n\n{dataset_note}" if dataset_note else "")
     )
@@ -302,7 +303,10 @@ def _wall_text(info: dict) -> str:
     if wall is None:
         return ""
     rows = info.get("rows_this_session")
-    return f"- wall time of the run that wrote this folder: {wall / 60:.1f} min ({rows} runs trained or read from the cache)\n"
+    return (
+        f"- wall time of the run that wrote this folder: {wall / 60:.1f} min "
+        f"({rows} runs trained or read from the cache)\n"
+    )
 
 
 def _found(effects: list[dict]) -> str:
@@ -367,13 +371,13 @@ def _performance(results: Results, axis: str, out: Path) -> str:
         "## Performance",
         "",
         f"Each variant of the {axis} axis against its reference, {reference}. "
-        f"GFLOP/s counts 3 x the forward FLOPs per training image; the peak is TensorFlow's matmul measured in the same run "
-        f"({peaks or 'not measured'}). Target: {target_text(first)}; "
-        f"x {reference}'s time: to target (s) / {yardstick_text(first)}. Time to target is checked every quarter epoch, "
-        "validation time left out.",
+        f"GFLOP/s counts 3 x the forward FLOPs per training image; the peak is TensorFlow's matmul measured "
+        f"in the same run ({peaks or 'not measured'}). Target: {target_text(first)}; "
+        f"x {reference}'s time: to target (s) / {yardstick_text(first)}. Time to target is checked every "
+        "quarter epoch, validation time left out.",
         "",
-        f"| variant | device | samples/s | x {reference} | GFLOP/s | of peak | to target (s) | x {reference}'s time | seeds there "
-        "| test accuracy |",
+        f"| variant | device | samples/s | x {reference} | GFLOP/s | of peak | to target (s) | x {reference}'s time "
+        "| seeds there | test accuracy |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in speed.itertuples():
@@ -440,10 +444,12 @@ def _table(summary: pd.DataFrame, status: list[str], extra: list[str] = ()) -> s
     for r, state in zip(summary.itertuples(), status):
         cells = "".join(f"{fmt(m, getattr(r, m + '_mean'), getattr(r, m + '_std', None))} | " for m in extra)
         lines.append(
-            f"| {r.variant} | {r.device} | {int(r.n)} | {fmt('test_accuracy', r.test_accuracy_mean, r.test_accuracy_std)} "
+            f"| {r.variant} | {r.device} | {int(r.n)} "
+            f"| {fmt('test_accuracy', r.test_accuracy_mean, r.test_accuracy_std)} "
             f"| {fmt('train_accuracy', r.train_accuracy_mean)} | {fmt('accuracy_gap', r.accuracy_gap_mean)} "
             f"| {fmt('loss_gap', r.loss_gap_mean)} | {fmt('steady_epoch_s', r.steady_epoch_s_mean)} "
-            f"| {fmt('samples_per_s', r.samples_per_s_mean)} | {f'{int(r.params):,}' if pd.notna(r.params) else 'n/a'} | {cells}{state} |"
+            f"| {fmt('samples_per_s', r.samples_per_s_mean)} "
+            f"| {f'{int(r.params):,}' if pd.notna(r.params) else 'n/a'} | {cells}{state} |"
         )
     return "\n".join(lines)
 
@@ -507,12 +513,12 @@ def _photos(results: Results, axis: str, out: Path) -> str:
     lines = [
         "### Photos",
         "",
-        "Each model reads the photo benchmark (`cnn/photos/benchmark.py`, seed 0): held-out test digits, never trained on, "
-        "rendered as phone-style photos (paper colour and grain, ruled or squared lines, ballpoint, gel and pencil ink, "
-        "a shadow and uneven light, rotation and perspective, blur, noise and JPEG, 200 to 3000 px), each prepared as "
-        "`cnn predict` prepares a photo file (`cnn/photos/read.py`). What it is not: real camera photos. The degradations are "
-        "the ones we rendered, so it measures the path from a photo-like image to 28x28 against the failures we thought "
-        "of, not against every camera, pen and hand.",
+        "Each model reads the photo benchmark (`cnn/photos/benchmark.py`, seed 0): held-out test digits, never trained "
+        "on, rendered as phone-style photos (paper colour and grain, ruled or squared lines, ballpoint, gel and pencil "
+        "ink, a shadow and uneven light, rotation and perspective, blur, noise and JPEG, 200 to 3000 px), each "
+        "prepared as `cnn predict` prepares a photo file (`cnn/photos/read.py`). What it is not: real camera photos. "
+        "The degradations are the ones we rendered, so it measures the path from a photo-like image to 28x28 against "
+        "the failures we thought of, not against every camera, pen and hand.",
         "",
         "| variant | device | n | photo accuracy | seed 0: read right | test accuracy |",
         "|---|---|---|---|---|---|",
@@ -524,7 +530,8 @@ def _photos(results: Results, axis: str, out: Path) -> str:
         failures, why = _photo_failures(results, axis, variant, group)
         read = f"{failures['photos'] - len(failures['labels'])} of {failures['photos']}" if failures else "n/a"
         lines.append(
-            f"| {variant} | {device} | {len(values)} | {accuracy} | {read} | {fmt('test_accuracy', group['test_accuracy'].mean())} |"
+            f"| {variant} | {device} | {len(values)} | {accuracy} | {read} "
+            f"| {fmt('test_accuracy', group['test_accuracy'].mean())} |"
         )
         if failures is None:
             grids.append(f"- {variant}: {why}")
@@ -553,7 +560,8 @@ def _photo_failures(results: Results, axis: str, variant: str, runs: pd.DataFram
     ):
         return (
             None,
-            f"{path.name} is of another run than seed 0's in runs.csv (older code or another axis), so it is not drawn.",
+            f"{path.name} is of another run than seed 0's in runs.csv (older code or another axis), "
+            "so it is not drawn.",
         )
     return failures, ""
 
@@ -724,8 +732,8 @@ def _benchmark_table(path: Path, data: dict, tests: pd.DataFrame) -> str:
     lines = [
         "## Saved benchmark timings",
         "",
-        f"From {path.name} ({data.get('datetime', 'no date')}): pytest-benchmark's time for one whole training per seed "
-        "(fit and evaluation), over the seeds that run trained (cached seeds are not re-timed).",
+        f"From {path.name} ({data.get('datetime', 'no date')}): pytest-benchmark's time for one whole training "
+        "per seed (fit and evaluation), over the seeds that run trained (cached seeds are not re-timed).",
         "",
         "| test | rounds | s per seed | min s |",
         "|---|---|---|---|",

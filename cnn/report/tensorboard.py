@@ -132,7 +132,8 @@ def _config(row: dict, configs: dict[str, dict]) -> dict:
             config = json.loads(config)
         except ValueError:
             raise CnnError(
-                f"run {row['axis']}[{row['variant']}] seed {row['seed']}: its config column is not JSON: {config[:60]!r}"
+                f"run {row['axis']}[{row['variant']}] seed {row['seed']}: "
+                f"its config column is not JSON: {config[:60]!r}"
             ) from None
     return config if isinstance(config, dict) else {}
 
