@@ -257,7 +257,7 @@ def simulate(rng, sds, claims, seeds, studies, shift=None):
     return low, (high if shift is None else high + np.asarray(shift)[None, :, None])
 
 
-def verdicts_of(low, high, min_effect, alpha=ALPHA):
+def verdicts_of(low, high, min_effect, alpha=ALPHA, joint_directions=False):
     """compare() + decide() over whole arrays of studies at once (the same scipy tests, vectorised):
     'shown', 'contradicted', 'equivalent' or 'undetermined' per (study, claim)."""
     welch = dict(axis=-1, equal_var=False)
@@ -268,8 +268,13 @@ def verdicts_of(low, high, min_effect, alpha=ALPHA):
     difference = high.mean(axis=-1) - low.mean(axis=-1)
     out = np.full(p.shape, "undetermined", dtype=object)
     out[holm(tost) <= alpha] = "equivalent"
-    out[(holm(p_opposite) <= alpha) & (difference < 0)] = "contradicted"
-    out[(holm(p) <= alpha) & (difference > 0)] = "shown"
+    if joint_directions:
+        both = holm(np.concatenate([p, p_opposite], axis=-1))
+        p, p_opposite = both[..., : p.shape[-1]], both[..., p.shape[-1]:]
+    else:
+        p, p_opposite = holm(p), holm(p_opposite)
+    out[(p_opposite <= alpha) & (difference < 0)] = "contradicted"
+    out[(p <= alpha) & (difference > 0)] = "shown"
     return out
 
 
@@ -279,10 +284,12 @@ def test_the_vectorised_verdicts_are_decides():
     shift = rng.choice([0.0, 0.03, -0.03, 0.001], size=len(claims))
     low, high = simulate(rng, sds, claims, seeds=3, studies=3, shift=shift)
     vectorised = verdicts_of(low, high, min_effect=0.01)
+    joint = verdicts_of(low, high, min_effect=0.01, joint_directions=True)
     for study in range(3):
         comparisons = [compare(low[study, c], high[study, c], scale="linear", deterministic=False, min_effect=0.01)
                        for c in range(len(claims))]
         assert [d.verdict for d in decide(comparisons)] == list(vectorised[study])
+        assert [d.verdict for d in decide(comparisons, joint_directions=True)] == list(joint[study])
     assert {"shown", "contradicted", "undetermined"} <= set(vectorised.ravel())
 
 
@@ -292,15 +299,32 @@ def test_null_studies_claim_a_false_effect_in_at_most_5_percent_of_runs(seeds):
     rng = np.random.default_rng(22 + seeds)
     sds, claims = study_design(rng)
     studies = 4000
-    verdicts = verdicts_of(*simulate(rng, sds, claims, seeds, studies), min_effect=0.01)
+    low, high = simulate(rng, sds, claims, seeds, studies)
+    verdicts = verdicts_of(low, high, min_effect=0.01)
     false_shown = (verdicts == "shown").any(axis=1).mean()
     false_contradicted = (verdicts == "contradicted").any(axis=1).mean()
     either = np.isin(verdicts, ["shown", "contradicted"]).any(axis=1).mean()
+    joint = np.isin(verdicts_of(low, high, min_effect=0.01, joint_directions=True), ["shown", "contradicted"])
     margin = 3 * math.sqrt(ALPHA * (1 - ALPHA) / studies)
     print(f"\n(a) {seeds} seeds a side, {len(claims)} claims, {studies} null studies: runs with a false 'shown' "
-          f"{false_shown:.2%}, a false 'contradicted' {false_contradicted:.2%}, either {either:.2%}")
+          f"{false_shown:.2%}, a false 'contradicted' {false_contradicted:.2%}, either {either:.2%}; "
+          f"either with joint_directions {joint.any(axis=1).mean():.2%}")
     assert false_shown <= ALPHA + margin and false_contradicted <= ALPHA + margin
-    assert either <= 2 * ALPHA + margin
+    assert either <= 2 * ALPHA + margin and joint.any(axis=1).mean() <= ALPHA + margin
+
+
+def test_real_effects_elsewhere_leave_the_null_claims_within_5_percent():
+    """(a) Holm steps down past the real effects: with 13 of the 27 claims real (+0.03), the runs with
+    a false "shown" among the other 14 stay <= 5%."""
+    rng = np.random.default_rng(26)
+    sds, claims = study_design(rng)
+    studies, real = 4000, np.arange(len(claims)) % 2 == 1
+    low, high = simulate(rng, sds, claims, 3, studies, shift=np.where(real, 0.03, 0.0))
+    verdicts = verdicts_of(low, high, min_effect=0.01)
+    false_shown = (verdicts[:, ~real] == "shown").any(axis=1).mean()
+    print(f"\n(a) 3 seeds a side, {real.sum()} real effects of 0.03 among {len(claims)} claims: runs with a false "
+          f"'shown' {false_shown:.2%}; real ones shown {(verdicts[:, real] == 'shown').mean():.1%}")
+    assert false_shown <= ALPHA + 3 * math.sqrt(ALPHA * (1 - ALPHA) / studies)
 
 
 @pytest.mark.parametrize("seeds", [2, 3])
@@ -330,18 +354,21 @@ def test_the_old_rule_claimed_a_false_effect_18_and_12_percent_of_the_time(seeds
 
 def test_a_false_equivalence_at_the_margin_is_rare_across_the_run():
     """"Equivalent" is a claim too: with every true change exactly at +min_effect, Holm over the TOST
-    p keeps the runs with any "equivalent" at <= 5%. Eight seeds a side so that TOST can reject."""
+    p rejects anywhere in <= 5% of runs (the verdict is then mostly "shown", which comes first and
+    is true). Eight seeds a side and a third of the spread, so that TOST can reject at all."""
     rng = np.random.default_rng(2022)
     sds, claims = study_design(rng)
-    sds = sds / 3  # precise enough for an equivalence to be possible
     studies, min_effect = 2000, 0.01
-    low, high = simulate(rng, sds, claims, 8, studies, shift=np.full(len(claims), min_effect))
-    verdicts = verdicts_of(low, high, min_effect)
-    any_equivalent = (verdicts == "equivalent").any(axis=1).mean()
-    per_claim = (verdicts == "equivalent").mean()
-    print(f"\n(e) true change = min_effect on all {len(claims)} claims, 8 seeds: runs with a false 'equivalent' "
-          f"{any_equivalent:.2%} (per claim {per_claim:.2%})")
-    assert any_equivalent <= ALPHA + 3 * math.sqrt(ALPHA * (1 - ALPHA) / studies)
+    low, high = simulate(rng, sds / 3, claims, 8, studies, shift=np.full(len(claims), min_effect))
+    welch = dict(axis=-1, equal_var=False)
+    tost = np.maximum(sps.ttest_ind(high, low - min_effect, alternative="greater", **welch).pvalue,
+                      sps.ttest_ind(high, low + min_effect, alternative="less", **welch).pvalue)
+    any_tost = (holm(tost) <= ALPHA).any(axis=1).mean()
+    any_equivalent = (verdicts_of(low, high, min_effect) == "equivalent").any(axis=1).mean()
+    print(f"\n(e) true change = min_effect on all {len(claims)} claims, 8 seeds: runs where Holm's TOST rejects "
+          f"{any_tost:.2%}, runs with an 'equivalent' verdict {any_equivalent:.2%}")
+    margin = 3 * math.sqrt(ALPHA * (1 - ALPHA) / studies)
+    assert any_tost <= ALPHA + margin and any_equivalent <= any_tost
 
 
 GUARD_VARIANTS, BUDGET = 90, 0.01
@@ -385,6 +412,8 @@ def test_the_guard_fails_a_grid_of_unchanged_code_within_its_budget(seeds):
           f"{tolerance['pooled', 0.0]:.3f})")
     assert rates[0.015] <= BUDGET + margin
     assert rates[0.0] == pytest.approx(expected, abs=margin)
+    # Why the spread is not simply pooled over the grid: spreads differ 4x between variants.
+    assert rates["pooled", 0.0] > 3 * BUDGET
 
 
 @pytest.mark.parametrize("sd_low, sd_high, min_effect, scale", [
@@ -421,8 +450,10 @@ def test_a_planted_effect_among_null_claims_gets_its_power_after_holm():
     studies = 2000
     shift = np.zeros(len(claims))
     shift[0] = 0.01
-    verdicts = verdicts_of(*simulate(rng, sds, claims, seeds, studies, shift=shift), min_effect=0.01)
-    shown = (verdicts[:, 0] == "shown").mean()
+    low, high = simulate(rng, sds, claims, seeds, studies, shift=shift)
+    shown = (verdicts_of(low, high, min_effect=0.01)[:, 0] == "shown").mean()
+    joint = (verdicts_of(low, high, min_effect=0.01, joint_directions=True)[:, 0] == "shown").mean()
     print(f"\n(c) one effect of 0.01 among {len(claims)} claims, sds {low_sd:.4f}/{high_sd:.4f}: {seeds} seeds a "
-          f"side planned at alpha/{len(claims)} (promised {promised:.1%}), shown after Holm in {shown:.1%}")
+          f"side planned at alpha/{len(claims)} (promised {promised:.1%}), shown after Holm in {shown:.1%} "
+          f"({joint:.1%} with joint_directions)")
     assert shown >= 0.8 - 3 * math.sqrt(0.8 * 0.2 / studies)

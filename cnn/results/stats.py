@@ -17,7 +17,8 @@ direction ("shown"), once for the opposite direction ("contradicted") and once f
 ("equivalent"). Each kind of verdict is then wrong somewhere in a run with probability <= alpha
 whatever the dependence between claims (a shared control); a run with no real effects is reported
 with a false "shown" in <= 5% of runs, and with a false "shown" or "contradicted" in <= 10%
-(tests/test_stats.py measures both). The TOST p is Holm-adjusted too, because "equivalent" is a
+(tests/test_stats.py measures both; `joint_directions` makes the two one family of 2m, for <= 5%
+of either, at the price of power). The TOST p is Holm-adjusted too, because "equivalent" is a
 claim that the change is too small to matter, and a run makes many of them.
 
 The 95% interval beside a verdict is the plain two-sided one, unadjusted. "Shown" rests on the
@@ -211,14 +212,21 @@ def verdict(comparison: Comparison, adjusted_p: float | None = None, *, adjusted
     return "undetermined"
 
 
-def decide(comparisons: Sequence[Comparison], alpha: float = ALPHA) -> list[Decision]:
+def decide(comparisons: Sequence[Comparison], alpha: float = ALPHA, joint_directions: bool = False) -> list[Decision]:
     """The verdict of each claim of one run (the family): Holm over the stochastic comparisons'
     p, over their p_opposite, and over the TOST p of those that have one; deterministic ones are
-    exact and outside the family."""
+    exact and outside the family. With `joint_directions`, p and p_opposite are one family of 2m
+    (a false "shown" or "contradicted" anywhere in a run <= alpha, at some power for "shown")."""
     stochastic = [i for i, c in enumerate(comparisons) if c.stochastic]
     with_tost = [i for i in stochastic if comparisons[i].p_equivalence is not None]
-    p = dict(zip(stochastic, holm([comparisons[i].p for i in stochastic]).tolist()))
-    opposite = dict(zip(stochastic, holm([comparisons[i].p_opposite for i in stochastic]).tolist()))
+    ps = [comparisons[i].p for i in stochastic]
+    opposites = [comparisons[i].p_opposite for i in stochastic]
+    if joint_directions:
+        both = holm(ps + opposites).tolist()
+        adjusted_p, adjusted_opposite = both[: len(ps)], both[len(ps):]
+    else:
+        adjusted_p, adjusted_opposite = holm(ps).tolist(), holm(opposites).tolist()
+    p, opposite = dict(zip(stochastic, adjusted_p)), dict(zip(stochastic, adjusted_opposite))
     equivalence = dict(zip(with_tost, holm([comparisons[i].p_equivalence for i in with_tost]).tolist()))
     decisions = []
     for i, comparison in enumerate(comparisons):
