@@ -182,6 +182,8 @@ def test_decide_adjusts_over_the_stochastic_claims_only():
     assert [d.verdict for d in decisions] == ["shown", "shown", "equivalent", "shown"]
     assert [d.p for d in decisions] == pytest.approx([0.03, 0.04, 0.5, None])
     assert decisions[2].p_equivalence == pytest.approx(0.03) and decisions[3].p is None
+    learned = decide([binary(0, 3, 3, 3), binary(0, 3, 3, 3)])  # p 0.05 each: Holm makes them 0.1
+    assert [d.verdict for d in learned] == ["undetermined"] * 2 and learned[0].p == pytest.approx(0.1)
 
 
 # --- the seed planner ---------------------------------------------------------------------------

@@ -111,11 +111,7 @@ def compare(low: Sequence[float], high: Sequence[float], *, scale: str, determin
     low_values, high_values = _values(low, "low", scale), _values(high, "high", scale)
     if deterministic:
         return _exact(low_values, high_values, scale, min_effect)
-    if scale == "log" and not min_effect > 1:
-        raise ValueError(f"min_effect {min_effect!r} of a log-scale metric is a ratio and must be > 1")
-    if scale == "linear" and not min_effect > 0:
-        raise ValueError(f"min_effect {min_effect!r} must be > 0")
-    margin = math.log10(min_effect) if scale == "log" else min_effect
+    margin = _delta(min_effect, scale)  # the equivalence margin on the compared scale
     n_low, n_high = len(low_values), len(high_values)
     difference = float(np.mean(high_values) - np.mean(low_values))
     sd_low = float(np.std(low_values, ddof=1)) if n_low > 1 else None
