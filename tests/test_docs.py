@@ -1,0 +1,37 @@
+"""The front door: the README's commands and links, and the docs pages' numbers against the CSVs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- a pytest from an environment without the package ---------------------------------------------
+
+def bare_pytest(tmp_path: Path, *packages: str) -> dict:
+    """An environment for a real pytest without this project: `python -S` (no site-packages) with
+    only pytest, its dependencies and `packages` on PYTHONPATH (no dist-info: no plugins)."""
+    import _pytest
+    site = Path(_pytest.__file__).resolve().parents[1]
+    for name in ("pytest", "_pytest", "pluggy", "iniconfig", "packaging", "py.py", "pygments", *packages):
+        if (site / name).exists():
+            (tmp_path / name).symlink_to(site / name)
+    return {"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"}
+
+
+@pytest.mark.parametrize(("packages", "missing"), [((), "TensorFlow"), (("tensorflow",), "the cnn package")])
+def test_the_suite_from_another_python_says_in_one_line_to_use_the_venv(tmp_path, packages, missing):
+    env = bare_pytest(tmp_path, *packages)
+    done = subprocess.run([sys.executable, "-S", "-m", "pytest", "ablations/", "-k", "dropout",
+                           "--ablation-results", str(tmp_path / "r"), "-p", "no:cacheprovider"],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 4, done.stdout + done.stderr
+    lines = [line for line in (done.stdout + done.stderr).splitlines() if line.strip()]
+    assert len(lines) == 1, lines
+    assert f"lacks {missing}" in lines[0] and ". .venv/bin/activate" in lines[0] and ".venv/bin/pytest" in lines[0]
+    assert not (tmp_path / "r").exists()
