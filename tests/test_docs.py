@@ -35,3 +35,19 @@ def test_the_suite_from_another_python_says_in_one_line_to_use_the_venv(tmp_path
     assert len(lines) == 1, lines
     assert f"lacks {missing}" in lines[0] and ". .venv/bin/activate" in lines[0] and ".venv/bin/pytest" in lines[0]
     assert not (tmp_path / "r").exists()
+
+
+# --- make install ---------------------------------------------------------------------------------
+
+def make_dry_run(*args: str) -> str:
+    return subprocess.run(["make", "-n", "-B", *args], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+
+
+def test_make_install_shows_pips_progress_and_adds_ray_only_when_asked():
+    install = [line for line in make_dry_run("install").splitlines() if "pip install" in line]
+    assert any("--upgrade pip" in line and "--quiet" in line for line in install)
+    [project] = [line for line in install if "-e " in line]
+    assert "--quiet" not in project and "'.[dev]'" in project
+    assert "'.[dev,ray]'" in make_dry_run("install", "EXTRAS=dev,ray")
+    assert "make install EXTRAS=dev,ray" in (ROOT / ".ci/run").read_text()
+    assert "ray==" in (ROOT / "constraints.txt").read_text()
