@@ -51,3 +51,49 @@ def test_make_install_shows_pips_progress_and_adds_ray_only_when_asked():
     assert "'.[dev,ray]'" in make_dry_run("install", "EXTRAS=dev,ray")
     assert "make install EXTRAS=dev,ray" in (ROOT / ".ci/run").read_text()
     assert "ray==" in (ROOT / "constraints.txt").read_text()
+
+
+# --- the docs pages' numbers ----------------------------------------------------------------------
+
+def load_render_pages():
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("render_pages", ROOT / "docs" / "render_pages.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+render_pages = load_render_pages()
+
+
+@pytest.mark.parametrize("name", render_pages.PAGES)
+def test_every_number_on_the_docs_pages_is_the_committed_csvs(name):
+    committed = (ROOT / "docs" / f"{name}.md").read_text()
+    assert committed == render_pages.page(name), (
+        f"docs/{name}.md differs from docs/src/{name}.md rendered from results/: run `python docs/render_pages.py`")
+
+
+def test_a_changed_csv_value_changes_the_page(tmp_path):
+    import shutil
+    for profile in ("standard", "full"):
+        shutil.copytree(ROOT / "results" / profile, tmp_path / profile,
+                        ignore=shutil.ignore_patterns("plots", "*.npz", "histories.csv"))
+    summary = tmp_path / "standard" / "summary.csv"
+    lines = summary.read_text().splitlines()
+    [at] = [i for i, line in enumerate(lines) if line.startswith("family,seed-cnn,cpu,")]
+    cells = lines[at].split(",")
+    cells[3] = "0.5"  # test_accuracy_mean
+    lines[at] = ",".join(cells)
+    summary.write_text("\n".join(lines) + "\n")
+    assert "The seed CNN reaches 0.5000 +/- " in render_pages.page("findings", tmp_path)
+    assert render_pages.page("findings", tmp_path) != (ROOT / "docs" / "findings.md").read_text()
+
+
+def test_no_measured_number_is_typed_into_a_page_source():
+    """The sources hold measured values only as placeholders: an accuracy-like decimal (4 digits after
+    the point), or a decimal with a unit of time or speed-up, typed into a source is a number the
+    check would not see (config values such as lr 0.001 or dropout 0.5 are not measured)."""
+    import re
+    for name in render_pages.PAGES:
+        text = render_pages.PLACEHOLDER.sub("", (ROOT / "docs" / "src" / f"{name}.md").read_text())
+        assert not re.findall(r"\b\d+\.\d{4,}\b|\b\d+\.\d+ ?(?:s|x|min|ms)\b", text), name
