@@ -97,3 +97,56 @@ def test_no_measured_number_is_typed_into_a_page_source():
     for name in render_pages.PAGES:
         text = render_pages.PLACEHOLDER.sub("", (ROOT / "docs" / "src" / f"{name}.md").read_text())
         assert not re.findall(r"\b\d+\.\d{4,}\b|\b\d+\.\d+ ?(?:s|x|min|ms)\b", text), name
+
+
+# --- links ----------------------------------------------------------------------------------------
+
+def anchors(markdown: str) -> set[str]:
+    """GitHub's heading anchors: lower case, punctuation but hyphens dropped, spaces to hyphens."""
+    import re
+    return {re.sub(r"[^\w\- ]", "", line.lstrip("#").strip().lower()).replace(" ", "-")
+            for line in markdown.splitlines() if re.match(r"#{1,6} ", line)}
+
+
+def links(markdown: str) -> list[str]:
+    import re
+    in_code = re.compile(r"```.*?```", re.S)
+    return re.findall(r"\]\(([^)\s]+)\)", in_code.sub("", markdown))
+
+
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")), ROOT / "examples/own-model/README.md"]
+
+
+def broken_links(document: Path) -> list[str]:
+    broken = []
+    for target in links(document.read_text()):
+        if target.startswith(("http://", "https://", "mailto:")):
+            continue
+        path, _, anchor = target.partition("#")
+        file = (document.parent / path).resolve() if path else document
+        if not file.exists():
+            broken.append(target)
+        elif anchor and file.suffix == ".md" and anchor not in anchors(file.read_text()):
+            broken.append(target)
+    return broken
+
+
+@pytest.mark.parametrize("document", DOCUMENTS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_link_resolves(document):
+    assert not broken_links(document)
+
+
+def test_a_broken_link_or_anchor_is_found(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("# A heading, here\n[ok](#a-heading-here) [anchor](#nope) [file](missing.md)\n"
+                    "```\n[in code](nowhere.md)\n```\n")
+    assert broken_links(page) == ["#nope", "missing.md"]
+
+
+def test_the_readme_says_where_cnn_and_pytest_come_from_and_shows_the_photos_axis():
+    readme = (ROOT / "README.md").read_text()
+    assert ". .venv/bin/activate" in readme
+    axes = {line.split("|")[1].strip() for line in readme.splitlines() if line.startswith("| ")}
+    assert {path.stem.removeprefix("test_") for path in (ROOT / "ablations").glob("test_*.py")} <= axes
+    for lab_note in ("re-run in this session", "(new)", "the goal was"):
+        assert lab_note not in readme
