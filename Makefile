@@ -10,16 +10,24 @@ NAME ?= $(PROFILE)
 
 .PHONY: install lock test ablations train clean
 
-install: $(STAMP)
+# Extras: dev (ruff, import-linter: what `make test` needs); ray, the cluster engine (a 3 GB install,
+# only when asked: `make install EXTRAS=dev,ray`); gpu. `make install` always reinstalls with EXTRAS;
+# the other targets install only when .venv is missing or older than pyproject.toml or the pins.
+EXTRAS ?= dev
 
-$(STAMP): pyproject.toml $(CONSTRAINTS)
+install:
 	python3 -m venv $(VENV)
 	$(PYTHON) -m pip install --quiet --upgrade pip
-	$(PYTHON) -m pip install --quiet -c $(CONSTRAINTS) -e '.[ray,dev]'  # ray: the cluster engine and its tests; dev: ruff, import-linter
+	$(PYTHON) -m pip install -c $(CONSTRAINTS) -e '.[$(EXTRAS)]'
 	touch $(STAMP)
+	@echo "installed into $(VENV) (extras: $(EXTRAS)); now \`. $(VENV)/bin/activate\` for cnn and pytest, or use $(VENV)/bin/cnn"
 
-# Pin what `pip install -e .` takes today: the newest releases pyproject.toml allows, installed
-# into a fresh temporary venv (so nothing already in .venv leaks in), frozen without the project.
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	$(MAKE) install
+
+# Pin what `pip install -e '.[ray,dev]'` takes today (the ray pins too: CI and clusters install them):
+# the newest releases pyproject.toml allows, installed into a fresh temporary venv (so nothing
+# already in .venv leaks in), frozen without the project.
 lock:
 	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
 	python3 -m venv "$$tmp/venv" && \
