@@ -73,10 +73,6 @@ def _unrecognized(extras: list[str], parser: argparse.ArgumentParser) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    with quiet_native_stderr():
-        import tensorflow as tf  # its native start-up log (CPU flags, CUDA probing) goes to /dev/null
-
-        tf.config.list_physical_devices("GPU")
     args = build_parser(argv).parse_args(argv)
     try:
         with _one_line_warnings():
@@ -229,12 +225,23 @@ def _base_of(argv: list[str]) -> Config:
         return base_config()
 
 
+def _start_tensorflow() -> None:
+    """Import TensorFlow with its native start-up log (CPU flags, CUDA probing) sent to /dev/null.
+    Only the commands that build, train or load a model call it: help, argument errors, `cnn
+    datasets` and `cnn report` start in well under a second without TensorFlow's ~7 s."""
+    with quiet_native_stderr():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices("GPU")  # the CUDA probe logs natively too: do it here, quietly
+
+
 class _EarlyParser(argparse.ArgumentParser):
     def error(self, message):  # quietly: the real parser reports it
         raise CnnError(message)
 
 
 def _train(args) -> None:
+    _start_tensorflow()  # before the imports below: each starts TensorFlow
     from cnn.saving import check_save_path, save_model
     from cnn.train import train
 
@@ -263,6 +270,7 @@ def _train(args) -> None:
 
 
 def _evaluate(args) -> None:
+    _start_tensorflow()  # before the imports below: each starts TensorFlow
     from cnn.evaluate import evaluate, same_dataset, score_rows
     from cnn.saving import load_metadata, load_model
 
@@ -284,6 +292,7 @@ def _evaluate(args) -> None:
 
 
 def _predict(args) -> None:
+    _start_tensorflow()  # before the imports below: each starts TensorFlow
     from cnn.predict import predict_images, show, show_folder
     from cnn.saving import load_model
 
@@ -312,6 +321,7 @@ def _predict(args) -> None:
 
 
 def _summary(args) -> None:
+    _start_tensorflow()  # before the imports below: each starts TensorFlow
     from cnn.models import build_model, forward_flops
 
     config = preset(args.preset)

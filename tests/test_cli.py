@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -181,6 +182,26 @@ def test_predict_with_a_corrupt_model(capsys, photo_digit, tmp_path):
 def cnn_command() -> list[str]:
     script = Path(sys.executable).with_name("cnn")
     return [str(script)] if script.exists() else [sys.executable, "-m", "cnn"]
+
+
+NO_TENSORFLOW = [["--help"], ["train", "--help"], ["train", "--epochs", "two"], ["trian"], ["datasets"],
+                 ["report", "no-such-results"]]
+
+
+def test_help_errors_datasets_and_report_start_no_tensorflow(tmp_path):
+    # TensorFlow's import is ~7 s: a command that builds no model must not pay it (a fresh process,
+    # since this one has TensorFlow already).
+    script = (
+        "import sys\nfrom cnn.cli import main\n"
+        "for argv in %r:\n"
+        "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+        "    assert 'tensorflow' not in sys.modules, argv\n"
+        "print('no tensorflow')\n" % NO_TENSORFLOW
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("no tensorflow")
 
 
 def test_fresh_process_reloads_a_custom_activation_model(tiny_npz, tmp_path, capsys):
