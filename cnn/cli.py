@@ -105,6 +105,9 @@ def build_parser(argv: list[str] | None = None) -> Parser:
         "--json", action="store_true", help="print the metrics as JSON on stdout (progress goes to stderr)"
     )
     train.add_argument(
+        "--quiet", action="store_true", help="no progress while training: only the metrics at the end"
+    )
+    train.add_argument(
         "--threads",
         type=_positive_int,
         metavar="N",
@@ -255,12 +258,16 @@ def _train(args) -> None:
     if args.save:
         check_save_path(args.save)
     progress = sys.stderr if args.json else sys.stdout
+    # Keras' progress bar on a terminal; in a log (a pipe, a file) its plain lines, an epoch each,
+    # as the bar's redraws would fill it with escape codes.
+    verbose = 0 if args.quiet else 1 if progress.isatty() else 2
     with contextlib.redirect_stdout(progress):
-        result = train(config, dataset, verbose="auto")
+        result = train(config, dataset, verbose=verbose)
+    record = result.to_dict(measured_only=True)
     if args.save:  # with what it was trained on, so `cnn evaluate` can tell when the data is another
-        save_model(result.model, args.save, metadata={**result.to_dict(), "class_names": list(dataset.class_names)})
+        save_model(result.model, args.save, metadata={**record, "class_names": list(dataset.class_names)})
     if args.json:
-        out = result.to_dict()
+        out = record
         out["saved"] = args.save
         print(json.dumps(out, indent=2))
     else:

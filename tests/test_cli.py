@@ -67,7 +67,19 @@ def test_train_json_prints_metrics_and_saves_the_model(trained_by_cli):
     assert result["config"]["conv_filters"] == [4, 8] and result["config"]["epochs"] == 1
     assert result["n_train"] == 300 and result["saved"] == str(trained.saved)
     assert trained.saved.is_file()
-    assert "val_accuracy" in trained.err  # the progress bar, kept off stdout
+    assert "val_accuracy" in trained.err  # the progress, kept off stdout
+    assert result["steady_epoch_s"] is None  # one epoch: no steady epoch was timed (the table's n/a)
+
+
+def test_progress_into_a_log_is_plain_lines_and_quiet_has_none(capsys, tiny_npz):
+    # capsys is not a terminal, as a redirected `cnn train > log` is: no progress-bar redraws.
+    code, out, _ = run(capsys, "train", "--dataset", f"npz:{tiny_npz}", *TINY_ARGS[:-2], "--epochs", "2")
+    assert code == 0
+    assert "\x1b" not in out and "\b" not in out and "\r" not in out
+    assert re.search(r"^Epoch 2/2$", out, re.M) and re.search(r"^\d+/\d+ - .*val_accuracy: ", out, re.M), out
+    code, out, err = run(capsys, "train", "--dataset", f"npz:{tiny_npz}", *TINY_ARGS, "--quiet")
+    assert code == 0
+    assert "Epoch" not in out + err and "steady epoch: n/a" in out
 
 
 def test_train_prints_a_readable_table(capsys, tiny_npz):
