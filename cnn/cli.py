@@ -307,7 +307,10 @@ def _predict(args) -> None:
         show_folder(args.show)
     model = load_model(args.model)
     names = load_dataset(args.dataset).class_names if args.dataset else None
-    predictions = predict_images(model, args.images, names)
+    # A folder's other files (labels.csv beside the photos) are skipped, a line each.
+    predictions = predict_images(
+        model, args.images, names, skip=lambda path, reason: print(f"cnn: skipped: {reason}", file=sys.stderr)
+    )
     pictures = show(predictions, args.show, names) if args.show else []
     if args.json:
         rows = [{"image": p.source, "label": p.label, "class": p.class_name, "confidence": p.confidence,
