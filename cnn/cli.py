@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import difflib
 import json
+import os
 import sys
 import textwrap
 import typing
@@ -73,8 +74,8 @@ def _unrecognized(extras: list[str], parser: argparse.ArgumentParser) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser(argv).parse_args(argv)
     try:
+        args = build_parser(argv).parse_args(argv)  # imports the --import modules first
         with _one_line_warnings():
             return args.run(args) or 0
     except CnnError as error:
@@ -88,11 +89,21 @@ def main(argv: list[str] | None = None) -> int:
 def build_parser(argv: list[str] | None = None) -> Parser:
     """The `cnn` parser. `argv` (default: sys.argv[1:]) decides `cnn train`'s config flags: the
     fields of its base config's class (base_config), so a Config subclass's own fields are flags too."""
+    argv = sys.argv[1:] if argv is None else argv
+    import_modules(_early_args(argv).imports)  # before the flags: they list what the modules register
     parser = Parser(prog="cnn", description="Train, evaluate and compare Keras CNN variants.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     parser.commands = commands
+    imports = Parser(add_help=False)  # a parent: every command that uses models, data or presets takes it
+    imports.add_argument(
+        "--import", action="append", dest="imports", default=[], metavar="MODULE",
+        help="a module of yours that registers models, datasets or presets, imported first: a dotted name "
+        "(found from the current folder too) or a .py file; repeatable",
+    )
 
-    train = commands.add_parser("train", help="train a preset (or a variant of it) and print its metrics")
+    train = commands.add_parser(
+        "train", parents=[imports], help="train a preset (or a variant of it) and print its metrics"
+    )
     train.add_argument("--preset", choices=PRESETS.names(), help=f"base config (default: {DEFAULT_PRESET})")
     train.add_argument(
         "--dataset",
@@ -114,7 +125,7 @@ def build_parser(argv: list[str] | None = None) -> Parser:
         help="TensorFlow threads inside each op, one op at a time (default: all cores, TensorFlow's own)",
     )
     fields = train.add_argument_group("config fields (override the preset's)")
-    base = _base_of(sys.argv[1:] if argv is None else argv)
+    base = _base_of(argv)
     hints = typing.get_type_hints(type(base))
     names = _field_names()
     about = DEFAULT_PRESET if base == PRESETS.get(DEFAULT_PRESET) else base.name or f"{type(base).__name__}()"
@@ -129,13 +140,17 @@ def build_parser(argv: list[str] | None = None) -> Parser:
         )
     train.set_defaults(run=_train)
 
-    evaluate = commands.add_parser("evaluate", help="accuracy and loss of a saved model on a dataset")
+    evaluate = commands.add_parser(
+        "evaluate", parents=[imports], help="accuracy and loss of a saved model on a dataset"
+    )
     evaluate.add_argument("model", metavar="MODEL", help="a .keras or .h5 file saved by 'cnn train --save'")
     evaluate.add_argument("--dataset", default=DEFAULT_DATASET, metavar="SPEC", help="(default: %(default)s)")
     evaluate.add_argument("--json", action="store_true", help="print JSON")
     evaluate.set_defaults(run=_evaluate)
 
-    predict = commands.add_parser("predict", help="classify image files (PNG/JPEG) with a saved model")
+    predict = commands.add_parser(
+        "predict", parents=[imports], help="classify image files (PNG/JPEG) with a saved model"
+    )
     predict.add_argument("model", metavar="MODEL", help="a .keras or .h5 file saved by 'cnn train --save'")
     predict.add_argument("images", metavar="IMAGE", nargs="+",
                          help="PNG or JPEG files, one character each, any size: a photo of dark ink on light paper, "
@@ -151,7 +166,7 @@ def build_parser(argv: list[str] | None = None) -> Parser:
     )
     predict.set_defaults(run=_predict)
 
-    summary = commands.add_parser("summary", help="layers, parameters and FLOPs of a preset")
+    summary = commands.add_parser("summary", parents=[imports], help="layers, parameters and FLOPs of a preset")
     summary.add_argument("preset", metavar="PRESET", choices=PRESETS.names())
     summary.add_argument(
         "--input-shape", default="28,28,1", type=_int_tuple, metavar="H,W,C", help="(default: %(default)s)"
@@ -159,7 +174,7 @@ def build_parser(argv: list[str] | None = None) -> Parser:
     summary.add_argument("--classes", default=10, type=int, help="(default: %(default)s)")
     summary.set_defaults(run=_summary)
 
-    datasets = commands.add_parser("datasets", help="the dataset specs and what each holds")
+    datasets = commands.add_parser("datasets", parents=[imports], help="the dataset specs and what each holds")
     datasets.set_defaults(run=_datasets)
 
     report = commands.add_parser(
@@ -218,14 +233,59 @@ def base_config(preset_name: str | None = None, model: str | None = None) -> Con
 def _base_of(argv: list[str]) -> Config:
     """base_config for the --preset and --model in `argv`, read before the parser exists (its flags
     depend on it); anything unknown falls back to seed-cnn, for the real parser to refuse."""
-    early = _EarlyParser(add_help=False, allow_abbrev=False)
-    early.add_argument("--preset")
-    early.add_argument("--model")
+    known = _early_args(argv)
     try:
-        known, _ = early.parse_known_args(argv)
         return base_config(known.preset, known.model)
     except CnnError:
         return base_config()
+
+
+def _early_args(argv: list[str]) -> argparse.Namespace:
+    """--preset, --model and --import in `argv`, read before the parser exists; anything the
+    early parser cannot read is left for the real parser to refuse."""
+    early = _EarlyParser(add_help=False, allow_abbrev=False)
+    early.add_argument("--preset")
+    early.add_argument("--model")
+    early.add_argument("--import", action="append", dest="imports", default=[])
+    try:
+        return early.parse_known_args(argv)[0]
+    except CnnError:
+        return argparse.Namespace(preset=None, model=None, imports=[])
+
+
+def import_modules(names: list[str]) -> None:
+    """Import each of `names` for the models, datasets and presets it registers: a dotted module
+    name, found from the current folder as `python -m` finds it, or a .py file, imported by its
+    name from its folder (so `import separable` elsewhere is the same module, registered once).
+    Raises CnnError in one line for a module that cannot be found or fails while importing."""
+    import importlib
+    from pathlib import Path
+
+    if names:
+        _start_tensorflow()  # a module that registers models imports Keras: TensorFlow's log stays quiet
+    for name in names:
+        module, folder = name, os.getcwd()
+        if name.endswith(".py"):
+            path = Path(name)
+            if not path.is_file():
+                raise CnnError(f"--import {name}: no such file; give a .py file or a dotted module name")
+            module, folder = path.stem, str(path.resolve().parent)
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as error:
+            if error.name is not None and module.startswith(error.name):
+                raise CnnError(
+                    f"--import {name}: no module named {error.name!r} in {folder} or the installed packages; "
+                    "give a dotted module name or a .py file"
+                ) from None
+            raise CnnError(f"--import {name}: it imports {error.name!r}, which is not installed") from None
+        except CnnError as error:
+            raise CnnError(f"--import {name}: {error}") from None
+        except Exception as error:  # the module's own bug, in one line: its type and message
+            first = (str(error).strip().splitlines() or [""])[0]
+            raise CnnError(f"--import {name} failed: {type(error).__name__}{': ' + first if first else ''}") from None
 
 
 def _start_tensorflow() -> None:

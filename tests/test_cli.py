@@ -509,3 +509,57 @@ def test_train_a_subclass_from_the_command_line(capsys, wide_model, tiny_npz):
     result = json.loads(out)
     assert result["config"]["width"] == 0.5 and result["config"]["model"] == "wide-cli-test"
     assert result["params"] == 28 * 28 * 4 + 4 + 4 * 10 + 10  # Dense(round(8 * 0.5)) then the logits
+
+
+# --- --import: a user's own module registers models, datasets and presets ----------------------
+
+OWN_MODULE = '''
+from dataclasses import dataclass
+
+import keras
+
+from cnn import Config, register_model
+
+
+@dataclass(frozen=True)
+class NarrowConfig(Config):
+    model: str = "narrow-import-test"
+    width: float = 1.0
+    epochs: int = 1
+
+
+@register_model("narrow-import-test", config=NarrowConfig)
+def build(config, input_shape, num_classes):
+    return keras.Sequential([keras.Input(input_shape), keras.layers.Flatten(),
+                             keras.layers.Dense(max(1, round(4 * config.width))),
+                             keras.layers.Dense(num_classes)])
+'''
+
+
+def test_import_a_module_that_registers_a_model_then_train_it(capsys, tiny_npz, tmp_path, monkeypatch):
+    # `cnn train --model` listed only the models the package registers: the user's could not be named.
+    (tmp_path / "narrow_import_test.py").write_text(OWN_MODULE)
+    monkeypatch.chdir(tmp_path)  # found from the current folder by its dotted name, as `python -m` would
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    argv = ["train", "--import", "narrow_import_test", "--model", "narrow-import-test", "--width", "2",
+            "--dataset", f"npz:{tiny_npz}", "--json", "--quiet"]
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["config"]["width"] == 2.0 and result["params"] == 28 * 28 * 8 + 8 + 8 * 10 + 10
+    # A .py path names the same module: imported once, registered once.
+    assert run(capsys, "train", "--import", str(tmp_path / "narrow_import_test.py"), "--help")[0] == 0
+
+
+@pytest.mark.parametrize("make, fragments", [
+    (lambda folder: "no_such_module_here", ["--import no_such_module_here: no module named 'no_such_module_here'"]),
+    (lambda folder: str(folder / "missing.py"), ["missing.py: no such file"]),
+    (lambda folder: (folder / "needs.py").write_text("import not_installed_xyz\n") and str(folder / "needs.py"),
+     ["it imports 'not_installed_xyz', which is not installed"]),
+    (lambda folder: (folder / "broken.py").write_text("1 / 0\n") and str(folder / "broken.py"),
+     ["broken.py failed: ZeroDivisionError: division by zero"]),
+])
+def test_a_module_that_cannot_be_imported_is_one_line(capsys, tmp_path, monkeypatch, make, fragments):
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    code, _, err = run(capsys, "train", "--import", make(tmp_path), "--epochs", "1")
+    assert_one_line_error(code, err, *fragments)
