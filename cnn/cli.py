@@ -277,7 +277,8 @@ def import_modules(names: list[str]) -> None:
         except ModuleNotFoundError as error:
             if error.name is not None and module.startswith(error.name):
                 raise CnnError(
-                    f"--import {name}: no module named {error.name!r} in {folder} or the installed packages; "
+                    f"--import {name}: no module named {error.name!r} in "
+                    f"{'its folder' if name.endswith('.py') else 'the current folder'} or the installed packages; "
                     "give a dotted module name or a .py file"
                 ) from None
             raise CnnError(f"--import {name}: it imports {error.name!r}, which is not installed") from None
