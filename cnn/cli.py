@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import difflib
 import json
+import os
 import sys
 import textwrap
 import typing
@@ -73,12 +74,8 @@ def _unrecognized(extras: list[str], parser: argparse.ArgumentParser) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    with quiet_native_stderr():
-        import tensorflow as tf  # its native start-up log (CPU flags, CUDA probing) goes to /dev/null
-
-        tf.config.list_physical_devices("GPU")
-    args = build_parser(argv).parse_args(argv)
     try:
+        args = build_parser(argv).parse_args(argv)  # imports the --import modules first
         with _one_line_warnings():
             return args.run(args) or 0
     except CnnError as error:
@@ -92,11 +89,21 @@ def main(argv: list[str] | None = None) -> int:
 def build_parser(argv: list[str] | None = None) -> Parser:
     """The `cnn` parser. `argv` (default: sys.argv[1:]) decides `cnn train`'s config flags: the
     fields of its base config's class (base_config), so a Config subclass's own fields are flags too."""
+    argv = sys.argv[1:] if argv is None else argv
+    import_modules(_early_args(argv).imports)  # before the flags: they list what the modules register
     parser = Parser(prog="cnn", description="Train, evaluate and compare Keras CNN variants.")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     parser.commands = commands
+    imports = Parser(add_help=False)  # a parent: every command that uses models, data or presets takes it
+    imports.add_argument(
+        "--import", action="append", dest="imports", default=[], metavar="MODULE",
+        help="a module of yours that registers models, datasets or presets, imported first: a dotted name "
+        "(found from the current folder too) or a .py file; repeatable",
+    )
 
-    train = commands.add_parser("train", help="train a preset (or a variant of it) and print its metrics")
+    train = commands.add_parser(
+        "train", parents=[imports], help="train a preset (or a variant of it) and print its metrics"
+    )
     train.add_argument("--preset", choices=PRESETS.names(), help=f"base config (default: {DEFAULT_PRESET})")
     train.add_argument(
         "--dataset",
@@ -109,13 +116,16 @@ def build_parser(argv: list[str] | None = None) -> Parser:
         "--json", action="store_true", help="print the metrics as JSON on stdout (progress goes to stderr)"
     )
     train.add_argument(
+        "--quiet", action="store_true", help="no progress while training: only the metrics at the end"
+    )
+    train.add_argument(
         "--threads",
         type=_positive_int,
         metavar="N",
         help="TensorFlow threads inside each op, one op at a time (default: all cores, TensorFlow's own)",
     )
     fields = train.add_argument_group("config fields (override the preset's)")
-    base = _base_of(sys.argv[1:] if argv is None else argv)
+    base = _base_of(argv)
     hints = typing.get_type_hints(type(base))
     names = _field_names()
     about = DEFAULT_PRESET if base == PRESETS.get(DEFAULT_PRESET) else base.name or f"{type(base).__name__}()"
@@ -130,13 +140,17 @@ def build_parser(argv: list[str] | None = None) -> Parser:
         )
     train.set_defaults(run=_train)
 
-    evaluate = commands.add_parser("evaluate", help="accuracy and loss of a saved model on a dataset")
+    evaluate = commands.add_parser(
+        "evaluate", parents=[imports], help="accuracy and loss of a saved model on a dataset"
+    )
     evaluate.add_argument("model", metavar="MODEL", help="a .keras or .h5 file saved by 'cnn train --save'")
     evaluate.add_argument("--dataset", default=DEFAULT_DATASET, metavar="SPEC", help="(default: %(default)s)")
     evaluate.add_argument("--json", action="store_true", help="print JSON")
     evaluate.set_defaults(run=_evaluate)
 
-    predict = commands.add_parser("predict", help="classify image files (PNG/JPEG) with a saved model")
+    predict = commands.add_parser(
+        "predict", parents=[imports], help="classify image files (PNG/JPEG) with a saved model"
+    )
     predict.add_argument("model", metavar="MODEL", help="a .keras or .h5 file saved by 'cnn train --save'")
     predict.add_argument("images", metavar="IMAGE", nargs="+",
                          help="PNG or JPEG files, one character each, any size: a photo of dark ink on light paper, "
@@ -152,7 +166,7 @@ def build_parser(argv: list[str] | None = None) -> Parser:
     )
     predict.set_defaults(run=_predict)
 
-    summary = commands.add_parser("summary", help="layers, parameters and FLOPs of a preset")
+    summary = commands.add_parser("summary", parents=[imports], help="layers, parameters and FLOPs of a preset")
     summary.add_argument("preset", metavar="PRESET", choices=PRESETS.names())
     summary.add_argument(
         "--input-shape", default="28,28,1", type=_int_tuple, metavar="H,W,C", help="(default: %(default)s)"
@@ -160,7 +174,7 @@ def build_parser(argv: list[str] | None = None) -> Parser:
     summary.add_argument("--classes", default=10, type=int, help="(default: %(default)s)")
     summary.set_defaults(run=_summary)
 
-    datasets = commands.add_parser("datasets", help="the dataset specs and what each holds")
+    datasets = commands.add_parser("datasets", parents=[imports], help="the dataset specs and what each holds")
     datasets.set_defaults(run=_datasets)
 
     report = commands.add_parser(
@@ -219,14 +233,70 @@ def base_config(preset_name: str | None = None, model: str | None = None) -> Con
 def _base_of(argv: list[str]) -> Config:
     """base_config for the --preset and --model in `argv`, read before the parser exists (its flags
     depend on it); anything unknown falls back to seed-cnn, for the real parser to refuse."""
-    early = _EarlyParser(add_help=False, allow_abbrev=False)
-    early.add_argument("--preset")
-    early.add_argument("--model")
+    known = _early_args(argv)
     try:
-        known, _ = early.parse_known_args(argv)
         return base_config(known.preset, known.model)
     except CnnError:
         return base_config()
+
+
+def _early_args(argv: list[str]) -> argparse.Namespace:
+    """--preset, --model and --import in `argv`, read before the parser exists; anything the
+    early parser cannot read is left for the real parser to refuse."""
+    early = _EarlyParser(add_help=False, allow_abbrev=False)
+    early.add_argument("--preset")
+    early.add_argument("--model")
+    early.add_argument("--import", action="append", dest="imports", default=[])
+    try:
+        return early.parse_known_args(argv)[0]
+    except CnnError:
+        return argparse.Namespace(preset=None, model=None, imports=[])
+
+
+def import_modules(names: list[str]) -> None:
+    """Import each of `names` for the models, datasets and presets it registers: a dotted module
+    name, found from the current folder as `python -m` finds it, or a .py file, imported by its
+    name from its folder (so `import separable` elsewhere is the same module, registered once).
+    Raises CnnError in one line for a module that cannot be found or fails while importing."""
+    import importlib
+    from pathlib import Path
+
+    if names:
+        _start_tensorflow()  # a module that registers models imports Keras: TensorFlow's log stays quiet
+    for name in names:
+        module, folder = name, os.getcwd()
+        if name.endswith(".py"):
+            path = Path(name)
+            if not path.is_file():
+                raise CnnError(f"--import {name}: no such file; give a .py file or a dotted module name")
+            module, folder = path.stem, str(path.resolve().parent)
+        if folder not in sys.path:
+            sys.path.insert(0, folder)
+        try:
+            importlib.import_module(module)
+        except ModuleNotFoundError as error:
+            if error.name is not None and module.startswith(error.name):
+                raise CnnError(
+                    f"--import {name}: no module named {error.name!r} in "
+                    f"{'its folder' if name.endswith('.py') else 'the current folder'} or the installed packages; "
+                    "give a dotted module name or a .py file"
+                ) from None
+            raise CnnError(f"--import {name}: it imports {error.name!r}, which is not installed") from None
+        except CnnError as error:
+            raise CnnError(f"--import {name}: {error}") from None
+        except Exception as error:  # the module's own bug, in one line: its type and message
+            first = (str(error).strip().splitlines() or [""])[0]
+            raise CnnError(f"--import {name} failed: {type(error).__name__}{': ' + first if first else ''}") from None
+
+
+def _start_tensorflow() -> None:
+    """Import TensorFlow with its native start-up log (CPU flags, CUDA probing) sent to /dev/null.
+    Only the commands that build, train or load a model call it: help, argument errors, `cnn
+    datasets` and `cnn report` start in well under a second without TensorFlow's ~7 s."""
+    with quiet_native_stderr():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices("GPU")  # the CUDA probe logs natively too: do it here, quietly
 
 
 class _EarlyParser(argparse.ArgumentParser):
@@ -235,6 +305,7 @@ class _EarlyParser(argparse.ArgumentParser):
 
 
 def _train(args) -> None:
+    _start_tensorflow()  # before the imports below: each starts TensorFlow
     from cnn.saving import check_save_path, save_model
     from cnn.train import train
 
@@ -248,12 +319,16 @@ def _train(args) -> None:
     if args.save:
         check_save_path(args.save)
     progress = sys.stderr if args.json else sys.stdout
+    # Keras' progress bar on a terminal; in a log (a pipe, a file) its plain lines, an epoch each,
+    # as the bar's redraws would fill it with escape codes.
+    verbose = 0 if args.quiet else 1 if progress.isatty() else 2
     with contextlib.redirect_stdout(progress):
-        result = train(config, dataset, verbose="auto")
+        result = train(config, dataset, verbose=verbose)
+    record = result.to_dict(measured_only=True)
     if args.save:  # with what it was trained on, so `cnn evaluate` can tell when the data is another
-        save_model(result.model, args.save, metadata={**result.to_dict(), "class_names": list(dataset.class_names)})
+        save_model(result.model, args.save, metadata={**record, "class_names": list(dataset.class_names)})
     if args.json:
-        out = result.to_dict()
+        out = record
         out["saved"] = args.save
         print(json.dumps(out, indent=2))
     else:
@@ -263,6 +338,7 @@ def _train(args) -> None:
 
 
 def _evaluate(args) -> None:
+    _start_tensorflow()  # before the imports below: each starts TensorFlow
     from cnn.evaluate import evaluate, same_dataset, score_rows
     from cnn.saving import load_metadata, load_model
 
@@ -284,6 +360,7 @@ def _evaluate(args) -> None:
 
 
 def _predict(args) -> None:
+    _start_tensorflow()  # before the imports below: each starts TensorFlow
     from cnn.predict import predict_images, show, show_folder
     from cnn.saving import load_model
 
@@ -291,7 +368,10 @@ def _predict(args) -> None:
         show_folder(args.show)
     model = load_model(args.model)
     names = load_dataset(args.dataset).class_names if args.dataset else None
-    predictions = predict_images(model, args.images, names)
+    # A folder's other files (labels.csv beside the photos) are skipped, a line each.
+    predictions = predict_images(
+        model, args.images, names, skip=lambda path, reason: print(f"cnn: skipped: {reason}", file=sys.stderr)
+    )
     pictures = show(predictions, args.show, names) if args.show else []
     if args.json:
         rows = [{"image": p.source, "label": p.label, "class": p.class_name, "confidence": p.confidence,
@@ -312,6 +392,7 @@ def _predict(args) -> None:
 
 
 def _summary(args) -> None:
+    _start_tensorflow()  # before the imports below: each starts TensorFlow
     from cnn.models import build_model, forward_flops
 
     config = preset(args.preset)

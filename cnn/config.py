@@ -8,6 +8,7 @@ or Keras (the names it checks live in cnn.parts).
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import hashlib
 import json
 import math
@@ -142,7 +143,10 @@ class Config:
         known = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise CnnError(f"unknown config field(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+            guesses = [(name, difflib.get_close_matches(name, sorted(known), n=1)) for name in unknown]
+            meant = [f"{name!r} -> {guess[0]!r}" for name, guess in guesses if guess]
+            hint = f"did you mean {', '.join(meant)}?" if meant else f"known: {', '.join(sorted(known))}"
+            raise CnnError(f"unknown config field(s) {', '.join(unknown)} for {cls.__name__}; {hint}")
         return cls(**values)
 
     def key(self) -> str:

@@ -70,16 +70,37 @@ def load_image(path: str | Path, shape: tuple[int, int, int] = (28, 28, 1)) -> n
     return read_image(path, shape)[0]
 
 
-def predict_images(model: keras.Model, paths, class_names=None) -> list[Prediction]:
-    """One Prediction per image file, prepared for the model's input shape. Raises CnnError on a
-    bad file (every file is read before any prediction, so a bad one stops the batch at once)."""
+def predict_images(model: keras.Model, paths, class_names=None, *, skip=None) -> list[Prediction]:
+    """One Prediction per image file, prepared for the model's input shape, in the order given.
+
+    Every file is read before any prediction. A file that cannot be read (not an image, as a
+    labels.csv beside the photos; missing, truncated, no digit in it) raises CnnError, or, with
+    `skip` (a function of the path and the one-line reason), is left out and passed to it once
+    some file could be read. Raises CnnError when no file is left (naming the first reason), and
+    when the model takes images no file can give (its channels)."""
     shape = tuple(model.inputs[0].shape[1:])
-    read = [read_image(path, shape) for path in paths]
+    if shape[-1] not in (1, 3):  # the model's problem, not a file's: never a skip
+        read_image(paths[0] if paths else "", shape)
+    kept, read, skipped = [], [], []
+    for path in paths:
+        try:
+            read.append(read_image(path, shape))
+        except CnnError as error:
+            if skip is None:
+                raise
+            skipped.append((path, str(error)))
+            continue
+        kept.append(path)
+    if not kept:  # one line: the reason, or the first of several
+        more = f" (and {len(skipped) - 1} more files that cannot be read)" if len(skipped) > 1 else ""
+        raise CnnError(f"{skipped[0][1]}{more}" if skipped else "no image file given; give PNG or JPEG photos")
+    for path, reason in skipped:
+        skip(path, reason)
     probs = probabilities(model, np.stack([image for image, _ in read]))
     names = class_names or [str(i) for i in range(probs.shape[1])]
     return [
         Prediction(str(path), int(p.argmax()), names[int(p.argmax())], float(p.max()), p, digit)
-        for path, p, (_, digit) in zip(paths, probs, read)
+        for path, p, (_, digit) in zip(kept, probs, read)
     ]
 
 

@@ -53,6 +53,7 @@ def save_model(model: keras.Model, path: str | Path, metadata: dict | None = Non
         model.save(temporary)
         if metadata is not None:
             _write_metadata(Path(temporary), metadata)
+        os.chmod(temporary, 0o644)  # mkstemp makes it owner-only; a model is shared as results are (cnn.files)
         os.replace(temporary, path)
     except PermissionError:
         raise CnnError(f"cannot save to {path}: folder {folder} is not writable") from None

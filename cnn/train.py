@@ -69,15 +69,25 @@ class RunResult:
     grad_norm_first_conv: float = math.nan
     model: keras.Model | None = field(default=None, repr=False, compare=False)
 
-    def to_dict(self) -> dict[str, Any]:
+    @property
+    def has_steady_epoch(self) -> bool:
+        """Whether a steady epoch was timed: with one epoch, steady_epoch_s is the first's (tracing included)."""
+        return len(self.history.get("epoch_s", [])) >= 2
+
+    def to_dict(self, *, measured_only: bool = False) -> dict[str, Any]:
+        """The fields as JSON (NaN as null). `measured_only`: steady_epoch_s is null where no
+        steady epoch was timed, as metrics_table's n/a (what `cnn train --json` prints); the suite's
+        records keep the first epoch standing in, so a one-epoch variant still has a time."""
         out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "model"}
         out["config"] = self.config.to_dict()
         out["config_key"] = self.config.key()
+        if measured_only and not self.has_steady_epoch:
+            out["steady_epoch_s"] = None
         return _finite_or_none(out)
 
     def metrics_table(self) -> str:
         """The figures a user reads after training, one per line."""
-        one_epoch = len(self.history.get("epoch_s", [])) < 2  # no steady epoch: its time would be the first's
+        one_epoch = not self.has_steady_epoch  # no steady epoch: its time would be the first's
         rows = [
             ("status", self.status + (f" at epoch {self.diverged_epoch}" if self.diverged_epoch else "")),
             ("dataset", f"{self.dataset} ({self.n_train} train / {self.n_test} test)"),

@@ -202,6 +202,28 @@ CASES: list[Case] = [
         ("predict", "model.keras", "whole.jpg", "--show", "notes.png"),
         ("--show notes.png is a file", "give a folder"),
     ),
+    Case(
+        "no file among the images can be read",
+        ("predict", "model.keras", "notes.png", "empty.png"),
+        ("notes.png is not an image", "PNG or JPEG", "and 1 more files that cannot be read"),
+    ),
+    # --- a module of the user's own (--import)
+    Case(
+        "--import a module that is not there",
+        ("train", "--import", "no_such_module"),
+        ("--import no_such_module: no module named 'no_such_module'", "a dotted module name or a .py file"),
+    ),
+    Case(
+        "--import a module that fails while importing",
+        ("train", "--import", "broken_module.py"),
+        ("--import broken_module.py failed", "ZeroDivisionError: division by zero"),
+    ),
+    Case(
+        "own model that does not fit the data (a Keras layer error)",
+        ("train", "--dataset", "npz:good.npz", "--import", "reshape_model.py", "--model", "bad-reshape"),
+        ("model 'bad-reshape' cannot be built for input shape (28, 28, 1)",
+         "Reshape: The total size of the tensor must be unchanged"),
+    ),
     # --- model files
     Case("model file missing", ("evaluate", "missing.keras"), ("missing.keras not found", "cnn train --save")),
     Case(
@@ -336,6 +358,14 @@ def make_files(folder: Path) -> None:
     header = png_chunk(b"IHDR", struct.pack(">IIBBBBB", 30000, 30000, 8, 0, 0, 0, 0))
     (folder / "bomb.png").write_bytes(b"\x89PNG\r\n\x1a\n" + header + png_chunk(b"IEND", b""))
 
+    (folder / "broken_module.py").write_text("1 / 0  # a bug in the user's module\n")
+    (folder / "reshape_model.py").write_text(
+        "import keras\n\nfrom cnn import register_model\n\n\n"
+        "@register_model('bad-reshape')\n"
+        "def build(config, input_shape, num_classes):  # 784 values cannot be 5x5\n"
+        "    return keras.Sequential([keras.Input(input_shape), keras.layers.Reshape((5, 5)),\n"
+        "                             keras.layers.Flatten(), keras.layers.Dense(num_classes)])\n"
+    )
     (folder / "corrupt.keras").write_bytes(bytes(range(256)) * 4)
     with zipfile.ZipFile(folder / "archive.keras", "w") as archive:
         archive.writestr("readme.txt", "a zip file, but no Keras model inside")

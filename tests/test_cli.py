@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
 import re
 import subprocess
 import sys
@@ -66,7 +67,19 @@ def test_train_json_prints_metrics_and_saves_the_model(trained_by_cli):
     assert result["config"]["conv_filters"] == [4, 8] and result["config"]["epochs"] == 1
     assert result["n_train"] == 300 and result["saved"] == str(trained.saved)
     assert trained.saved.is_file()
-    assert "val_accuracy" in trained.err  # the progress bar, kept off stdout
+    assert "val_accuracy" in trained.err  # the progress, kept off stdout
+    assert result["steady_epoch_s"] is None  # one epoch: no steady epoch was timed (the table's n/a)
+
+
+def test_progress_into_a_log_is_plain_lines_and_quiet_has_none(capsys, tiny_npz):
+    # capsys is not a terminal, as a redirected `cnn train > log` is: no progress-bar redraws.
+    code, out, _ = run(capsys, "train", "--dataset", f"npz:{tiny_npz}", *TINY_ARGS[:-2], "--epochs", "2")
+    assert code == 0
+    assert "\x1b" not in out and "\b" not in out and "\r" not in out
+    assert re.search(r"^Epoch 2/2$", out, re.M) and re.search(r"^\d+/\d+ - .*val_accuracy: ", out, re.M), out
+    code, out, err = run(capsys, "train", "--dataset", f"npz:{tiny_npz}", *TINY_ARGS, "--quiet")
+    assert code == 0
+    assert "Epoch" not in out + err and "steady epoch: n/a" in out
 
 
 def test_train_prints_a_readable_table(capsys, tiny_npz):
@@ -181,6 +194,26 @@ def test_predict_with_a_corrupt_model(capsys, photo_digit, tmp_path):
 def cnn_command() -> list[str]:
     script = Path(sys.executable).with_name("cnn")
     return [str(script)] if script.exists() else [sys.executable, "-m", "cnn"]
+
+
+NO_TENSORFLOW = [["--help"], ["train", "--help"], ["train", "--epochs", "two"], ["trian"], ["datasets"],
+                 ["report", "no-such-results"]]
+
+
+def test_help_errors_datasets_and_report_start_no_tensorflow(tmp_path):
+    # TensorFlow's import is ~7 s: a command that builds no model must not pay it (a fresh process,
+    # since this one has TensorFlow already).
+    script = (
+        "import sys\nfrom cnn.cli import main\n"
+        "for argv in %r:\n"
+        "    try:\n        main(argv)\n    except SystemExit:\n        pass\n"
+        "    assert 'tensorflow' not in sys.modules, argv\n"
+        "print('no tensorflow')\n" % NO_TENSORFLOW
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, cwd=tmp_path,
+                          env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])})
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().endswith("no tensorflow")
 
 
 def test_fresh_process_reloads_a_custom_activation_model(tiny_npz, tmp_path, capsys):
@@ -476,3 +509,57 @@ def test_train_a_subclass_from_the_command_line(capsys, wide_model, tiny_npz):
     result = json.loads(out)
     assert result["config"]["width"] == 0.5 and result["config"]["model"] == "wide-cli-test"
     assert result["params"] == 28 * 28 * 4 + 4 + 4 * 10 + 10  # Dense(round(8 * 0.5)) then the logits
+
+
+# --- --import: a user's own module registers models, datasets and presets ----------------------
+
+OWN_MODULE = '''
+from dataclasses import dataclass
+
+import keras
+
+from cnn import Config, register_model
+
+
+@dataclass(frozen=True)
+class NarrowConfig(Config):
+    model: str = "narrow-import-test"
+    width: float = 1.0
+    epochs: int = 1
+
+
+@register_model("narrow-import-test", config=NarrowConfig)
+def build(config, input_shape, num_classes):
+    return keras.Sequential([keras.Input(input_shape), keras.layers.Flatten(),
+                             keras.layers.Dense(max(1, round(4 * config.width))),
+                             keras.layers.Dense(num_classes)])
+'''
+
+
+def test_import_a_module_that_registers_a_model_then_train_it(capsys, tiny_npz, tmp_path, monkeypatch):
+    # `cnn train --model` listed only the models the package registers: the user's could not be named.
+    (tmp_path / "narrow_import_test.py").write_text(OWN_MODULE)
+    monkeypatch.chdir(tmp_path)  # found from the current folder by its dotted name, as `python -m` would
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    argv = ["train", "--import", "narrow_import_test", "--model", "narrow-import-test", "--width", "2",
+            "--dataset", f"npz:{tiny_npz}", "--json", "--quiet"]
+    code, out, err = run(capsys, *argv)
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["config"]["width"] == 2.0 and result["params"] == 28 * 28 * 8 + 8 + 8 * 10 + 10
+    # A .py path names the same module: imported once, registered once.
+    assert run(capsys, "train", "--import", str(tmp_path / "narrow_import_test.py"), "--help")[0] == 0
+
+
+@pytest.mark.parametrize("make, fragments", [
+    (lambda folder: "no_such_module_here", ["--import no_such_module_here: no module named 'no_such_module_here'"]),
+    (lambda folder: str(folder / "missing.py"), ["missing.py: no such file"]),
+    (lambda folder: (folder / "needs.py").write_text("import not_installed_xyz\n") and str(folder / "needs.py"),
+     ["it imports 'not_installed_xyz', which is not installed"]),
+    (lambda folder: (folder / "broken.py").write_text("1 / 0\n") and str(folder / "broken.py"),
+     ["broken.py failed: ZeroDivisionError: division by zero"]),
+])
+def test_a_module_that_cannot_be_imported_is_one_line(capsys, tmp_path, monkeypatch, make, fragments):
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    code, _, err = run(capsys, "train", "--import", make(tmp_path), "--epochs", "1")
+    assert_one_line_error(code, err, *fragments)

@@ -216,7 +216,9 @@ def test_from_dict_round_trips_and_refuses_unknown_fields():
     assert Config.from_dict(config.to_dict()) == config
     with pytest.raises(CnnError, match="dropuot") as error:
         Config.from_dict({"dropuot": 0.5})
-    assert "dropout" in str(error.value)  # the known fields are listed, so the typo is easy to spot
+    assert str(error.value) == "unknown config field(s) dropuot for Config; did you mean 'dropuot' -> 'dropout'?"
+    with pytest.raises(CnnError, match="known: .*dropout"):  # nothing close: the known fields are listed
+        Config.from_dict({"zzz": 1})
 
 
 def test_to_dict_is_plain_json():

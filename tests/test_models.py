@@ -250,6 +250,28 @@ def test_an_own_model_that_does_not_fit_the_input_is_one_line():
         build_model(Config(model="too-big-test"), (28, 28, 1), 10)
 
 
+def test_a_keras_shape_error_keeps_its_cause_in_the_one_line():
+    # Keras' own first line is "Exception encountered when calling Reshape.call()."; the reason
+    # is on a later line, in bold, and in the chained exception.
+    from cnn.models import MODELS
+
+    def bad_reshape(config, input_shape, num_classes):
+        import keras
+        from keras import layers
+
+        return keras.Sequential([keras.Input(shape=input_shape), layers.Reshape((5, 5)), layers.Flatten(),
+                                 layers.Dense(num_classes)])
+
+    if "bad-reshape-test" not in MODELS:
+        MODELS.add("bad-reshape-test", bad_reshape)
+    with pytest.raises(CnnError) as error:
+        build_model(Config(model="bad-reshape-test"), (28, 28, 1), 10)
+    assert str(error.value) == (
+        "model 'bad-reshape-test' cannot be built for input shape (28, 28, 1): Reshape: The total size of the "
+        "tensor must be unchanged. Received: input_shape=(28, 28, 1), target_shape=(5, 5)"
+    )
+
+
 def test_an_unknown_model_lists_the_known_ones():
     with pytest.raises(CnnError, match="config field model='nope' is unknown; choose one of: cnn"):
         Config(model="nope")

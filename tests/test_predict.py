@@ -116,6 +116,40 @@ def test_cli_show_and_several_digits_note(mnist5k, trained_path, tmp_path, capsy
     assert row["digits_found"] == 2 and row["notes"][0].startswith("2 digits")
 
 
+def test_other_files_among_the_photos_are_skipped_a_line_each(photo_digit, trained_path, tmp_path, capsys):
+    # `cnn predict m.keras examples/photos/* --show DIR`: the folder's labels.csv used to end the
+    # run (exit 2) with nothing predicted and DIR empty.
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "labels.csv").write_text("file,label\nthree.jpg,3\n")
+    (folder / "three.jpg").write_bytes(photo_digit[0].read_bytes())
+    shown = tmp_path / "shown"
+    code = main(["predict", str(trained_path), str(folder / "labels.csv"), str(folder / "three.jpg"),
+                 "--show", str(shown)])
+    out, err = capsys.readouterr()
+    assert code == 0
+    assert err.strip().splitlines() == [
+        f"cnn: skipped: {folder / 'labels.csv'} is not an image file PIL can read; give a PNG or JPEG"
+    ]
+    assert out.startswith(f"{folder / 'three.jpg'}: 3  (p=")
+    assert [p.name for p in shown.iterdir()] == ["three.png"]
+
+
+def test_skipping_leaves_the_order_and_an_error_when_nothing_is_left(photo_digit, trained, tmp_path):
+    notes, empty = tmp_path / "notes.txt", tmp_path / "empty.png"
+    notes.write_text("not a picture")
+    empty.write_bytes(b"")
+    skipped = []
+    predictions = predict_images(trained.model, [notes, photo_digit[0], empty, photo_digit[0]],
+                                 skip=lambda path, reason: skipped.append((path, reason)))
+    assert [p.source for p in predictions] == [str(photo_digit[0])] * 2
+    assert [path for path, _ in skipped] == [notes, empty] and "empty (0 bytes)" in skipped[1][1]
+    with pytest.raises(CnnError, match=r"notes.txt is not an image .* \(and 1 more files that cannot be read\)"):
+        predict_images(trained.model, [notes, empty], skip=lambda path, reason: None)
+    with pytest.raises(CnnError, match="not an image"):  # without skip: the first bad file stops the batch
+        predict_images(trained.model, [photo_digit[0], notes])
+
+
 def test_show_into_a_file_is_refused_before_predicting(photo_digit, trained_path, tmp_path, capsys):
     taken = tmp_path / "taken"
     taken.write_text("a file, not a folder")

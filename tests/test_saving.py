@@ -44,6 +44,14 @@ def test_save_overwrites_and_leaves_no_temporary_files(trained, tmp_path):
     assert [entry.name for entry in tmp_path.iterdir()] == ["model.keras"]
 
 
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_a_saved_model_is_readable_by_others_as_results_are(tmp_path, suffix):
+    # mkstemp makes its file owner-only (0600); a model is shared as the results are (0644).
+    model = build_model(Config(conv_filters=(4,), dense_units=(8,)), (28, 28, 1), 10)
+    path = save_model(model, tmp_path / f"model{suffix}")
+    assert path.stat().st_mode & 0o777 == 0o644
+
+
 class CrashingModel:
     """Stands in for a model whose save dies half-way (disk full, killed)."""
 

@@ -15,6 +15,7 @@ is a Config (any subclass: your own model's fields) or a preset name. The run re
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -41,6 +42,17 @@ class Variant:
 def v(id: str, *, base: Config | str | None = None, learns: bool = True, **changes) -> Variant:
     """A variant: `v("0.5", dropout=0.5)`."""
     return Variant(str(id), changes, base, learns)
+
+
+def _check_fields(config: Config, changes: dict, where: str) -> None:
+    """Raise CnnError naming `where`, the first field of `changes` that `config`'s class lacks and
+    the field it probably meant (dataclasses.replace would raise a bare TypeError)."""
+    known = [f.name for f in dataclasses.fields(config)]
+    for name in changes:
+        if name not in known:
+            guess = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean {guess[0]!r}?" if guess else f"known: {', '.join(known)}"
+            raise CnnError(f"{where}: {type(config).__name__} has no field {name!r}; {hint}")
 
 
 def _resolve(base: Config | str) -> Config:
@@ -96,8 +108,11 @@ class Axis:
                 f"axis {self.name}: reference {self.reference!r} is not one of its variants; known: {', '.join(ids)}"
             )
         _resolve(self.base)  # an unknown preset fails here, when the test file is imported
+        _check_fields(_resolve(self.base), self.base_changes, f"axis {self.name}: base_changes")
         for variant in self.variants:  # and so does a field a variant changes that the config lacks
-            dataclasses.replace(self.start(variant), **variant.changes)
+            start = self.start(variant)
+            _check_fields(start, variant.changes, f"axis {self.name}, variant {variant.id!r}")
+            dataclasses.replace(start, **variant.changes)
 
     @property
     def ids(self) -> list[str]:

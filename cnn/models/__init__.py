@@ -7,6 +7,7 @@ The names live Keras-free in cnn.parts; this package builds and measures (it imp
 from __future__ import annotations
 
 import numbers
+import re
 
 import keras
 from keras import layers
@@ -31,13 +32,35 @@ def build_model(config, input_shape: tuple[int, ...], num_classes: int) -> keras
     except CnnError:
         raise
     except (ValueError, TypeError) as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CnnError(
-            f"model {config.model!r} cannot be built for input shape {tuple(input_shape)}: {first}"
+            f"model {config.model!r} cannot be built for input shape {tuple(input_shape)}: {_cause(error)}"
         ) from None
     if not isinstance(model, keras.Model):
         raise CnnError(f"model builder {config.model!r} returned {type(model).__name__}, not a keras.Model")
     return model
+
+
+_LAYER_CALL = re.compile(r"Exception encountered when calling (?:layer )?'?(\w+)'?.*")
+_ESCAPES = re.compile(r"\x1b\[[0-9;]*m")  # Keras colours the cause in bold
+
+
+def _cause(error: BaseException) -> str:
+    """One line saying why a model could not be built. Keras wraps a layer's error as "Exception
+    encountered when calling Reshape.call()." with the real reason on later lines and in the
+    chained exception: give that reason, with the layer it came from."""
+    layer = None
+    while True:
+        lines = [_ESCAPES.sub("", line).strip() for line in str(error).splitlines()]
+        lines = [line for line in lines if line]
+        if lines and _LAYER_CALL.match(lines[0]):
+            layer = layer or _LAYER_CALL.match(lines[0]).group(1).split(".")[0]
+            inner = error.__cause__ or error.__context__
+            if inner is not None and str(inner).strip():
+                error = inner
+                continue
+            lines = [line for line in lines[1:] if not line.startswith(("Arguments received", "•"))]
+        reason = lines[0] if lines else type(error).__name__
+        return f"{layer}: {reason}" if layer else reason
 
 
 def builder_source_hash(name: str) -> str:
