@@ -413,6 +413,10 @@ def _datasets(args) -> None:
 def _report(args) -> None:
     from pathlib import Path
 
+    from cnn.results.schema import check_results_folder
+
+    for folder in args.results:  # a wrong folder fails before pandas and matplotlib load
+        check_results_folder(folder)
     from cnn.report import report
 
     if args.compare:

@@ -7,6 +7,9 @@ evaluation of your own reaches runs.csv and summary.csv without an edit here.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from cnn.errors import CnnError
 from cnn.results.metrics import metrics
 
 RUNS_CSV = "runs.csv"  # one row per variant, device and seed
@@ -68,3 +71,12 @@ def ordered(columns, known: list[str]) -> list[str]:
     """`columns` with those in `known` first, in known's order, then the others as they come."""
     columns = list(dict.fromkeys(columns))
     return [c for c in known if c in columns] + [c for c in columns if c not in known]
+
+
+def check_results_folder(folder: str | Path) -> Path:
+    """`folder` as a Path when it holds a runs.csv (checked before pandas and matplotlib load, so a
+    wrong folder is a fast one-line error). Raises CnnError naming the folder otherwise."""
+    folder = Path(folder)
+    if not (folder / RUNS_CSV).is_file():
+        raise CnnError(f"{folder} has no {RUNS_CSV}; give a results folder the ablation suite wrote (e.g. results/smoke)")
+    return folder

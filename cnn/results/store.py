@@ -125,9 +125,8 @@ class ResultsFolder:
 
     def runs(self) -> pd.DataFrame:
         """runs.csv. Raises CnnError when it is missing, empty, unreadable or not a runs table."""
+        schema.check_results_folder(self.path)
         runs = read_table(self.file(schema.RUNS_CSV), schema.RUN_REQUIRED)
-        if runs is None:
-            raise CnnError(f"{self.path} has no {schema.RUNS_CSV}; give a results folder the ablation suite wrote (e.g. results/smoke)")
         if runs.empty:
             raise CnnError(f"{self.file(schema.RUNS_CSV)} has no rows; run the ablation suite first (pytest ablations/)")
         return runs
