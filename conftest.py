@@ -5,7 +5,6 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from cnn.runtime import quiet_native_stderr  # noqa: E402
+from cnn.runtime import start_tensorflow  # noqa: E402
 
-with quiet_native_stderr():  # TensorFlow's native start-up log ignores TF_CPP_MIN_LOG_LEVEL
-    import tensorflow  # noqa: E402,F401
+start_tensorflow()  # its native start-up log (and the GPU probe's cuInit failure) kept off the terminal
