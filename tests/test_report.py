@@ -524,3 +524,39 @@ def test_the_header_states_the_recipe_the_seed_policy_and_the_wall_time():
         == "- wall time of the run that wrote this folder: 95.5 min (148 runs trained or read from the cache)\n"
     )
     assert _wall_text({}) == ""  # a folder written before run.json kept it
+
+
+def test_the_header_names_an_own_model_and_reads_threads_0_as_tensorflows_default():
+    from cnn.report.report import _machine_text, _recipe_text
+
+    own = [{"name": "width", "base": "SeparableConfig", "model": "separable"}]
+    assert _recipe_text({"epochs": 3}, own) == ("base: the separable model (SeparableConfig) and its config, 3 epochs "
+                                                "(an axis may set its own, e.g. speed)")
+    built_in = [{"name": "dropout", "base": "seed-cnn", "model": "cnn"}, {"name": "data"}]
+    assert _recipe_text({"epochs": 5}, built_in).startswith("base: the notebook's seed CNN and recipe, 5 epochs")
+    assert _machine_text({"cpus": "2", "threads": "0"}) == "cpus 2, threads: TensorFlow's default (all 2 cores)"
+    assert _machine_text({"cpus": "2", "threads": "1"}) == "cpus 2, threads 1"
+
+
+def test_compare_says_how_many_could_be_judged_and_why_not(tmp_path):
+    a, b = write_results(tmp_path / "a", planted_rows(seeds=1)), write_results(tmp_path / "b", planted_rows(seeds=1))
+    text, _ = write_compare(a, b, tmp_path / "out")
+    assert ("Test accuracy could be judged for none of the 4 variants run on both sides: each has one seed on a side, "
+            "so the seed spread is unknown; run both with --ablation-seeds 2 or more.") in text
+    assert "changed beyond the seed spread for 0" not in text
+    c = write_results(tmp_path / "c", planted_rows(shift={("data", "100%"): -0.05}))
+    text, _ = write_compare(write_results(tmp_path / "d", planted_rows()), c, tmp_path / "out2")
+    assert ("Test accuracy changed beyond the seed spread for 1 of the 4 variants judged (4 run on both sides): "
+            "data[100%] (cpu) -0.0500.") in text
+
+
+def test_compare_says_when_the_sides_trained_different_epochs(tmp_path):
+    a, b = write_results(tmp_path / "a", planted_rows()), write_results(tmp_path / "b", planted_rows())
+    info = json.loads((b / "run.json").read_text())
+    (b / "run.json").write_text(json.dumps({**info, "epochs": 5}))
+    (a / "run.json").write_text(json.dumps({**info, "epochs": 2}))
+    text, _ = write_compare(a, b, tmp_path / "out")
+    assert ("> The two sides were run with different settings (epochs: A 2, B 5): a change below may come from "
+            "those, not from the code.") in text
+    same, _ = write_compare(a, a, tmp_path / "out2")
+    assert "different settings" not in same
