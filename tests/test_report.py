@@ -560,3 +560,19 @@ def test_compare_says_when_the_sides_trained_different_epochs(tmp_path):
             "those, not from the code.") in text
     same, _ = write_compare(a, a, tmp_path / "out2")
     assert "different settings" not in same
+
+
+@pytest.mark.parametrize("profile", ["standard", "full"])
+def test_the_committed_report_is_what_the_generator_writes_now(profile, tmp_path):
+    """`cnn report` in a fresh clone leaves git clean: results/<profile>/report.md re-rendered from
+    its folder is the committed text (the plots are drawn too, but need not be byte-identical)."""
+    from cnn.errors import CnnError
+
+    folder = REPO / "results" / profile
+    if profile == "full":  # its chance level, statuses and digit grids need Fashion-MNIST itself
+        try:
+            load_dataset("fashion-mnist")
+        except CnnError:
+            pytest.skip("Fashion-MNIST is not installed here (apt-get install dataset-fashion-mnist)")
+    written = write_report(folder, out=tmp_path, benchmarks=tmp_path / "no-saved-runs").read_text()
+    assert written == (folder / "report.md").read_text()
