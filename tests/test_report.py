@@ -531,7 +531,7 @@ def test_the_header_names_an_own_model_and_reads_threads_0_as_tensorflows_defaul
 
     own = [{"name": "width", "base": "SeparableConfig", "model": "separable"}]
     assert _recipe_text({"epochs": 3}, own) == ("base: the separable model (SeparableConfig) and its config, 3 epochs "
-                                                "(an axis may set its own, e.g. speed)")
+                                                "(an axis may set its own)")
     built_in = [{"name": "dropout", "base": "seed-cnn", "model": "cnn"}, {"name": "data"}]
     assert _recipe_text({"epochs": 5}, built_in).startswith("base: the notebook's seed CNN and recipe, 5 epochs")
     assert _machine_text({"cpus": "2", "threads": "0"}) == "cpus 2, threads: TensorFlow's default (all 2 cores)"

@@ -301,8 +301,9 @@ def _recipe_text(info: dict, axis_records: list[dict] = ()) -> str:
     else:
         model = ", ".join(f"the {name} model ({base})" for name, base in bases)
     if not recipe:
-        return f"base: {model} and {'recipe' if model.startswith('the notebook') else 'its config'}, {epochs} " \
-               "(an axis may set its own, e.g. speed)"
+        if model.startswith("the notebook"):
+            return f"base: {model} and recipe, {epochs} (an axis may set its own, e.g. speed)"
+        return f"base: {model} and its config, {epochs} (an axis may set its own)"
     fields = ", ".join(f"{k}={v}" for k, v in recipe.items())
     return (f"base: {model} on this profile's recipe ({fields}), {epochs}; every axis but speed "
             "(which compares recipes) starts from it, and a variant's own changes win over it")
