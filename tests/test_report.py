@@ -193,6 +193,20 @@ def test_one_seed_borrows_the_baseline_spread_and_says_so(tmp_path):
     assert "(n=1; the baseline's seed std" in text and "± 0.0010 (n=1)" not in text
 
 
+def test_the_baseline_run_json_names_lends_its_spreads_wherever_the_folder_is(tmp_path):
+    # --ablation-results /tmp/r: the project's baseline is not beside the folder; run.json names it.
+    folder = write_results(tmp_path / "out" / "smoke", planted_rows(seeds=1), base_errors=False)
+    spread = {"spread": {"accuracy_gap": 0.001}}
+    baseline = {"smoke": {"dataset_fingerprint": load_dataset("mnist-5k").fingerprint,
+                          "variants": {"cpu/dropout[0]": spread, "cpu/dropout[0.5]": spread}}}
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "baseline.json").write_text(json.dumps(baseline))
+    info = json.loads((folder / "run.json").read_text())
+    (folder / "run.json").write_text(json.dumps({**info, "baseline": "../../project/baseline.json"}))
+    text = write_report(folder, benchmarks=None).read_text()
+    assert "**shown**: dropout 0.5 narrows the train-test accuracy gap" in text
+
+
 def test_curves_and_tables_use_only_the_runs_in_runs_csv(tmp_path):
     folder = write_results(tmp_path, planted_rows(seeds=1), base_errors=False)
     stale = pd.read_csv(folder / "histories.csv", dtype={"variant": str}).assign(seed=1)  # a seed a later run dropped

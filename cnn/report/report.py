@@ -179,9 +179,12 @@ def judge_effects(results: Results, spreads: dict | None = None) -> list[dict]:
 
 
 def baseline_spreads(results: Results, path: Path | None = None) -> dict:
-    """Per (device, axis, variant), the seed spread of each metric the baseline (baseline.json
-    beside the profile folders) recorded for this profile on the same data; {} when there is none."""
-    baseline = Baseline.load(path or results.folder.parent / schema.BASELINE_JSON)
+    """Per (device, axis, variant), the seed spread of each metric the baseline recorded for this
+    profile on the same data; {} when there is none. The baseline is the run's (run.json names it,
+    relative to the folder), else baseline.json beside the profile folders."""
+    recorded = results.info.get("baseline")
+    beside = results.folder / recorded if recorded else results.folder.parent / schema.BASELINE_JSON
+    baseline = Baseline.load(path or beside)
     return baseline.spreads(results.profile, results.info.get("dataset_fingerprint"))
 
 
