@@ -81,9 +81,9 @@ class AblationSession:
         from cnn.runtime import start_tensorflow
 
         start_tensorflow()
-        recorded = (self.baseline.profiles.get(self.options.profile.name) or {}).get("versions")
-        unguarded = None if self.options.update_baseline else self.baseline.unguarded(
-            self.options.profile.name, self.dataset.fingerprint)  # loads the dataset, once for every test
+        profile, fingerprint = self.options.profile.name, self.dataset.fingerprint  # loads it, once for every test
+        recorded = (self.baseline.profiles.get(profile) or {}).get("versions")
+        unguarded = None if self.options.update_baseline else self.baseline.unguarded(profile, fingerprint)
         for warning in filter(None, (version_drift(recorded, self.versions) if recorded else None, unguarded)):
             self.warnings.append(warning)
             if self.say is not None:
