@@ -19,10 +19,9 @@ elif "cnn_ablate" not in {entry.name for entry in importlib.metadata.entry_point
 if MISSING is None:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-    from cnn.runtime import quiet_native_stderr
+    from cnn.runtime import start_tensorflow
 
-    with quiet_native_stderr():  # TensorFlow's native start-up log ignores TF_CPP_MIN_LOG_LEVEL
-        import tensorflow  # noqa: F401
+    start_tensorflow()  # its native start-up log (and the GPU probe's cuInit failure) kept off the terminal
 
 
 def pytest_addoption(parser):

@@ -68,6 +68,17 @@ def check_interrupt() -> None:
 # --- TensorFlow's native start-up log -------------------------------------------------------------
 
 
+def start_tensorflow():
+    """Import TensorFlow and probe its devices with native stderr quiet: the probe is what logs
+    "failed call to cuInit" on a machine without a GPU, at the first call that asks for devices.
+    Returns the tensorflow module. Thread settings can still be changed afterwards."""
+    with quiet_native_stderr():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
+    return tf
+
+
 @contextlib.contextmanager
 def quiet_native_stderr():
     """Send file descriptor 2 to /dev/null: TensorFlow's C++ start-up log ignores TF_CPP_MIN_LOG_LEVEL.

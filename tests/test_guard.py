@@ -89,3 +89,14 @@ def test_update_from_runs_records_the_spread_of_the_metrics_declared_baseline_sp
         "steady_epoch_s",
     }  # not samples/s
     assert spread["steady_epoch_s"] == pytest.approx(0.707107)
+
+
+def test_no_entry_for_the_profile_or_the_data_says_accuracy_is_not_guarded(baseline, tmp_path):
+    assert baseline.unguarded("smoke", "fp") is None
+    path = tmp_path / "baseline.json"
+    assert baseline.unguarded("standard", "fp") == (
+        f"no baseline for profile standard in {path}: accuracy is not guarded; "
+        "run once with --ablation-update-baseline")
+    assert baseline.unguarded("smoke", "other-data").startswith(
+        f"no baseline for profile smoke on this data (it has one for mnist-5k) in {path}: accuracy is not guarded")
+    assert Baseline.load(tmp_path / "none.json").unguarded("smoke", "fp").startswith("no baseline for profile smoke in")

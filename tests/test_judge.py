@@ -60,3 +60,16 @@ def test_effects_csv_row_carries_the_same_text():
                                                       ("cpu", "dropout", "0.5"): {"accuracy_gap": 0.001}})
     row = judged.row()
     assert row["verdict"] == "shown" and row["text"] == judged.text and row["low"] == "0.5" and row["high"] == "0"
+
+
+def test_a_deterministic_metric_is_compared_exactly_with_one_seed():
+    # params is the same for every seed: one seed each shows it, no spread is needed (the README's
+    # own example: examples/own-model's width axis, width 2 has more weights than width 0.5).
+    claim = Effect("params", low="0.5", high="2", claim="width 2 has more weights than width 0.5")
+    shown = judge("width", "cpu", claim, Side("0.5", (1234.0,)), Side("2", (5678.0,)))
+    assert shown.verdict == "shown"
+    assert shown.text == ("shown: width 2 has more weights than width 0.5: params 2: 5,678 vs 0.5: 1,234 "
+                          "(exact: the same for every seed)")
+    assert judge("width", "cpu", claim, Side("0.5", (5678.0,)), Side("2", (1234.0,))).verdict == "contradicted"
+    equal = judge("width", "cpu", claim, Side("0.5", (1234.0,)), Side("2", (1234.0, 1234.0)))
+    assert equal.verdict == "no effect" and equal.text.startswith("no effect: equal")

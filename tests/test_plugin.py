@@ -29,3 +29,104 @@ def test_a_bad_option_is_a_usage_error_in_any_project(pytester):
     result = pytester.runpytest_subprocess("--ablation-profile", "nope")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(["ERROR: --ablation-profile: unknown profile 'nope'; known: smoke, standard, full"])
+
+
+# --- a small grid run as a user runs it ----------------------------------------------------------
+# One axis of three tiny CNNs on 300 digits, 2 epochs, 1 seed, in a project of its own that has no
+# baseline: "narrow" and "wide" learn a little, "stuck" (learning rate 1e-9) cannot.
+
+TOY_AXIS = '''
+"""Three small CNNs"""
+
+from cnn.ablate import Axis, Effect, v
+from cnn.config import Config
+
+AXIS = Axis("toy", question=__doc__, base=Config(conv_filters=(4, 8), dense_units=(16,)),
+            variants=[v("narrow"), v("stuck", learning_rate=1e-9), v("wide", dense_units=(32,))],
+            effects=[Effect("params", low="narrow", high="wide", claim="wide has more weights")])
+test_toy, test_toy_effects = AXIS.tests()
+'''
+
+
+def run_toy(project, npz, results, *extra):
+    import subprocess
+    import sys
+
+    command = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--benchmark-disable",
+               f"--ablation-dataset=npz:{npz}", f"--ablation-results={results}", *extra]  # "=": no path among
+    # pytest's args, which would move its rootdir to their common folder
+    done = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=600,
+                          env={k: v for k, v in __import__("os").environ.items() if not k.startswith("PYTEST_")})
+    return done.returncode, done.stdout + done.stderr
+
+
+@pytest.fixture(scope="module")
+def toy(tmp_path_factory, tiny_npz):
+    """The grid run once with -q into a results folder outside the project: (project, results, output)."""
+    project = tmp_path_factory.mktemp("project")
+    (project / "test_toy.py").write_text(TOY_AXIS)
+    (project / "pytest.ini").write_text("[pytest]\n")  # the project's root: its results/baseline.json is the baseline
+    results = tmp_path_factory.mktemp("elsewhere") / "r"
+    code, output = run_toy(project, tiny_npz, results, "-q")
+    assert code == 1, output  # stuck fails
+    return project, results, output
+
+
+def test_no_cuda_probe_log_reaches_the_terminal(toy):
+    assert "cuInit" not in toy[2] and "cuda_platform" not in toy[2]
+
+
+def test_the_row_of_dots_is_not_broken_by_progress_lines(toy):
+    lines = toy[2].splitlines()
+    [row] = [line for line in lines if line.endswith("[100%]")]
+    assert row.split()[0] == ".F.."  # every test's letter on one row
+    assert "ablation (local): 3 run(s) to train; -v prints the progress and the time left" in lines
+    assert not any("runs trained," in line for line in lines)
+
+
+def test_with_v_progress_lines_come_between_tests(toy, tiny_npz):
+    project, results, _ = toy
+    code, output = run_toy(project, tiny_npz, results, "-v", "-k", "narrow or wide", "--ablation-retrain")
+    lines = output.splitlines()
+    passed = [i for i, line in enumerate(lines) if "::test_toy[" in line]
+    assert [lines[i].split()[1] for i in passed] == ["PASSED", "PASSED"], output
+    assert lines[passed[0] + 1].startswith("ablation (local): 1/2 runs trained"), output
+
+
+def test_the_effect_verdicts_are_in_the_terminal_summary(toy):
+    assert ("toy: shown: wide has more weights: params wide: 31,674 vs narrow: 16,010 "
+            "(exact: the same for every seed)") in toy[2].splitlines()
+
+
+def test_no_baseline_is_said_at_the_start_and_in_the_summary(toy):
+    project, _, output = toy
+    notice = (f"ablation: no baseline for profile smoke in {project / 'results' / 'baseline.json'}: accuracy is "
+              "not guarded; run once with --ablation-update-baseline")
+    lines = output.splitlines()
+    [row] = [i for i, line in enumerate(lines) if line.endswith("[100%]")]
+    assert lines.count(notice) == 2 and lines.index(notice) < row  # before the first test, and again at the end
+
+
+def test_a_failed_variant_is_one_line_without_a_traceback(toy):
+    output = toy[2]
+    assert "cpu/toy[stuck] did not learn: test accuracy" in output
+    assert "FAILED test_toy.py::test_toy[stuck] - Failed: cpu/toy[stuck] did not learn" in output
+    assert "Traceback" not in output and "plugin.py" not in output and "runner.py" not in output
+
+
+def test_the_baseline_is_the_projects_wherever_the_results_go(toy, tiny_npz):
+    # The project's results/baseline.json knows "stuck" stays at chance at 2 epochs: that is the
+    # finding, not a failure, also when the results go to another folder (the runs come from its cache).
+    from cnn.data import load_dataset
+
+    project, results, _ = toy
+    baseline = {"smoke": {"dataset": "tiny", "dataset_fingerprint": load_dataset(f"npz:{tiny_npz}").fingerprint,
+                          "variants": {"cpu/toy[stuck]": {"mean": 0.095, "std": None, "n": 1}}}}
+    (project / "results").mkdir()
+    (project / "results" / "baseline.json").write_text(__import__("json").dumps(baseline))
+    code, output = run_toy(project, tiny_npz, results, "-q", "-k", "stuck")
+    assert code == 0, output
+    assert "no baseline" not in output
+    elsewhere = project / "other.json"  # --ablation-baseline names another file
+    code, output = run_toy(project, tiny_npz, results, "-q", "-k", "stuck", f"--ablation-baseline={elsewhere}")
+    assert code == 1 and f"no baseline for profile smoke in {elsewhere}" in output, output

@@ -193,6 +193,20 @@ def test_one_seed_borrows_the_baseline_spread_and_says_so(tmp_path):
     assert "(n=1; the baseline's seed std" in text and "± 0.0010 (n=1)" not in text
 
 
+def test_the_baseline_run_json_names_lends_its_spreads_wherever_the_folder_is(tmp_path):
+    # --ablation-results /tmp/r: the project's baseline is not beside the folder; run.json names it.
+    folder = write_results(tmp_path / "out" / "smoke", planted_rows(seeds=1), base_errors=False)
+    spread = {"spread": {"accuracy_gap": 0.001}}
+    baseline = {"smoke": {"dataset_fingerprint": load_dataset("mnist-5k").fingerprint,
+                          "variants": {"cpu/dropout[0]": spread, "cpu/dropout[0.5]": spread}}}
+    (tmp_path / "project").mkdir()
+    (tmp_path / "project" / "baseline.json").write_text(json.dumps(baseline))
+    info = json.loads((folder / "run.json").read_text())
+    (folder / "run.json").write_text(json.dumps({**info, "baseline": "../../project/baseline.json"}))
+    text = write_report(folder, benchmarks=None).read_text()
+    assert "**shown**: dropout 0.5 narrows the train-test accuracy gap" in text
+
+
 def test_curves_and_tables_use_only_the_runs_in_runs_csv(tmp_path):
     folder = write_results(tmp_path, planted_rows(seeds=1), base_errors=False)
     stale = pd.read_csv(folder / "histories.csv", dtype={"variant": str}).assign(seed=1)  # a seed a later run dropped
@@ -524,3 +538,55 @@ def test_the_header_states_the_recipe_the_seed_policy_and_the_wall_time():
         == "- wall time of the run that wrote this folder: 95.5 min (148 runs trained or read from the cache)\n"
     )
     assert _wall_text({}) == ""  # a folder written before run.json kept it
+
+
+def test_the_header_names_an_own_model_and_reads_threads_0_as_tensorflows_default():
+    from cnn.report.report import _machine_text, _recipe_text
+
+    own = [{"name": "width", "base": "SeparableConfig", "model": "separable"}]
+    assert _recipe_text({"epochs": 3}, own) == ("base: the separable model (SeparableConfig) and its config, 3 epochs "
+                                                "(an axis may set its own)")
+    built_in = [{"name": "dropout", "base": "seed-cnn", "model": "cnn"}, {"name": "data"}]
+    assert _recipe_text({"epochs": 5}, built_in).startswith("base: the notebook's seed CNN and recipe, 5 epochs")
+    assert _machine_text({"cpus": "2", "threads": "0"}) == "cpus 2, threads: TensorFlow's default (all 2 cores)"
+    assert _machine_text({"cpus": "2", "threads": "1"}) == "cpus 2, threads 1"
+
+
+def test_compare_says_how_many_could_be_judged_and_why_not(tmp_path):
+    a, b = write_results(tmp_path / "a", planted_rows(seeds=1)), write_results(tmp_path / "b", planted_rows(seeds=1))
+    text, _ = write_compare(a, b, tmp_path / "out")
+    assert ("Test accuracy could be judged for none of the 4 variants run on both sides: each has one seed on a side, "
+            "so the seed spread is unknown; run both with --ablation-seeds 2 or more.") in text
+    assert "changed beyond the seed spread for 0" not in text
+    c = write_results(tmp_path / "c", planted_rows(shift={("data", "100%"): -0.05}))
+    text, _ = write_compare(write_results(tmp_path / "d", planted_rows()), c, tmp_path / "out2")
+    assert ("Test accuracy changed beyond the seed spread for 1 of the 4 variants judged (4 run on both sides): "
+            "data[100%] (cpu) -0.0500.") in text
+
+
+def test_compare_says_when_the_sides_trained_different_epochs(tmp_path):
+    a, b = write_results(tmp_path / "a", planted_rows()), write_results(tmp_path / "b", planted_rows())
+    info = json.loads((b / "run.json").read_text())
+    (b / "run.json").write_text(json.dumps({**info, "epochs": 5}))
+    (a / "run.json").write_text(json.dumps({**info, "epochs": 2}))
+    text, _ = write_compare(a, b, tmp_path / "out")
+    assert ("> The two sides were run with different settings (epochs: A 2, B 5): a change below may come from "
+            "those, not from the code.") in text
+    same, _ = write_compare(a, a, tmp_path / "out2")
+    assert "different settings" not in same
+
+
+@pytest.mark.parametrize("profile", ["standard", "full"])
+def test_the_committed_report_is_what_the_generator_writes_now(profile, tmp_path):
+    """`cnn report` in a fresh clone leaves git clean: results/<profile>/report.md re-rendered from
+    its folder is the committed text (the plots are drawn too, but need not be byte-identical)."""
+    from cnn.errors import CnnError
+
+    folder = REPO / "results" / profile
+    if profile == "full":  # its chance level, statuses and digit grids need Fashion-MNIST itself
+        try:
+            load_dataset("fashion-mnist")
+        except CnnError:
+            pytest.skip("Fashion-MNIST is not installed here (apt-get install dataset-fashion-mnist)")
+    written = write_report(folder, out=tmp_path, benchmarks=tmp_path / "no-saved-runs").read_text()
+    assert written == (folder / "report.md").read_text()

@@ -153,6 +153,9 @@ class Axis:
         return {
             "name": self.name, "question": self.question, "sections": list(self.sections),
             "evaluations": list(self.evaluations), "reference": self.reference,
+            # what every variant starts from, for the report's header: a preset's name or the config's class
+            "base": self.base if isinstance(self.base, str) else type(self.base).__name__,
+            "model": _resolve(self.base).model,
             "variants": [{"id": variant.id, "changes": {k: _plain(x) for k, x in variant.changes.items()},
                           "base": variant.base if isinstance(variant.base, str) else None, "learns": variant.learns}
                          for variant in self.variants],

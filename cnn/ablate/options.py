@@ -49,9 +49,12 @@ def add_options(parser) -> None:
                     help="where to train; gpu variants skip when TensorFlow sees no GPU (default: cpu)")
     group.addoption("--ablation-retrain", action="store_true", help="train every variant even when cached")
     group.addoption("--ablation-results", default="results", metavar="DIR",
-                    help="results folder: CSVs per profile, the run cache and baseline.json (default: results)")
+                    help="results folder: CSVs per profile and the run cache (default: results)")
+    group.addoption("--ablation-baseline", default=None, metavar="PATH",
+                    help="the project's expected accuracies, read wherever the results go "
+                         "(default: results/baseline.json under pytest's rootdir)")
     group.addoption("--ablation-update-baseline", action="store_true",
-                    help="set the entries of the variants this run has in <results>/baseline.json")
+                    help="set the entries of the variants this run has in the baseline file (--ablation-baseline)")
     group.addoption("--ablation-tensorboard", default=None, metavar="DIR",
                     help="also write every run (variant, seed) to TensorBoard's HParams view in DIR (default: off)")
     group.addoption("--ablation-engine", default="local", metavar="NAME",
@@ -84,7 +87,7 @@ def read_options(config) -> SuiteOptions:
         effect_seeds=0 if config.getoption("--ablation-seeds") else profile.effect_seeds,
         devices=("cpu", "gpu") if device == "all" else (device,),
         results_dir=results,
-        baseline_path=results / "baseline.json",
+        baseline_path=_baseline_path(config),
         retrain=config.getoption("--ablation-retrain"),
         update_baseline=config.getoption("--ablation-update-baseline"),
         worker=worker,
@@ -111,6 +114,20 @@ def make_engine(options: SuiteOptions, xdist_processes: int | None = None):
         raise pytest.UsageError(f"--ablation-engine {options.engine} spreads the runs over the cluster itself; "
                                 "drop pytest-xdist's -n")
     return engine
+
+
+def _baseline_path(config) -> Path:
+    """The project's baseline, not the output folder's: `--ablation-results /tmp/r` is still guarded
+    by the committed results/baseline.json (rootdir's), or by the file --ablation-baseline names."""
+    given = config.getoption("--ablation-baseline")
+    if given is None:
+        return config.rootpath / "results" / "baseline.json"
+    path = _path(config, given)
+    if path.is_dir():
+        raise pytest.UsageError(
+            f"--ablation-baseline {given} is a folder; give the baseline file, e.g. {path / 'baseline.json'}")
+    writable(path.parent, "--ablation-baseline")
+    return path
 
 
 def _profile(name: str) -> Profile:

@@ -11,7 +11,7 @@ import contextlib
 import pytest
 
 from cnn.ablate.bench import Bench
-from cnn.ablate.engines import RunFailed
+from cnn.ablate.engines import RunFailed, where_trained
 from cnn.ablate.options import add_options, make_engine, read_options
 from cnn.ablate.session import AXIS_PROPERTY, HISTORY_PROPERTY, PEAK_PROPERTY, ROWS_PROPERTY, AblationSession
 from cnn.errors import CnnError
@@ -48,32 +48,49 @@ def pytest_collection_finish(session):
     # usage error, not a traceback in every test; then every uncached run is planned (and submitted).
     if any("ablation" in getattr(item, "fixturenames", ()) for item in session.items):
         ablation = session.config.ablation
+        if not hasattr(session.config, "workerinput"):
+            ablation.say, ablation.live = _Terminal.attach(session.config)
         try:
             ablation.ready()
         except CnnError as error:
             raise pytest.UsageError(f"--ablation-dataset: {error}") from None
         if not hasattr(session.config, "workerinput"):
-            ablation.say = _terminal_writer(session.config)
             try:
                 ablation.plan(session.items)
             except CnnError as error:  # a cluster that cannot be reached
                 raise pytest.UsageError(f"--ablation-engine {ablation.engine.name}: {error}") from None
 
 
-def _terminal_writer(config):
-    """A line to the terminal, also from inside a test (pytest captures its output)."""
-    reporter = config.pluginmanager.get_plugin("terminalreporter")
-    capture = config.pluginmanager.get_plugin("capturemanager")
-    if reporter is None:
-        return None
+class _Terminal:
+    """The session's lines on pytest's terminal, never inside the row of dots: a line said now goes
+    on a line of its own; a progress line waits for the end of a test and is shown only with -v
+    (one test a line), as the row of dots (-q and the default) already counts the tests done."""
 
-    def say(line: str) -> None:
-        with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
-            if getattr(getattr(reporter, "_tw", None), "width_of_current_line", 0):  # after -q's dots
-                reporter.write("\n")
-            reporter.write_line(line)
+    def __init__(self, reporter, capture):
+        self.reporter, self.capture, self.pending = reporter, capture, ""
 
-    return say
+    @classmethod
+    def attach(cls, config):
+        """(say, live) for the session; (None, None) without a terminal reporter."""
+        reporter = config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is None:
+            return None, None
+        terminal = cls(reporter, config.pluginmanager.get_plugin("capturemanager"))
+        config.pluginmanager.register(terminal, "ablation-terminal")
+        return terminal.say, (terminal.keep if config.get_verbosity() > 0 else None)
+
+    def say(self, line: str) -> None:
+        with self.capture.global_and_fixture_disabled() if self.capture is not None else contextlib.nullcontext():
+            self.reporter.ensure_newline()
+            self.reporter.write_line(line)
+
+    def keep(self, line: str) -> None:
+        self.pending = line
+
+    def pytest_runtest_logfinish(self):
+        if self.pending:
+            self.say(self.pending)
+            self.pending = ""
 
 
 def pytest_generate_tests(metafunc):
@@ -103,7 +120,12 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.write_line(session.table)
         for path in session.written:
             terminalreporter.write_line(f"wrote {path}")
-    for line in session.summary():
+    if session.judgements:
+        terminalreporter.write_sep("-", "ablation effects")
+    for judgement in session.judgements:  # one line each, as effects.csv and report.md word them
+        terminalreporter.write_line(f"{judgement.axis}: {judgement.text}", green=judgement.verdict == "shown",
+                                    red=judgement.verdict == "contradicted")
+    for line in where_trained(session.engine.name, session.rows):
         terminalreporter.write_line(line)
 
 

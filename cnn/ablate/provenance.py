@@ -8,6 +8,7 @@ newer one can move them by more than the guard's tolerance without any change in
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import time
@@ -66,6 +67,8 @@ def run_info(options: SuiteOptions, dataset: Dataset, versions: dict[str, str], 
         "recipe": profile.recipe, "target_accuracy": profile.target_accuracy,
         "wall_s": round(time.monotonic() - started, 1), "devices": list(options.devices), "versions": versions,
         "machine": machine_info(), "commit": git_commit(), "rows_this_session": rows,
+        # the project's baseline, wherever the results went: the report borrows its one-seed spreads
+        "baseline": os.path.relpath(options.baseline_path, options.output_dir),
     }
 
 

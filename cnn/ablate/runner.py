@@ -147,7 +147,8 @@ class Runner:
         return row
 
     def failures(self, axis: Axis, variant_id: str, device: str, rows: list[dict]) -> list[str]:
-        """Why this variant fails: an unexpected divergence, not learning, or a regression."""
+        """Why this variant fails: an unexpected divergence, not learning, or a regression; each line
+        says the verdict first, so pytest's short summary (cut at the terminal's width) still shows it."""
         variant = axis.variant(variant_id)
         key = variant_key(device, axis.name, variant_id)
         problems = [f"{key} seed {row['seed']}: loss turned NaN/inf at epoch {row['diverged_epoch']} "
@@ -165,13 +166,9 @@ class Runner:
         # A baseline-building run records what happens rather than judging it.
         judging = variant.learns and not self.options.update_baseline
         if judging and (entry is None or entry["mean"] >= learned) and mean < learned:
-            problems.append(
-                f"{key}: test accuracy {mean:.4f} is not well above chance ({chance:.2f}); it did not learn"
-            )
+            problems.append(f"{key} did not learn: test accuracy {mean:.4f} is not well above chance ({chance:.2f})")
         if not variant.learns and mean >= 2 * chance:
-            problems.append(
-                f"{key}: expected not to learn (test accuracy near chance {chance:.2f}) but reached {mean:.4f}"
-            )
+            problems.append(f"{key} learned, though expected not to: test accuracy {mean:.4f}, chance {chance:.2f}")
         if judging:
             regression = self.baseline.check(profile, fingerprint, key, accuracies)
             if regression:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import time
-from collections import Counter
 from typing import TYPE_CHECKING, Callable
 
 from cnn.ablate.bench import Bench
@@ -34,7 +33,8 @@ PEAK_PROPERTY = "ablation_peak"
 
 
 class AblationSession:
-    say: Callable[[str], None] | None = None  # writes a line to the terminal (the plugin sets it): progress
+    say: Callable[[str], None] | None = None  # writes a line to the terminal now (the plugin sets it)
+    live: Callable[[str], None] | None = None  # takes a progress line, shown between tests in -v (the plugin sets it)
 
     def __init__(self, options: SuiteOptions, engine: Engine | None = None):
         self.options = options
@@ -48,6 +48,7 @@ class AblationSession:
         self.axes: dict[str, dict] = {}  # axis name -> its record, in the order the tests ran
         self.peaks: dict[str, float] = {}
         self.written, self.warnings, self.table = [], [], ""  # what finish() wrote; one-line warnings; the tables
+        self.judgements: list[Judgement] = []  # the effects of this session's axes, as finish() judged them
         self._engine_started = False
 
     @functools.cached_property
@@ -74,17 +75,19 @@ class AblationSession:
         return self.engine
 
     def ready(self) -> None:
-        """Before the first ablation test: the dataset loads (raises CnnError), and a one-line
-        warning where the libraries differ from the baseline's."""
-        from cnn.runtime import quiet_native_stderr
+        """Before the first ablation test: the dataset loads (raises CnnError); one-line warnings,
+        said now and in the summary, where the libraries differ from the baseline's or where the
+        baseline has no entry for this profile and data (accuracy is then not guarded)."""
+        from cnn.runtime import start_tensorflow
 
-        with quiet_native_stderr():  # TensorFlow's native start-up log ignores TF_CPP_MIN_LOG_LEVEL
-            import tensorflow  # noqa: F401
-        self.dataset  # noqa: B018  (loads it once, for every test)
-        recorded = (self.baseline.profiles.get(self.options.profile.name) or {}).get("versions")
-        drift = version_drift(recorded, self.versions) if recorded else None
-        if drift:
-            self.warnings.append(drift)
+        start_tensorflow()
+        profile, fingerprint = self.options.profile.name, self.dataset.fingerprint  # loads it, once for every test
+        recorded = (self.baseline.profiles.get(profile) or {}).get("versions")
+        unguarded = None if self.options.update_baseline else self.baseline.unguarded(profile, fingerprint)
+        for warning in filter(None, (version_drift(recorded, self.versions) if recorded else None, unguarded)):
+            self.warnings.append(warning)
+            if self.say is not None:
+                self.say(f"ablation: {warning}")
 
     def plan(self, items) -> None:
         """Before the first test: count every selected run that is not cached (the progress line)
@@ -95,9 +98,11 @@ class AblationSession:
             self.progress.expect(job.key)
             self.engine.submit(job)
         self.progress.slots = self.engine.slots()
-        if jobs and self.say and not self.engine.trains_here:
-            for line in self.engine.describe():
+        if jobs and self.say:
+            hint = "" if self.live else "; -v prints the progress and the time left"
+            for line in ([] if self.engine.trains_here else self.engine.describe()):
                 self.say(line)
+            self.say(f"ablation ({self.engine.name}): {len(jobs)} run(s) to train{hint}")
 
     def has_gpu(self) -> bool:
         """Whether GPU variants can run: the engine has a GPU (here, or in its cluster)."""
@@ -139,10 +144,10 @@ class AblationSession:
         return record
 
     def _tick(self) -> None:
-        """Print the progress line when one is due."""
-        if self.say is not None and self.progress.due():
+        """Hand on the progress line when one is due."""
+        if self.live is not None and self.progress.due():
             self.progress.slots = self.engine.slots()  # nodes may join or leave
-            self.say(self.progress.line())
+            self.live(self.progress.line())
 
     # --- session end -------------------------------------------------------------------------
 
@@ -170,6 +175,7 @@ class AblationSession:
             run_info=info, benchmark_name=options.benchmark_save, peaks=self.peaks,
             target_accuracy=options.profile.target_accuracy, spreads=self.spreads()))
         self.written, self.table = list(written.paths), written.table
+        self.judgements = [judgement for judgement in written.judgements if judgement.axis in self.axes]
         this_session = written.runs[written.runs["run_key"].isin({row["run_key"] for row in self.rows})]
         if options.tensorboard_dir is not None:
             from cnn.report.tensorboard import write_hparams
@@ -184,14 +190,6 @@ class AblationSession:
         from cnn.report import write_report  # matplotlib loads only where a report is written
 
         self.written.append(write_report(options.output_dir))
-
-    def summary(self) -> list[str]:
-        """Where this session's runs trained, for the terminal summary (other nodes only)."""
-        trained = {row["run_key"]: (row["node"], row["host"]) for row in self.rows
-                   if not row["cached"] and row.get("node", "local") != "local"}  # by run: two axes may share one
-        counts = sorted(Counter(trained.values()).items())
-        return [f"ablation ({self.engine.name}): {len(trained)} runs trained on {len(counts)} node(s)"] + [
-            f"  node {node[:12]} ({host}): {count} run(s)" for (node, host), count in counts] if counts else []
 
     def close(self) -> None:
         """End of the session, also after Ctrl-C: the engine keeps every finished run in the cache,

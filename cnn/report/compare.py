@@ -3,7 +3,8 @@
 A and B are results folders (their runs.csv) or saved pytest-benchmark JSON files (each entry's
 extra_info). A change is flagged with the guard's rule for effects: |mean B - mean A| greater than
 2 * sqrt(sA^2/nA + sB^2/nB). Where a side has a single seed its spread is unknown and nothing is
-flagged.
+flagged. Before the table it says where the two sides were run differently (run.json's profile
+settings: epochs, seeds, recipe, data), since a change may then come from those and not the code.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from cnn.results.judge import EFFECT_FACTOR
 
 METRICS = ("test_accuracy", "steady_epoch_s")
 KEYS = ["axis", "variant", "device"]
+SETTINGS = ("profile", "dataset", "dataset_fingerprint", "epochs", "seeds", "effect_seeds", "recipe",
+            "target_accuracy")  # run.json's fields that change what a run measures
 
 
 def load_side(path: str | Path) -> pd.DataFrame:
@@ -42,6 +45,24 @@ def load_side(path: str | Path) -> pd.DataFrame:
             f"{path} does not exist; give a results folder (e.g. results/smoke) or a saved .benchmarks JSON file"
         )
     return runs.reindex(columns=[*KEYS, "seed", *METRICS])
+
+
+def load_settings(path: str | Path) -> dict:
+    """The profile settings one side was run with (SETTINGS from run.json, the epochs from runs.csv
+    where run.json lacks them); {} for a saved benchmark run, which records none of them."""
+    path = Path(path)
+    if not path.is_dir():
+        return {}
+    results = load_results(path)
+    settings = {k: results.info[k] for k in SETTINGS if results.info.get(k) not in (None, "", {})}
+    if "epochs" not in settings and "epochs" in results.runs:
+        settings["epochs"] = ", ".join(str(e) for e in sorted(results.runs["epochs"].dropna().unique()))
+    return settings
+
+
+def setting_differences(a: dict, b: dict) -> list[str]:
+    """One phrase per setting both sides record and set differently: "epochs: A 2, B 5"."""
+    return [f"{k.replace('_', ' ')}: A {a[k]}, B {b[k]}" for k in SETTINGS if k in a and k in b and a[k] != b[k]]
 
 
 def compare(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
@@ -82,11 +103,14 @@ def _verdict(mean_a, std_a, n_a, mean_b, std_b, n_b) -> tuple[float, str]:
     return allowed, "beyond spread" if abs(mean_b - mean_a) > allowed else "within spread"
 
 
-def markdown(frame: pd.DataFrame, name_a: str, name_b: str) -> str:
-    """The comparison as a markdown table (printed by the CLI and written as compare.md)."""
+def markdown(frame: pd.DataFrame, name_a: str, name_b: str, differences: list[str] = ()) -> str:
+    """The comparison as a markdown table (printed by the CLI and written as compare.md);
+    `differences` (setting_differences) are said before it."""
     lines = [
         f"# Comparison: A = {name_a}, B = {name_b}",
         "",
+        *([f"> The two sides were run with different settings ({'; '.join(differences)}): a change below may come "
+           "from those, not from the code.", ""] if differences else []),
         f"Change = B - A of the means over seeds. Flagged **beyond spread** where |change| > {EFFECT_FACTOR:g} x "
         "sqrt(sA²/nA + sB²/nB); 'spread unknown' where a side has one seed.",
         "",
@@ -110,25 +134,26 @@ def markdown(frame: pd.DataFrame, name_a: str, name_b: str) -> str:
                 f"**{verdict}**" if verdict == "beyond spread" else verdict,
             ]
         lines.append("| " + " | ".join(cells) + " |")
-    flagged = frame[frame["test_accuracy_verdict"] == "beyond spread"]
-    both = (~frame["test_accuracy_verdict"].str.startswith("only in")).sum()
-    lines += [
-        "",
-        f"Test accuracy changed beyond the seed spread for {len(flagged)} of the {both} variants run on both sides"
-        + (
-            ": "
-            + ", ".join(
-                f"{a}[{v}] ({d}) {_signed('test_accuracy', x)}"
-                for a, v, d, x in zip(
-                    flagged["axis"], flagged["variant"], flagged["device"], flagged["test_accuracy_delta"]
-                )
-            )
-            if len(flagged)
-            else ""
-        )
-        + ".",
-    ]
+    lines += ["", _conclusion(frame)]
     return "\n".join(lines) + "\n"
+
+
+def _conclusion(frame: pd.DataFrame) -> str:
+    """How many variants changed beyond the spread, of those that could be judged, and why the others could not."""
+    verdicts = frame["test_accuracy_verdict"]
+    flagged = frame[verdicts == "beyond spread"]
+    both = int((~verdicts.str.startswith("only in")).sum())
+    judged = int(verdicts.isin(["beyond spread", "within spread"]).sum())
+    unknown = int((verdicts == "spread unknown").sum())
+    if not judged:
+        why = (f": {'each has' if unknown > 1 else 'it has'} one seed on a side, so the seed spread is unknown; run "
+               "both with --ablation-seeds 2 or more" if unknown else "")
+        return f"Test accuracy could be judged for none of the {both} variants run on both sides{why}."
+    changes = ", ".join(f"{a}[{v}] ({d}) {_signed('test_accuracy', x)}" for a, v, d, x in
+                        zip(flagged["axis"], flagged["variant"], flagged["device"], flagged["test_accuracy_delta"]))
+    untold = f"; {unknown} could not be judged (one seed on a side: the spread is unknown)" if unknown else ""
+    return (f"Test accuracy changed beyond the seed spread for {len(flagged)} of the {judged} variants judged "
+            f"({both} run on both sides{untold})" + (f": {changes}" if changes else "") + ".")
 
 
 def default_out(a: str | Path, b: str | Path, root: Path = DEFAULT_RESULTS / "compare") -> Path:
@@ -148,7 +173,7 @@ def write_compare(a: str | Path, b: str | Path, out: str | Path | None = None) -
     """Compare A with B and write compare.md and compare.csv into `out` (default: default_out(a, b)).
     Returns (the markdown, the paths written); raises CnnError on an unreadable side or `out`."""
     frame = compare(load_side(a), load_side(b))
-    text = markdown(frame, str(a), str(b))
+    text = markdown(frame, str(a), str(b), setting_differences(load_settings(a), load_settings(b)))
     folder = writable_folder(Path(out) if out is not None else default_out(a, b))
     written = [write_atomic(folder / "compare.md", text),
                write_atomic(folder / "compare.csv", frame.to_csv(index=False, float_format="%.6g"))]

@@ -179,9 +179,12 @@ def judge_effects(results: Results, spreads: dict | None = None) -> list[dict]:
 
 
 def baseline_spreads(results: Results, path: Path | None = None) -> dict:
-    """Per (device, axis, variant), the seed spread of each metric the baseline (baseline.json
-    beside the profile folders) recorded for this profile on the same data; {} when there is none."""
-    baseline = Baseline.load(path or results.folder.parent / schema.BASELINE_JSON)
+    """Per (device, axis, variant), the seed spread of each metric the baseline recorded for this
+    profile on the same data; {} when there is none. The baseline is the run's (run.json names it,
+    relative to the folder), else baseline.json beside the profile folders."""
+    recorded = results.info.get("baseline")
+    beside = results.folder / recorded if recorded else results.folder.parent / schema.BASELINE_JSON
+    baseline = Baseline.load(path or beside)
     return baseline.spreads(results.profile, results.info.get("dataset_fingerprint"))
 
 
@@ -259,14 +262,14 @@ def _header(results: Results, dataset_note: str) -> str:
     info = results.info
     seeds = info.get("seeds") or int(results.summary["n"].max())
     versions = ", ".join(f"{k} {v}" for k, v in sorted((info.get("versions") or {}).items())) or "not recorded"
-    machine = ", ".join(f"{k} {v}" for k, v in sorted((info.get("machine") or {}).items())) or "not recorded"
+    machine = _machine_text(info.get("machine") or {})
     devices = ", ".join(dict.fromkeys(results.runs["device"]))
     parallel = int(results.runs["parallel"].notna().sum()) if "parallel" in results.runs else 0
     timing = (f"\n\n> {parallel} of the {len(results.runs)} runs were timed while another trained beside them "
               "(pytest-xdist): their epoch times are not comparable with runs timed alone." if parallel else "")
     return (
         f"# Ablation report: {results.profile} profile on {results.dataset}\n\n"
-        f"- {_recipe_text(info)}\n"
+        f"- {_recipe_text(info, results.axis_records)}\n"
         f"- seeds per variant: {_seeds_text(info, seeds)}; devices: {devices}; {len(results.runs)} runs in runs.csv\n"
         f"{_wall_text(info)}"
         f"- machine: {machine}\n- versions: {versions}\n- commit: {info.get('commit') or 'not recorded'}\n\n"
@@ -279,14 +282,33 @@ def _header(results: Results, dataset_note: str) -> str:
     )
 
 
-def _recipe_text(info: dict) -> str:
-    """The base every axis starts from at this profile: its epochs and the recipe laid on the seed CNN."""
+def _machine_text(machine: dict) -> str:
+    """run.json's machine in words; threads "0" is TensorFlow's default, one per core."""
+    def words(key, value) -> str:
+        if key == "threads" and str(value) == "0":
+            cores = f"all {machine['cpus']} cores" if machine.get("cpus") else "all cores"
+            return f"threads: TensorFlow's default ({cores})"
+        return f"{key} {value}"
+
+    return ", ".join(words(k, v) for k, v in sorted(machine.items())) or "not recorded"
+
+
+def _recipe_text(info: dict, axis_records: list[dict] = ()) -> str:
+    """The base every axis starts from at this profile: its model (named from axes.json where it is not
+    the notebook's seed CNN), its epochs and the recipe laid on it."""
     epochs = f"{info['epochs']} epochs" if info.get("epochs") else "the profile's epochs"
     recipe = info.get("recipe") or {}
+    bases = dict.fromkeys((r.get("model") or "cnn", r.get("base") or "seed-cnn") for r in axis_records)
+    if all(base == "seed-cnn" for _, base in bases):  # a folder written before axes.json named its bases too
+        model = "the notebook's seed CNN"
+    else:
+        model = ", ".join(f"the {name} model ({base})" for name, base in bases)
     if not recipe:
-        return f"base: the notebook's seed CNN and recipe, {epochs} (an axis may set its own, e.g. speed)"
+        if model.startswith("the notebook"):
+            return f"base: {model} and recipe, {epochs} (an axis may set its own, e.g. speed)"
+        return f"base: {model} and its config, {epochs} (an axis may set its own)"
     fields = ", ".join(f"{k}={v}" for k, v in recipe.items())
-    return (f"base: the notebook's seed CNN on this profile's recipe ({fields}), {epochs}; every axis but speed "
+    return (f"base: {model} on this profile's recipe ({fields}), {epochs}; every axis but speed "
             "(which compares recipes) starts from it, and a variant's own changes win over it")
 
 

@@ -50,6 +50,16 @@ class Baseline:
             return None
         return recorded["variants"].get(key)
 
+    def unguarded(self, profile: str, dataset_fingerprint: str) -> str | None:
+        """One line saying that accuracy is not guarded, where this file has no entry for the profile
+        on this data (a new project, an npz: dataset); None when it has one."""
+        recorded = self.profiles.get(profile)
+        if recorded and recorded.get("dataset_fingerprint") == dataset_fingerprint and recorded.get("variants"):
+            return None
+        of = "" if not recorded else f" on this data (it has one for {recorded.get('dataset', 'other data')})"
+        return (f"no baseline for profile {profile}{of} in {self.path}: accuracy is not guarded; "
+                "run once with --ablation-update-baseline")
+
     def spreads(self, profile: str, dataset_fingerprint: str) -> dict:
         """(device, axis, variant) -> {metric: seed std} recorded for this profile on the same data."""
         recorded = self.profiles.get(profile)
@@ -72,7 +82,7 @@ class Baseline:
         allowed = max(SPREAD_FACTOR * spread * math.sqrt(1 / len(accuracies) + 1 / entry["n"]), MIN_TOLERANCE)
         if mean < entry["mean"] - allowed:
             return (
-                f"{key}: test accuracy {mean:.4f} (n={len(accuracies)}) regressed below the {profile} baseline "
+                f"{key} regressed: test accuracy {mean:.4f} (n={len(accuracies)}) is below the {profile} baseline "
                 f"{entry['mean']:.4f} +/- {spread:.4f} (n={entry['n']}) by {entry['mean'] - mean:.4f} > allowed {allowed:.4f}"
             )
         return None

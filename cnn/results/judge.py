@@ -5,7 +5,9 @@ An effect ("dropout 0.5 narrows the gap": gap[0] > gap[0.5]) is shown where the 
 two variants' means is beyond EFFECT_FACTOR standard errors of that difference over seeds,
 contradicted where it is beyond that the other way, and otherwise "no clear effect". A side with
 one seed borrows its spread from the baseline where the baseline recorded one; without any spread,
-or without results for a side, nothing is judged and the reason says which side and why.
+or without results for a side, nothing is judged and the reason says which side and why. A
+deterministic metric (params, FLOPs: the same for every seed) has no spread: it is compared
+exactly, so one seed shows it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from cnn.results.format import fmt, label
 from cnn.results.metrics import known_metrics
 
 EFFECT_FACTOR = 2.0  # claimed when the means differ by 2 standard errors of the difference (~5% two-sided)
-VERDICTS = ("shown", "no clear effect", "contradicted", "not judged")
+VERDICTS = ("shown", "no clear effect", "no effect", "contradicted", "not judged")  # "no effect": exactly equal
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ class Judgement:
         """One line, the same in the terminal, effects.csv and the report."""
         if self.verdict == "shown":
             return f"shown: {self.claim}: {self.numbers}"
+        if self.verdict == "no effect":
+            return f"no effect: equal, so not \"{self.claim}\": {self.numbers}"
         if self.verdict == "contradicted":
             return f"contradicted: the seeds show the opposite of \"{self.claim}\": {self.numbers}"
         tail = f": {self.numbers}" if self.numbers else ""
@@ -105,6 +109,11 @@ def judge(axis: str, device: str, effect, low: Side | None, high: Side | None) -
         return Judgement(**base, verdict="not judged", numbers="",
                          reason=f"{names} {'has' if len(missing) == 1 else 'have'} no {_name(effect.metric)} "
                                 f"on {device} in these results (deselected, failed or not run yet)")
+    if _deterministic(effect.metric):  # the same for every seed: exact, no spread to weigh
+        numbers = f"{_name(effect.metric)} {effect.high}: {fmt(effect.metric, high.mean)} vs {effect.low}: " \
+                  f"{fmt(effect.metric, low.mean)} (exact: the same for every seed)"
+        verdict = "shown" if high.mean > low.mean else "contradicted" if high.mean < low.mean else "no effect"
+        return Judgement(**base, verdict=verdict, reason="equal" if verdict == "no effect" else "", numbers=numbers)
     numbers = f"{_name(effect.metric)} {effect.high}: {high.text(effect.metric)} vs {effect.low}: {low.text(effect.metric)}"
     unknown = [side.variant for side in (low, high) if side.std is None]
     if unknown:
@@ -139,6 +148,10 @@ def judge_axis(axis: str, effects, runs: pd.DataFrame, spreads: dict | None = No
                 sides.append(Side(variant, values, spread) if values else None)
             judged.append(judge(axis, device, effect, *sides))
     return judged
+
+
+def _deterministic(metric: str) -> bool:
+    return any(m.name == metric and m.deterministic for m in known_metrics())
 
 
 def _name(metric: str) -> str:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import importlib
 import time
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Protocol
 
@@ -234,6 +235,15 @@ class Progress:
             self._said, self._said_done = now, done
             return True
         return False
+
+
+def where_trained(engine: str, rows: list[dict]) -> list[str]:
+    """Where a session's runs (runs.csv rows) trained, for the terminal summary: other nodes only."""
+    trained = {row["run_key"]: (row["node"], row["host"]) for row in rows
+               if not row["cached"] and row.get("node", "local") != "local"}  # by run: two axes may share one
+    counts = sorted(Counter(trained.values()).items())
+    return [f"ablation ({engine}): {len(trained)} runs trained on {len(counts)} node(s)"] + [
+        f"  node {node[:12]} ({host}): {count} run(s)" for (node, host), count in counts] if counts else []
 
 
 def _clock(seconds: float) -> str:

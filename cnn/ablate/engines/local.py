@@ -20,7 +20,9 @@ class LocalEngine(BaseEngine):
         # Built at configure time, before TensorFlow starts (it refuses changes afterwards): each
         # run trains on --ablation-cpus-per-run threads, or an xdist worker on its share of the cores.
         if settings.cpus_per_run or settings.worker:
-            from cnn.runtime import cpu_share, set_threads
+            from cnn.runtime import cpu_share, set_threads, start_tensorflow
+
+            start_tensorflow()  # its start-up log quiet (set_threads would start it loudly)
 
             set_threads(settings.cpus_per_run or cpu_share(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))))
 
@@ -38,9 +40,9 @@ class LocalEngine(BaseEngine):
         return found
 
     def gpus(self) -> int:
-        import tensorflow as tf
+        from cnn.runtime import start_tensorflow
 
-        return len(tf.config.list_physical_devices("GPU"))
+        return len(start_tensorflow().config.list_physical_devices("GPU"))  # the probe logs cuInit's failure
 
     def parallel_tag(self) -> str:
         return self.settings.worker  # runs timed beside other xdist workers are marked with its id
