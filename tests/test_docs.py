@@ -27,7 +27,11 @@ def bare_pytest(tmp_path: Path, *packages: str) -> dict:
 @pytest.mark.parametrize(("packages", "missing"), [((), "TensorFlow"), (("tensorflow",), "the cnn package")])
 def test_the_suite_from_another_python_says_in_one_line_to_use_the_venv(tmp_path, packages, missing):
     env = bare_pytest(tmp_path, *packages)
-    done = subprocess.run([sys.executable, "-S", "-m", "pytest", "ablations/", "-k", "dropout",
+    # As the `pytest` command of another environment starts: its script's folder first on the path,
+    # not this checkout (whose egg-info would show the plugin's entry point to `python -m pytest`).
+    script = tmp_path / "pytest_command.py"
+    script.write_text("import sys\n\nimport pytest\n\nsys.exit(pytest.main())\n")
+    done = subprocess.run([sys.executable, "-S", str(script), "ablations/", "-k", "dropout",
                            "--ablation-results", str(tmp_path / "r"), "-p", "no:cacheprovider"],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 4, done.stdout + done.stderr

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import math
 
-from cnn.results.metrics import Metric, metric as lookup
+from cnn.results.metrics import Metric
+from cnn.results.metrics import metric as lookup
 
 
 def fmt(metric: str | Metric, value: float | None, sign: bool = True) -> str:

@@ -83,7 +83,8 @@ class Baseline:
         if mean < entry["mean"] - allowed:
             return (
                 f"{key} regressed: test accuracy {mean:.4f} (n={len(accuracies)}) is below the {profile} baseline "
-                f"{entry['mean']:.4f} +/- {spread:.4f} (n={entry['n']}) by {entry['mean'] - mean:.4f} > allowed {allowed:.4f}"
+                f"{entry['mean']:.4f} +/- {spread:.4f} (n={entry['n']}) by {entry['mean'] - mean:.4f} "
+                f"> allowed {allowed:.4f}"
             )
         return None
 
@@ -91,7 +92,9 @@ class Baseline:
         """Set this profile's entries for the variants in `accuracies` (variant key -> one value per
         seed) and save. Its other variants stay, unless the data changed: then none of them holds."""
         earlier = self.profiles.get(profile, {})
-        variants = dict(earlier.get("variants", {})) if earlier.get("dataset_fingerprint") == dataset_fingerprint else {}
+        variants = (
+            dict(earlier.get("variants", {})) if earlier.get("dataset_fingerprint") == dataset_fingerprint else {}
+        )
         for key, values in sorted(accuracies.items()):
             mean, std = mean_std(values)
             variants[key] = {"mean": round(mean, 5), "std": None if std is None else round(std, 5), "n": len(values)}

@@ -65,7 +65,9 @@ class Side:
         if self.n > 1:
             return f"{fmt(metric, self.mean)} ± {fmt(metric, self.std, sign=False)} (n={self.n})"
         if self.baseline_std is not None:
-            return f"{fmt(metric, self.mean)} (n=1; the baseline's seed std {fmt(metric, self.baseline_std, sign=False)})"
+            return (
+                f"{fmt(metric, self.mean)} (n=1; the baseline's seed std {fmt(metric, self.baseline_std, sign=False)})"
+            )
         return f"{fmt(metric, self.mean)} (n=1)"
 
 
@@ -114,7 +116,9 @@ def judge(axis: str, device: str, effect, low: Side | None, high: Side | None) -
                   f"{fmt(effect.metric, low.mean)} (exact: the same for every seed)"
         verdict = "shown" if high.mean > low.mean else "contradicted" if high.mean < low.mean else "no effect"
         return Judgement(**base, verdict=verdict, reason="equal" if verdict == "no effect" else "", numbers=numbers)
-    numbers = f"{_name(effect.metric)} {effect.high}: {high.text(effect.metric)} vs {effect.low}: {low.text(effect.metric)}"
+    numbers = (
+        f"{_name(effect.metric)} {effect.high}: {high.text(effect.metric)} vs {effect.low}: {low.text(effect.metric)}"
+    )
     unknown = [side.variant for side in (low, high) if side.std is None]
     if unknown:
         return Judgement(**base, verdict="no clear effect", numbers=numbers,
@@ -142,8 +146,11 @@ def judge_axis(axis: str, effects, runs: pd.DataFrame, spreads: dict | None = No
         for effect in effects:
             sides = []
             for variant in (effect.low, effect.high):
-                values = tuple(float(x) for x in on_device.loc[on_device["variant"] == variant, effect.metric].dropna()) \
-                    if not on_device.empty else ()
+                values = (
+                    tuple(float(x) for x in on_device.loc[on_device["variant"] == variant, effect.metric].dropna())
+                    if not on_device.empty
+                    else ()
+                )
                 spread = (spreads or {}).get((device, axis, variant), {}).get(effect.metric)
                 sides.append(Side(variant, values, spread) if values else None)
             judged.append(judge(axis, device, effect, *sides))

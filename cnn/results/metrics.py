@@ -41,7 +41,9 @@ class Metric:
         try:
             format(1.0, self.fmt)
         except ValueError:
-            raise CnnError(f"metric {self.name!r}: fmt {self.fmt!r} is not a format spec for a number (e.g. '.4f')") from None
+            raise CnnError(
+                f"metric {self.name!r}: fmt {self.fmt!r} is not a format spec for a number (e.g. '.4f')"
+            ) from None
 
     def to_dict(self) -> dict:
         return {field: getattr(self, field) for field in self.__dataclass_fields__}
@@ -126,8 +128,14 @@ register_metric("steady_epoch_s", "steady epoch s", ".2f", "lower", "log", basel
 register_metric("samples_per_s", "samples/s", ",.0f", "higher", "log",
                 description="training images per second in the steady epochs")
 # Spans decades (sigmoid's first conv ~1e-3, ReLU's ~0.2): significant figures, compared as ratios.
-register_metric("grad_norm_first_conv", "grad norm first conv", ".3g", "none", "log",
-                description="the first conv kernel's gradient norm after the last epoch (histories.csv has every layer's)")
+register_metric(
+    "grad_norm_first_conv",
+    "grad norm first conv",
+    ".3g",
+    "none",
+    "log",
+    description="the first conv kernel's gradient norm after the last epoch (histories.csv has every layer's)",
+)
 register_metric("fit_s", "fit s", ".2f", "lower", "log", description="seconds in Keras' fit, every epoch")
 register_metric("train_s", "train s", ".2f", "lower", "log",
                 description="wall seconds of the whole training (fit and evaluation): what pytest-benchmark times")

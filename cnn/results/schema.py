@@ -31,17 +31,58 @@ RUN_KEYS = KEYS + ["seed"]  # one run
 # runs.csv: these first, in this order (the metrics cnn.train measures among them), then every other
 # registered metric, then any other column a row has, in the order first seen.
 RUN_COLUMNS = [
-    "profile", "axis", "variant", "device", "seed", "status", "diverged_epoch",
-    "train_accuracy", "test_accuracy", "train_loss", "test_loss", "accuracy_gap", "loss_gap",
-    "first_epoch_s", "steady_epoch_s", "samples_per_s", "fit_s", "train_s", "params", "flops_per_sample",
-    "n_train", "epochs", "dataset", "cached", "parallel",
-    "node", "host", "cpu_model", "threads",  # where it trained: Ray's node id (or "local"), host, CPU, TensorFlow threads
-    "rss_mb", "peak_rss_mb", "config_key", "run_key", "created",
+    "profile",
+    "axis",
+    "variant",
+    "device",
+    "seed",
+    "status",
+    "diverged_epoch",
+    "train_accuracy",
+    "test_accuracy",
+    "train_loss",
+    "test_loss",
+    "accuracy_gap",
+    "loss_gap",
+    "first_epoch_s",
+    "steady_epoch_s",
+    "samples_per_s",
+    "fit_s",
+    "train_s",
+    "params",
+    "flops_per_sample",
+    "n_train",
+    "epochs",
+    "dataset",
+    "cached",
+    "parallel",
+    "node",
+    "host",
+    "cpu_model",
+    "threads",  # where it trained: Ray's node id (or "local"), host, CPU, TensorFlow threads
+    "rss_mb",
+    "peak_rss_mb",
+    "config_key",
+    "run_key",
+    "created",
     "accuracy_clock",  # JSON [[training s, images, test accuracy], ...]: the speed axis' time-to-accuracy
-    "grad_norm_first_conv",  # the first conv kernel's gradient norm after the last epoch (histories.csv has every layer's)
+    # the first conv kernel's gradient norm after the last epoch (histories.csv has every layer's)
+    "grad_norm_first_conv",
     "precision",  # the run's config precision (float32, mixed_bfloat16, ...): which matmul peak its GFLOP/s are of
 ]
-HISTORY_COLUMNS = ["profile", "axis", "variant", "device", "seed", "epoch", "loss", "accuracy", "val_loss", "val_accuracy", "epoch_s"]
+HISTORY_COLUMNS = [
+    "profile",
+    "axis",
+    "variant",
+    "device",
+    "seed",
+    "epoch",
+    "loss",
+    "accuracy",
+    "val_loss",
+    "val_accuracy",
+    "epoch_s",
+]
 # Per-layer columns after those, one per kernel the run has (cnn.train.GradientProbe): `grad_norm/conv1`, ...
 HISTORY_LAYER_PREFIXES = ("grad_norm/", "update_ratio/")
 BENCHMARK_COLUMNS = ["axis", "variant", "device", "seed", "train_s", "cached", "benchmark_name"]
@@ -50,7 +91,12 @@ EFFECT_COLUMNS = ["axis", "device", "metric", "low", "high", "claim", "verdict",
 RUN_REQUIRED = ("axis", "variant", "device", "seed", "test_accuracy")
 SUMMARY_REQUIRED = ("axis", "variant", "device", "test_accuracy_mean")
 HISTORY_REQUIRED = ("axis", "variant", "device", "seed", "epoch", "accuracy", "val_accuracy")
-BENCHMARK_REQUIRED = ("axis", "variant", "device", "train_s")  # optional: seed, cached, benchmark_name, saved_file, saved_datetime, note
+BENCHMARK_REQUIRED = (
+    "axis",
+    "variant",
+    "device",
+    "train_s",
+)  # optional: seed, cached, benchmark_name, saved_file, saved_datetime, note
 SPEED_REQUIRED = ("device", "variant", "samples_per_s", "speedup", "time_to_target_s")
 TEXT_COLUMNS = {"axis": str, "variant": str, "device": str}  # variant ids stay text ("0" is not the number 0)
 
@@ -78,5 +124,7 @@ def check_results_folder(folder: str | Path) -> Path:
     wrong folder is a fast one-line error). Raises CnnError naming the folder otherwise."""
     folder = Path(folder)
     if not (folder / RUNS_CSV).is_file():
-        raise CnnError(f"{folder} has no {RUNS_CSV}; give a results folder the ablation suite wrote (e.g. results/smoke)")
+        raise CnnError(
+            f"{folder} has no {RUNS_CSV}; give a results folder the ablation suite wrote (e.g. results/smoke)"
+        )
     return folder

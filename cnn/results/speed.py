@@ -50,7 +50,9 @@ def speed_frame(runs: pd.DataFrame, histories: pd.DataFrame, peaks: dict[str, fl
         return pd.DataFrame()
     out = []
     for axis, reference in speed_axes(axes):
-        out += _axis_rows(axis, reference, runs[runs["axis"] == axis], histories[histories["axis"] == axis], peaks, target)
+        out += _axis_rows(
+            axis, reference, runs[runs["axis"] == axis], histories[histories["axis"] == axis], peaks, target
+        )
     return pd.DataFrame(out)
 
 
@@ -80,7 +82,9 @@ def _axis_rows(axis: str, reference: str, speed: pd.DataFrame, curves: pd.DataFr
             times = [time_to_target(run, variant_curves[variant_curves["seed"] == run["seed"]], goal)
                      for _, run in group.iterrows()]
             reached = int(np.sum(~np.isnan(times)))
-            time_s = float(np.mean(times)) if times and reached == len(times) else float("nan")  # NaN: a seed never got there
+            time_s = (
+                float(np.mean(times)) if times and reached == len(times) else float("nan")
+            )  # NaN: a seed never got there
             out.append({
                 "axis": axis, "reference": reference,
                 "device": device, "variant": variant, "n": len(group), "samples_per_s": samples,
@@ -126,9 +130,12 @@ def speed_table(speed: pd.DataFrame, peaks: dict[str, float]) -> str:
         f"{'s to target':>11} {'share of ' + reference:>14} {'final acc':>9}",
     ]
     for _, r in speed.iterrows():
-        lines.append(f"  {r['variant']:<16} {r['device']:<4} {r['samples_per_s']:>9,.0f} {r['speedup']:>7.2f} {r['gflops']:>8.1f} "
-                     f"{peak_share(r):>20} {_seconds(r['time_to_target_s']):>11} {_ratio(r['time_vs_naive']):>14} "
-                     f"{r['test_accuracy']:>9.4f}")
+        lines.append(
+            f"  {r['variant']:<16} {r['device']:<4} {r['samples_per_s']:>9,.0f} {r['speedup']:>7.2f} "
+            f"{r['gflops']:>8.1f} "
+            f"{peak_share(r):>20} {_seconds(r['time_to_target_s']):>11} {_ratio(r['time_vs_naive']):>14} "
+            f"{r['test_accuracy']:>9.4f}"
+        )
     return "\n".join(lines)
 
 
@@ -147,7 +154,11 @@ def target_text(row: pd.Series) -> str:
 def yardstick_text(row: pd.Series) -> str:
     """The seconds a variant's time to target is divided by."""
     epochs, name = int(row["target_epoch"]), _reference(row)
-    return f"{name}'s own s to target" if epochs == 0 else f"{name}'s {epochs}-epoch seconds (below 1 for {name}: it gets there within the epoch)"
+    return (
+        f"{name}'s own s to target"
+        if epochs == 0
+        else f"{name}'s {epochs}-epoch seconds (below 1 for {name}: it gets there within the epoch)"
+    )
 
 
 def peak_share(row: pd.Series) -> str:

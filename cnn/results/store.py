@@ -34,7 +34,9 @@ class SessionOutput:
     benchmark_name: str = ""  # --benchmark-save's name, recorded beside each run's training time
     peaks: dict[str, float] = field(default_factory=dict)  # dtype -> the matmul peak in GFLOP/s, timed this session
     target_accuracy: float | None = None  # the profile's time-to-accuracy target; None: the reference's
-    spreads: dict = field(default_factory=dict)  # the baseline's (device, axis, variant) -> {metric: std}, for the judge
+    spreads: dict = field(
+        default_factory=dict
+    )  # the baseline's (device, axis, variant) -> {metric: std}, for the judge
 
 
 @dataclass
@@ -45,7 +47,9 @@ class Written:
     runs: pd.DataFrame  # runs.csv: this session's rows merged with the folder's earlier ones
     speed: pd.DataFrame  # speed.csv's rows (empty when no speed axis has its reference run)
     judgements: list[Judgement]  # every recorded axis' effects, judged on `runs`
-    table: str  # the terminal text of this session's rows: per-axis tables, then the speed figures where a speed axis ran
+    table: (
+        str  # the terminal text of this session's rows: per-axis tables, then the speed figures where a speed axis ran
+    )
     axes: list[dict] = field(default_factory=list)  # axes.json as written
 
 
@@ -62,7 +66,11 @@ def write_results(folder: str | Path, output: SessionOutput) -> Written:
     paths = tables.write_csvs(folder, runs, tables.summary_frame(runs), histories)
     paths.append(write_json(folder / schema.AXES_JSON, axes))
     paths.append(write_json(folder / schema.METRICS_JSON, _declarations(folder, runs.columns)))
-    judged = [j for axis in axes for j in judge_axis(axis["name"], [Effect(**e) for e in axis["effects"]], runs, output.spreads)]
+    judged = [
+        j
+        for axis in axes
+        for j in judge_axis(axis["name"], [Effect(**e) for e in axis["effects"]], runs, output.spreads)
+    ]
     paths.append(write_atomic(folder / schema.EFFECTS_CSV, pd.DataFrame([j.row() for j in judged]).to_csv(index=False)))
     paths.append(write_json(folder / schema.RUN_JSON, output.run_info))
     benchmarks = _merge(folder / schema.BENCHMARKS_CSV, [
@@ -128,7 +136,9 @@ class ResultsFolder:
         schema.check_results_folder(self.path)
         runs = read_table(self.file(schema.RUNS_CSV), schema.RUN_REQUIRED)
         if runs.empty:
-            raise CnnError(f"{self.file(schema.RUNS_CSV)} has no rows; run the ablation suite first (pytest ablations/)")
+            raise CnnError(
+                f"{self.file(schema.RUNS_CSV)} has no rows; run the ablation suite first (pytest ablations/)"
+            )
         return runs
 
     def summary(self, runs: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -218,7 +228,9 @@ def read_table(path: Path, required: tuple[str, ...]) -> pd.DataFrame | None:
     except pd.errors.EmptyDataError:
         return pd.DataFrame(columns=list(required))
     except (OSError, ValueError, pd.errors.ParserError) as error:
-        raise CnnError(f"{path} cannot be read as CSV ({type(error).__name__}: {error}); rerun the suite to rewrite it") from None
+        raise CnnError(
+            f"{path} cannot be read as CSV ({type(error).__name__}: {error}); rerun the suite to rewrite it"
+        ) from None
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise CnnError(f"{path} lacks column(s) {', '.join(missing)}; it was not written by this suite")

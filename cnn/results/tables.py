@@ -92,8 +92,10 @@ def axis_tables(summary: pd.DataFrame) -> str:
         for _, r in rows.iterrows():
             flag = "  " + _source(int(r["cached"]), int(r["n"])) + ("  DIVERGED" if r["diverged"] else "")
             lines.append(
-                f"  {r['variant']:<22} {r['device']:<4} {r['n']:>2} {_pm(r['test_accuracy_mean'], r['test_accuracy_std']):>16} "
-                f"{fmt('train_accuracy', r['train_accuracy_mean']):>8} {fmt('accuracy_gap', r['accuracy_gap_mean']):>8} "
+                f"  {r['variant']:<22} {r['device']:<4} {r['n']:>2} "
+                f"{_pm(r['test_accuracy_mean'], r['test_accuracy_std']):>16} "
+                f"{fmt('train_accuracy', r['train_accuracy_mean']):>8} "
+                f"{fmt('accuracy_gap', r['accuracy_gap_mean']):>8} "
                 f"{fmt('loss_gap', r['loss_gap_mean']):>8} {fmt('steady_epoch_s', r['steady_epoch_s_mean']):>8} "
                 f"{fmt('samples_per_s', r['samples_per_s_mean']):>9} {fmt('params', r['params']):>10}{flag}"
             )
