@@ -293,6 +293,12 @@ CASES: list[Case] = [
         ),
         tool="pytest",
     ),
+    Case(
+        "--ablation-baseline a folder, not the baseline file",
+        (str(ROOT / "ablations"), "--ablation-baseline", str(ROOT / "results"), "--co"),
+        ("--ablation-baseline", "is a folder", "give the baseline file", "baseline.json"),
+        tool="pytest",
+    ),
 ]
 
 
