@@ -41,12 +41,18 @@ lock:
 
 # The code's own checks (ruff; the layers' import contracts), the unit tests, the smoke grid with
 # its accuracy guard, then the own-model example as a user's project (the plugin from the
-# installed package): what CI runs.
+# installed package): what CI runs. The unit tests and the grid run in WORKERS pytest-xdist
+# processes: one training here keeps about one of 2 cores busy. The grid goes an axis file to a
+# worker (--dist loadscope), so each axis' effects test runs after its variants and judges them.
+# The speed axis runs alone afterwards, as its timings need, and is the part saved to .benchmarks/
+# (pytest-benchmark turns itself off under xdist).
+WORKERS ?= 2
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports
-	$(PYTHON) -m pytest tests/
-	$(PYTHON) -m pytest ablations/ --ablation-profile=smoke --benchmark-save=ci
+	$(PYTHON) -m pytest tests/ -n $(WORKERS)
+	$(PYTHON) -m pytest ablations/ --ablation-profile=smoke -n $(WORKERS) --dist loadscope --ignore=ablations/test_speed.py
+	$(PYTHON) -m pytest ablations/test_speed.py --ablation-profile=smoke --benchmark-save=ci
 	cd examples/own-model && ../../$(PYTHON) -m pytest
 
 # The main job: every ablation axis, timed, reported, guarded (PROFILE=smoke|standard|full).

@@ -15,6 +15,19 @@ from cnn.data import DIGITS, Dataset, load_dataset
 from cnn.saving import save_model
 from cnn.train import train
 
+# The variables pytest-xdist sets in each of its workers (`make test` runs tests/ with -n 2).
+XDIST_VARIABLES = ("PYTEST_XDIST_WORKER", "PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_TESTRUNUID")
+
+
+@pytest.fixture(autouse=True)
+def _runs_started_by_a_test_are_serial(monkeypatch):
+    """A pytest (pytester, a subprocess) or an engine that a test starts runs as a user's would,
+    not as one more xdist worker: the worker's variables would turn pytest-benchmark off in it and
+    give the local engine a worker's share of the cores."""
+    for name in XDIST_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+
+
 # Small enough to train an epoch in about a second on 2 CPU cores, big enough to learn something.
 TINY = Config(conv_filters=(4, 8), dense_units=(16,), epochs=1)
 

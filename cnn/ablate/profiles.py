@@ -27,7 +27,12 @@ class Profile:
 
 
 PROFILES: Registry[Profile] = Registry("profile")
-PROFILES.add("smoke", Profile("smoke", "mnist-5k", 2, 1, "embedded digits, 2 epochs, 1 seed: minutes on 2 cores (CI)"))
+# The speed axis' target at this size is fixed: the naive recipe's 3-epoch accuracy (0.957 over 3
+# seeds) is out of the fast preset's reach on 4,000 digits (24 steps at batch 512: it peaked at
+# 0.944, 0.928 and 0.923), so time-to-accuracy would be n/a. 0.90 is reached by naive, fast and
+# speedrun in every seed measured, 0.02 below fast's worst, and is the full profile's target too.
+PROFILES.add("smoke", Profile("smoke", "mnist-5k", 2, 1, "embedded digits, 2 epochs, 1 seed: minutes on 2 cores (CI)",
+                              target_accuracy=0.90))
 PROFILES.add(
     "standard", Profile("standard", "mnist-5k", 5, 3, "embedded digits, 5 epochs, 3 seeds: the committed study")
 )

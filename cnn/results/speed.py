@@ -9,7 +9,9 @@ time-to-accuracy, the training seconds until test accuracy first reaches the tar
 is the reference's mean test accuracy after TARGET_EPOCH epochs, and the yardstick its mean
 training seconds for those epochs: the fast path should get there in half of them. A profile can
 fix the target instead (full: 0.90 on Fashion-MNIST); the yardstick is then the reference's own
-mean time to reach it, and `target_epoch` is 0.
+mean time to reach it, and `target_epoch` is 0. A time to target is the mean over the seeds that
+reached it, with how many did (`reached` of `n`): a seed that never got there is counted, not
+averaged in, and the table says "k/n" beside the time.
 """
 
 from __future__ import annotations
@@ -68,11 +70,12 @@ def _axis_rows(axis: str, reference: str, speed: pd.DataFrame, curves: pd.DataFr
             target_epoch = min(TARGET_EPOCH, int(ref_curves["epoch"].max()))
             goal = float(ref_curves[ref_curves["epoch"] == target_epoch]["val_accuracy"].mean())
             reference_s = float(ref_curves[ref_curves["epoch"] <= target_epoch].groupby("seed")["epoch_s"].sum().mean())
-        else:  # the reference's own time to the fixed target; NaN when a seed never got there
+            reference_reached = len(ref_curves[ref_curves["epoch"] == target_epoch]["seed"].unique())
+        else:  # the reference's own time to the fixed target, over the seeds that reached it
             target_epoch, goal = 0, float(target)
             ref_times = [time_to_target(run, ref_curves[ref_curves["seed"] == run["seed"]], goal)
-                           for _, run in ref_runs.iterrows()]
-            reference_s = float(np.mean(ref_times))
+                         for _, run in ref_runs.iterrows()]
+            reference_s, reference_reached = mean_reached(ref_times)
         ref_samples = float(ref_runs["samples_per_s"].mean())
         for variant, group in on_device.groupby("variant", sort=False):
             samples = float(group["samples_per_s"].mean())
@@ -81,10 +84,7 @@ def _axis_rows(axis: str, reference: str, speed: pd.DataFrame, curves: pd.DataFr
             variant_curves = curves[(curves["variant"] == variant) & (curves["device"] == device)]
             times = [time_to_target(run, variant_curves[variant_curves["seed"] == run["seed"]], goal)
                      for _, run in group.iterrows()]
-            reached = int(np.sum(~np.isnan(times)))
-            time_s = (
-                float(np.mean(times)) if times and reached == len(times) else float("nan")
-            )  # NaN: a seed never got there
+            time_s, reached = mean_reached(times)
             out.append({
                 "axis": axis, "reference": reference,
                 "device": device, "variant": variant, "n": len(group), "samples_per_s": samples,
@@ -93,10 +93,17 @@ def _axis_rows(axis: str, reference: str, speed: pd.DataFrame, curves: pd.DataFr
                 "fraction_of_peak": gflops / peaks[precision] if precision in peaks else float("nan"),
                 # The reference's columns keep the names speed.csv has had since the reference was always naive.
                 "target_accuracy": goal, "target_epoch": target_epoch, "naive_target_epoch_s": reference_s,
+                "naive_reached": reference_reached, "naive_n": len(ref_runs),
                 "reached": reached, "time_to_target_s": time_s, "time_vs_naive": time_s / reference_s,
                 "test_accuracy": float(group["test_accuracy"].mean()),
             })
     return out
+
+
+def mean_reached(times: list[float]) -> tuple[float, int]:
+    """(mean seconds over the seeds that reached the target, how many did); NaN when none did."""
+    reached = [t for t in times if not np.isnan(t)]
+    return (float(np.mean(reached)) if reached else float("nan")), len(reached)
 
 
 def clock_points(value) -> list[list[float]]:
@@ -123,17 +130,19 @@ def speed_table(speed: pd.DataFrame, peaks: dict[str, float]) -> str:
     lines = [
         f"{first.get('axis', 'speed')} (matmul peak: {peak_text})",
         f"  target: {target_text(first)}",
-        "  s to target: training seconds until test accuracy first reached the target (checked several times an epoch)",
+        "  s to target: training seconds until test accuracy first reached the target "
+        "(checked several times an epoch),",
+        "    the mean over the seeds that reached it; (k/n): only k of the n seeds did",
         f"  share of {reference}: s to target / {yardstick_text(first)}; final acc can be below the "
         f"target: accuracy moves from epoch to epoch",
         f"  {'variant':<16} {'dev':<4} {'samples/s':>9} {'x ' + reference:>7} {'GFLOP/s':>8} {'of peak':>20} "
-        f"{'s to target':>11} {'share of ' + reference:>14} {'final acc':>9}",
+        f"{'s to target':>18} {'share of ' + reference:>14} {'final acc':>9}",
     ]
     for _, r in speed.iterrows():
         lines.append(
             f"  {r['variant']:<16} {r['device']:<4} {r['samples_per_s']:>9,.0f} {r['speedup']:>7.2f} "
             f"{r['gflops']:>8.1f} "
-            f"{peak_share(r):>20} {_seconds(r['time_to_target_s']):>11} {_ratio(r['time_vs_naive']):>14} "
+            f"{peak_share(r):>20} {to_target_text(r):>18} {_ratio(r['time_vs_naive']):>14} "
             f"{r['test_accuracy']:>9.4f}"
         )
     return "\n".join(lines)
@@ -145,8 +154,9 @@ def target_text(row: pd.Series) -> str:
     name = _reference(row)
     if epochs == 0:
         if pd.isna(seconds):
-            return f"{target:.4f}, the profile's; the {name} recipe did not reach it (in every seed), so no ratio"
-        return f"{target:.4f}, the profile's; the {name} recipe reached it after {seconds:.2f} s of training"
+            return f"{target:.4f}, the profile's; the {name} recipe did not reach it in any seed, so no ratio"
+        return (f"{target:.4f}, the profile's; the {name} recipe reached it after {seconds:.2f} s of training"
+                f"{_of_seeds(row.get('naive_reached'), row.get('naive_n'))}")
     return (f"{target:.4f}, the {name} recipe's mean test accuracy after {epochs} epochs; those {epochs} epochs took "
             f"it {seconds:.2f} s of training")
 
@@ -169,8 +179,20 @@ def peak_share(row: pd.Series) -> str:
     return f"{row['fraction_of_peak']:.0%} of {row['precision']}"
 
 
-def _seconds(value: float) -> str:
-    return "not reached" if pd.isna(value) else f"{value:.2f}"
+def to_target_text(row: pd.Series) -> str:
+    """'3.10', '3.10 (2/3)' where only 2 of 3 seeds reached the target, 'not reached' where none did."""
+    if pd.isna(row["time_to_target_s"]):
+        return "not reached"
+    reached, n = row.get("reached"), row.get("n")
+    partly = pd.notna(reached) and pd.notna(n) and int(reached) < int(n)
+    return f"{row['time_to_target_s']:.2f}" + (f" ({int(reached)}/{int(n)})" if partly else "")
+
+
+def _of_seeds(reached, n) -> str:
+    """' (in 2 of 3 seeds)' where not every seed reached it; '' otherwise (or in older speed.csv files)."""
+    if reached is None or n is None or pd.isna(reached) or pd.isna(n) or int(reached) >= int(n):
+        return ""
+    return f" (in {int(reached)} of {int(n)} seeds)"
 
 
 def _ratio(value: float) -> str:
