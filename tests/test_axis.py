@@ -147,3 +147,9 @@ def test_every_builtin_axis_is_valid_for_every_profile():
                 recipe = PROFILES.get(profile).recipe
                 for config in axis.configs(variant, PROFILES.get(profile).epochs, seeds=1, recipe=recipe).values():
                     check_feature_maps(config, (28, 28, 1))  # raises when a pool or kernel does not fit
+
+
+def test_an_effect_on_an_unknown_metric_fails_when_the_axis_is_declared():
+    with pytest.raises(CnnError, match="effect 'better' names metric 'tset_accuracy'; known: test_accuracy, "):
+        Axis("typo", "Why?", variants=[v("a"), v("b")],
+             effects=[Effect("tset_accuracy", low="a", high="b", claim="better")])

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -13,12 +15,14 @@ import pytest
 
 from cnn.errors import CnnError
 from cnn.results import schema, tables
-from cnn.results.format import fmt, fmt_spread
-from cnn.results.metrics import METRICS, Metric, known_metrics, register_metric
+from cnn.results.format import fmt, fmt_spread, label
+from cnn.results.metrics import METRICS, Metric, known_metrics, metric, register_metric
 from cnn.results.store import ResultsFolder, SessionOutput, benchmark_info, save_evaluation_arrays, write_results
 
 pytest_plugins = ["pytester"]
 REPO = Path(__file__).resolve().parents[1]
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_row(axis="dropout", variant="0", seed=0, **extra) -> dict:
@@ -59,7 +63,7 @@ def test_the_registry_is_loud_on_a_repeat_an_unknown_name_or_a_bad_declaration()
     with pytest.raises(CnnError, match="metric 'test_accuracy' is already registered"):
         register_metric("test_accuracy", "again", ".4f")
     with pytest.raises(CnnError, match="unknown metric 'tset_accuracy'; known: test_accuracy, "):
-        fmt("tset_accuracy", 0.5)
+        metric("tset_accuracy")
     with pytest.raises(CnnError, match="direction 'up' is not one of higher, lower, none"):
         Metric("m", "m", ".4f", "up")
     with pytest.raises(CnnError, match="fmt 'x' is not a format spec"):
@@ -213,3 +217,17 @@ def test_a_conftest_evaluation_adds_its_metric_to_runs_summary_and_report(pytest
         ResultsFolder(folder)
         assert fmt("ink_ratio", 0.25) == "0.250" and "ink_ratio" in [m.name for m in known_metrics()]
         assert "ink_ratio" not in METRICS  # known for formatting; the evaluation's registration is not in its way
+
+
+def test_a_metric_no_one_declared_here_is_still_written():
+    # An xdist controller or a folder from another project can hold a column this process never registered.
+    assert fmt("ink_ratio_never_registered", 0.123456) == "0.1235"
+    assert label("ink_ratio_never_registered") == "ink ratio never registered"
+
+
+def test_the_session_knows_the_built_in_evaluations_metrics_without_an_axis():
+    # An xdist controller imports no axis file, yet writes runs.csv's photo_accuracy and the report.
+    code = ("import cnn.ablate.session; from cnn.results.metrics import METRICS; "
+            "assert 'photo_accuracy' in METRICS, METRICS.names()")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr

@@ -27,6 +27,7 @@ from cnn.errors import CnnError
 from cnn.registry import Registry
 from cnn.report.sections import section_names
 from cnn.results.judge import Effect
+from cnn.results.metrics import METRICS
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,9 @@ class Axis:
         if repeated:
             raise CnnError(f"axis {self.name} repeats variant id(s) {', '.join(repeated)}; each id must be unique")
         for effect in self.effects:
+            if effect.metric not in METRICS:  # registered by the library or an evaluation (its own conftest)
+                raise CnnError(f"axis {self.name}: effect {effect.claim!r} names metric {effect.metric!r}; "
+                               f"known: {', '.join(METRICS.names())}")
             for side in (effect.low, effect.high):
                 if side not in ids:
                     raise CnnError(

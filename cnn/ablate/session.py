@@ -11,6 +11,7 @@ import functools
 import time
 from typing import TYPE_CHECKING, Callable
 
+from cnn.ablate import evaluations  # noqa: F401  (their metrics, also in an xdist controller, which imports no axis)
 from cnn.ablate.bench import Bench
 from cnn.ablate.cache import RunCache
 from cnn.ablate.engines import Engine, EngineContext, Job, Progress
@@ -192,8 +193,7 @@ class AblationSession:
         self.written.append(write_report(options.output_dir))
 
     def close(self) -> None:
-        """End of the session, also after Ctrl-C: the engine keeps every finished run in the cache,
-        cancels the rest and disconnects."""
+        """End of the session, also after Ctrl-C: the engine keeps finished runs, cancels the rest."""
         if self._engine_started:
             self.engine.close()
 

@@ -6,14 +6,14 @@ from __future__ import annotations
 import math
 
 from cnn.results.metrics import Metric
-from cnn.results.metrics import metric as lookup
+from cnn.results.metrics import described as lookup
 
 
 def fmt(metric: str | Metric, value: float | None, sign: bool = True) -> str:
     """`value` at its metric's declared precision ('n/a' when missing). A metric declared signed
     ("+.4f": gaps) writes its sign; `sign=False` drops it (a spread, a standard error). A tiny
-    negative that rounds to zero is written without its minus ("0.0000", "+0.0000").
-    Raises CnnError for a metric name that is neither registered nor declared by a folder read here."""
+    negative that rounds to zero is written without its minus ("0.0000", "+0.0000"). A metric
+    neither registered nor declared by a folder read here gets 4 significant figures."""
     declared = metric if isinstance(metric, Metric) else lookup(metric)
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"

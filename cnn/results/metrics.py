@@ -79,6 +79,15 @@ def metric(name: str) -> Metric:
     return METRICS.get(name)
 
 
+def described(name: str) -> Metric:
+    """The metric `name` for writing it: registered or declared, else a plain description (its name
+    as label, 4 significant figures), so a column of an evaluation this process never loaded (an
+    xdist controller, a folder from another project) is still printed, never a crash."""
+    if name in METRICS or name in _DECLARED:
+        return metric(name)
+    return Metric(name, name.replace("_", " "), ".4g", "none")
+
+
 def declare(declared: Metric) -> None:
     """Know a metric a results folder declares (metrics.json) where this process has not registered it."""
     if declared.name not in METRICS:
