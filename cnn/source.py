@@ -5,6 +5,7 @@ cache keys on these (cnn.ablate.cache), so fixing a typo in a docstring retrains
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import importlib.util
 import sys
@@ -15,6 +16,7 @@ from cnn.errors import CnnError
 _DOCUMENTED = (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)
 
 
+@functools.lru_cache(maxsize=256)  # every run's cache key asks for its model's module: parse each text once
 def meaning_hash(source: str) -> str:
     """A 16-hex-digit hash of `source`'s syntax tree with every module, class and function
     docstring left out (comments and layout are not in the tree). Raises SyntaxError for text

@@ -78,11 +78,11 @@ def read_options(config) -> SuiteOptions:
     dataset = _dataset_spec(config.getoption("--ablation-dataset") or profile.dataset)
     worker = getattr(config, "workerinput", {}).get("workerid", "")
     settings = EngineSettings(config.getoption("ablation_engine_address"),
-                              _cpus_per_run(config.getoption("--ablation-cpus-per-run")), dataset, worker)
+                              _count(config, "--ablation-cpus-per-run", "CPUs", 1), dataset, worker)
     return SuiteOptions(
         profile=profile,
         dataset=dataset,
-        seeds=_seeds(config.getoption("--ablation-seeds")) or profile.seeds,
+        seeds=_count(config, "--ablation-seeds", "seeds", 3) or profile.seeds,
         # --ablation-seeds sets every variant's count; the profile's extra seeds for effects go with it
         effect_seeds=0 if config.getoption("--ablation-seeds") else profile.effect_seeds,
         devices=("cpu", "gpu") if device == "all" else (device,),
@@ -137,20 +137,13 @@ def _profile(name: str) -> Profile:
         raise pytest.UsageError(f"--ablation-profile: {error}") from None
 
 
-def _seeds(text: str | None) -> int | None:
+def _count(config, option: str, unit: str, example: int) -> int | None:
+    """The positive whole number given to `option` (None when not given: the default applies)."""
+    text = config.getoption(option)
     if text is None:
         return None
     if not text.isdigit() or int(text) < 1:
-        raise pytest.UsageError(f"--ablation-seeds {text!r} is not a positive whole number of seeds; try 3")
-    return int(text)
-
-
-def _cpus_per_run(text: str | None) -> int | None:
-    """CPUs (and TensorFlow intra-op threads) per run; None: the engine's default."""
-    if text is None:
-        return None
-    if not text.isdigit() or int(text) < 1:
-        raise pytest.UsageError(f"--ablation-cpus-per-run {text!r} is not a positive whole number of CPUs; try 1")
+        raise pytest.UsageError(f"{option} {text!r} is not a positive whole number of {unit}; try {example}")
     return int(text)
 
 
