@@ -3,9 +3,14 @@
 from cnn.ablate import Axis, Effect, v
 
 AXIS = Axis(
-    "epochs", question=__doc__,
+    "epochs",
+    question=__doc__,
     variants=[v("1", epochs=1), v("3", epochs=3), v("10", epochs=10)],
-    effects=[Effect("train_accuracy", low="1", high="10", claim="10 epochs fit the training set better than 1"),
-             Effect("test_accuracy", low="1", high="10", claim="10 epochs beat 1 on test accuracy")],
+    effects=[
+        Effect(
+            "train_accuracy", low="1", high="10", claim="10 epochs fit the training set better than 1", min_effect=0.01
+        ),
+        Effect("test_accuracy", low="1", high="10", claim="10 epochs beat 1 on test accuracy", min_effect=0.01),
+    ],
 )
 test_epochs, test_epochs_effects = AXIS.tests()

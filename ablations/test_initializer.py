@@ -11,18 +11,12 @@ AXIS = Axis(
         for init in ("glorot_uniform", "he_normal", "random_normal", "zeros")
     ],
     effects=[
-        Effect(
-            "test_accuracy",
-            low="relu-zeros",
-            high="relu-he_normal",
-            claim="zero initialisation keeps ReLU from learning",
-        ),
-        Effect(
-            "test_accuracy",
-            low="sigmoid-zeros",
-            high="sigmoid-glorot_uniform",
-            claim="zero initialisation keeps sigmoid from learning",
-        ),
+        # Zeros make every seed the same run (0.1000 on every seed), so test accuracy compares as is;
+        # sigmoid from Glorot leaves its plateau in some seeds and not others: k of n seeds learned.
+        Effect("test_accuracy", low="relu-zeros", high="relu-he_normal",
+               claim="zero initialisation keeps ReLU from learning", min_effect=0.01),
+        Effect("learned", low="sigmoid-zeros", high="sigmoid-glorot_uniform",
+               claim="zero initialisation keeps sigmoid from learning"),
     ],
     sections=("gradients",),
 )

@@ -14,7 +14,13 @@ AXIS = Axis(
         v("rmsprop", optimizer="rmsprop"),
     ],
     effects=[
-        Effect("test_accuracy", low="sgd", high="adam", claim="Adam beats plain SGD (lr 0.01) in the same epochs")
+        Effect(
+            "test_accuracy",
+            low="sgd",
+            high="adam",
+            claim="Adam beats plain SGD (lr 0.01) in the same epochs",
+            min_effect=0.01,
+        )
     ],
 )
 test_optimizer, test_optimizer_effects = AXIS.tests()

@@ -202,6 +202,12 @@ def build_parser(argv: list[str] | None = None) -> Parser:
         "(default: .benchmarks when present)",
     )
     report.set_defaults(run=_report)
+
+    plan = commands.add_parser(
+        "plan", help="the seed planner: what each claim of a results folder can see, and the seeds it needs"
+    )
+    plan.add_argument("results", metavar="RESULTS_DIR", help="a results folder (a pilot's, or a study's)")
+    plan.set_defaults(run=_plan)
     return parser
 
 
@@ -445,6 +451,18 @@ def _report(args) -> None:
             folder, out, benchmarks, progress=lambda line: print(line, file=sys.stderr, flush=True)
         )
         print(f"wrote {path}")
+
+
+def _plan(args) -> None:
+    from cnn.results.schema import check_results_folder
+
+    check_results_folder(args.results)  # a wrong folder fails before pandas loads
+    from cnn.report.report import baseline_spreads, load_results
+    from cnn.results.judge import judge_axes
+    from cnn.results.planner import plan_markdown
+
+    results = load_results(args.results)
+    print(plan_markdown(judge_axes(results.axis_records, results.runs, baseline_spreads(results))))
 
 
 FIELD_ALIASES = {"learning_rate": ("--lr",)}  # the short name users type (it used to mean --lr-scaling)

@@ -61,7 +61,7 @@ def test_axis_base_changes_win_over_the_recipe_and_an_axis_can_keep_its_own_reci
 
 def test_effect_seeds_go_to_the_variants_an_effect_compares_only():
     axis = Axis("dropout", "?", variants=[v("0"), v("0.2", dropout=0.2), v("0.5", dropout=0.5)],
-                effects=[Effect("accuracy_gap", low="0.5", high="0", claim="dropout narrows the gap")])
+                effects=[Effect("accuracy_gap", low="0.5", high="0", claim="dropout narrows", min_effect=0.005)])
     counts = {i: len(axis.configs(axis.variant(i), epochs=1, seeds=2, effect_seeds=3)) for i in axis.ids}
     assert counts == {"0": 3, "0.2": 2, "0.5": 3}
     assert len(axis.configs(axis.variant("0"), epochs=1, seeds=4, effect_seeds=3)) == 4  # never fewer than seeds
@@ -88,7 +88,7 @@ def test_an_own_config_subclass_is_a_base():
 
 @pytest.mark.parametrize("make, fragment", [
     (lambda: Axis("a", "?", variants=[v("x"), v("x")]), "repeats variant id(s) x"),
-    (lambda: Axis("a", "?", variants=[v("x")], effects=[Effect("test_accuracy", "x", "y", "c")]), "names variant 'y'"),
+    (lambda: Axis("a", "?", [v("x")], effects=[Effect("test_accuracy", "x", "y", "c", 0.01)]), "names variant 'y'"),
     (lambda: Axis("a", "?", variants=[v("x", no_such_field=1)]), "no_such_field"),
     (lambda: Axis("a", "?", variants=[]), "has no variants"),
     (lambda: Axis("a b", "?", variants=[v("x")]), "axis name 'a b' is invalid"),
@@ -131,7 +131,7 @@ def test_tests_are_named_after_the_axis_and_parametrized_by_variant_id():
 
 def test_the_record_keeps_question_order_and_effects():
     axis = Axis("dropout", "Does   dropout\n help?", variants=[v("0"), v("0.5", dropout=0.5)],
-                effects=[Effect("accuracy_gap", "0.5", "0", "narrows")], sections=("speed",))
+                effects=[Effect("accuracy_gap", "0.5", "0", "narrows", 0.005)], sections=("speed",))
     record = axis.record()
     assert record["question"] == "Does dropout help?" and [x["id"] for x in record["variants"]] == ["0", "0.5"]
     assert record["variants"][1]["changes"] == {"dropout": 0.5} and record["effects"][0]["claim"] == "narrows"

@@ -24,7 +24,9 @@ def test_update_writes_mean_std_and_n(baseline, tmp_path):
 
 def test_a_clean_rerun_passes(baseline):
     assert baseline.check("smoke", "fp", KEY, [0.955]) is None
-    assert baseline.check("smoke", "fp", KEY, [0.945]) is None  # within 3 std x sqrt(1 + 1/3)
+    # One variant: its own spread and df 2, the whole half-budget: t(0.995, 2) x 0.005 x sqrt(1 + 1/3) = 0.057.
+    assert baseline.check("smoke", "fp", KEY, [0.90]) is None
+    assert baseline.check("smoke", "fp", KEY, [0.895]) is not None
 
 
 def test_improving_never_fails(baseline):
@@ -100,3 +102,41 @@ def test_no_entry_for_the_profile_or_the_data_says_accuracy_is_not_guarded(basel
     assert baseline.unguarded("smoke", "other-data").startswith(
         f"no baseline for profile smoke on this data (it has one for mnist-5k) in {path}: accuracy is not guarded")
     assert Baseline.load(tmp_path / "none.json").unguarded("smoke", "fp").startswith("no baseline for profile smoke in")
+
+
+def grid(tmp_path, variants=40, sd=0.005):
+    """A baseline of `variants` variants at 0.95, 3 seeds each, every spread about `sd`."""
+    import numpy as np
+
+    rng = np.random.default_rng(3)
+    guard = Baseline.load(tmp_path / "grid.json")
+    accuracies = {variant_key("cpu", "grid", str(i)): list(0.95 + sd * rng.standard_normal(3)) for i in range(variants)}
+    guard.update("smoke", "mnist-5k", "fp", accuracies)
+    return guard, accuracies
+
+
+def test_a_grid_of_alike_spreads_lends_each_variant_df(tmp_path):
+    """Moderated over 40 variants of one spread, a variant's bound has far more than its own 2 df,
+    so it is tighter than its own spread alone would allow, and says so."""
+    guard, accuracies = grid(tmp_path)
+    key = next(iter(accuracies))
+    entry = guard.profiles["smoke"]["variants"][key]
+    message = guard.check("smoke", "fp", key, [entry["mean"] - 0.06])
+    assert message is not None and "moderated over 40 variants" in message
+    df = float(message.split(", df ")[1].split(")")[0])
+    assert df > 10
+
+
+def test_the_grid_check_catches_a_broad_small_drop_and_passes_unchanged_code(tmp_path):
+    import numpy as np
+
+    guard, accuracies = grid(tmp_path)
+    rng = np.random.default_rng(4)
+    entries = guard.profiles["smoke"]["variants"]
+    new = {k: [entries[k]["mean"] + 0.005 * rng.standard_normal()] for k in accuracies}
+    assert guard.grid_check("smoke", "fp", new) is None
+    assert all(guard.check("smoke", "fp", k, [x[0] - 0.008]) is None for k, x in new.items())  # no bound sees it
+    dropped = {k: [x[0] - 0.008] for k, x in new.items()}
+    message = guard.grid_check("smoke", "fp", dropped)
+    assert message and message.startswith("the smoke grid regressed as a whole: 40 variants fell by 0.0")
+    assert guard.grid_check("smoke", "other-fp", dropped) is None

@@ -94,8 +94,8 @@ def test_with_v_progress_lines_come_between_tests(toy, tiny_npz):
 
 
 def test_the_effect_verdicts_are_in_the_terminal_summary(toy):
-    assert ("toy: shown: wide has more weights: params wide: 31,674 vs narrow: 16,010 "
-            "(exact: the same for every seed)") in toy[2].splitlines()
+    assert ("toy: shown: wide has more weights: +15,664 (exact: the same for every seed); params wide: 31,674 "
+            "vs narrow: 16,010") in toy[2].splitlines()
 
 
 def test_no_baseline_is_said_at_the_start_and_in_the_summary(toy):

@@ -137,15 +137,12 @@ def test_report_tables_hold_the_csv_numbers(reported):
 def test_what_it_found_lists_only_the_shown_effects_with_numbers(reported):
     _, text = reported
     found = text.split("## What it found")[1].split("\n## ")[0]
-    assert (
-        "dropout 0.5 narrows the train-test accuracy gap: accuracy gap 0: +0.0210 ± 0.0014 (n=2) "
-        "vs 0.5: +0.0105 ± 0.0007 (n=2)"
-        in found
-    )
+    assert "dropout 0.5 narrows the train-test accuracy gap: +0.0105 [+0.0036, +0.0174] 95% CI, p_adj 0.036" in found
+    assert "n 2 vs 2; accuracy gap 0: +0.0210 ± 0.0014 (n=2) vs 0.5: +0.0105 ± 0.0007 (n=2)" in found
     assert "the full training set beats 10% of it on test accuracy" in found
     assert "loss gap" not in found
-    assert '**no clear effect** (the difference -0.0015 is within 2 standard errors (0.0239))' in text
-    assert '"dropout 0.5 narrows the train-test loss gap": loss gap 0: ' in text
+    assert '**undetermined** (the smallest change this run shows with 80% power is ' in text
+    assert '"dropout 0.5 narrows the train-test loss gap": ' in text and "; loss gap 0: " in text
 
 
 def test_every_plot_exists_opens_and_is_not_blank(reported):
@@ -183,14 +180,15 @@ def test_one_seed_borrows_the_baseline_spread_and_says_so(tmp_path):
                           "variants": {"cpu/dropout[0]": spread, "cpu/dropout[0.5]": spread}}}
     (tmp_path / "baseline.json").write_text(json.dumps(baseline))
     text = write_report(folder, benchmarks=None).read_text()
-    assert ("**shown**: dropout 0.5 narrows the train-test accuracy gap: accuracy gap 0: +0.0200 (n=1; the baseline's "
-            "seed std 0.0010) vs 0.5: +0.0100 (n=1; the baseline's seed std 0.0010)") in text
-    assert '"dropout 0.5 narrows the train-test loss gap": loss gap 0: ' in text
+    assert "**shown**: dropout 0.5 narrows the train-test accuracy gap: +0.0100 [" in text
+    assert ("(Welch t, a one-seed side's spread from the baseline, df 2.0), n 1 vs 1; accuracy gap 0: +0.0200 (n=1; "
+            "the baseline's std 0.0010) vs 0.5: +0.0100 (n=1; the baseline's std 0.0010)") in text
+    assert '"dropout 0.5 narrows the train-test loss gap": ' in text and "; loss gap 0: " in text
     # No baseline entry for the data axis: its spread is unknown and nothing is claimed, and it says so.
-    assert ('**no clear effect** (10% and 100% have one seed and the baseline records no spread for it, so the '
+    assert ('**not judged** (10% and 100% have one seed and the baseline records no spread for it, so the '
             'spread is unknown): "the full training set') in text
     # The same line as effects.csv would hold: one judge, one wording.
-    assert "(n=1; the baseline's seed std" in text and "± 0.0010 (n=1)" not in text
+    assert "(n=1; the baseline's std" in text and "± 0.0010 (n=1)" not in text
 
 
 def test_the_baseline_run_json_names_lends_its_spreads_wherever_the_folder_is(tmp_path):
@@ -221,8 +219,8 @@ def test_compare_flags_a_planted_accuracy_drop_and_not_noise(tmp_path):
     noise = {key: 0.001 for key in PLANTED}
     b = load_side(write_results(tmp_path / "b", planted_rows(shift={**noise, ("data", "100%"): -0.05})))
     verdicts = compare(a, b).set_index(["axis", "variant"])["test_accuracy_verdict"]
-    assert verdicts[("data", "100%")] == "beyond spread"
-    assert (verdicts.drop(("data", "100%")) == "within spread").all()
+    assert verdicts[("data", "100%")] == "changed"
+    assert (verdicts.drop(("data", "100%")) == "no change shown").all()
 
 
 def test_compare_says_spread_unknown_for_one_seed_and_reads_benchmark_json(tmp_path):
@@ -557,10 +555,10 @@ def test_compare_says_how_many_could_be_judged_and_why_not(tmp_path):
     text, _ = write_compare(a, b, tmp_path / "out")
     assert ("Test accuracy could be judged for none of the 4 variants run on both sides: each has one seed on a side, "
             "so the seed spread is unknown; run both with --ablation-seeds 2 or more.") in text
-    assert "changed beyond the seed spread for 0" not in text
+    assert "changed (Holm-adjusted p <= 0.05) for 0" not in text
     c = write_results(tmp_path / "c", planted_rows(shift={("data", "100%"): -0.05}))
     text, _ = write_compare(write_results(tmp_path / "d", planted_rows()), c, tmp_path / "out2")
-    assert ("Test accuracy changed beyond the seed spread for 1 of the 4 variants judged (4 run on both sides): "
+    assert ("Test accuracy changed (Holm-adjusted p <= 0.05) for 1 of the 4 variants judged (4 run on both sides): "
             "data[100%] (cpu) -0.0500.") in text
 
 

@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import special
 from scipy import stats as sps
 
 from cnn.results.stats import (
@@ -26,8 +27,11 @@ from cnn.results.stats import (
     binary,
     compare,
     decide,
+    grid_shift,
+    grid_spreads,
     guard_bound,
     holm,
+    moderated_spread,
     per_variant_false_alarm,
     pooled_spread,
     power_at,
@@ -459,3 +463,62 @@ def test_a_planted_effect_among_null_claims_gets_its_power_after_holm():
           f"side planned at alpha/{len(claims)} (promised {promised:.1%}), shown after Holm in {shown:.1%} "
           f"({joint:.1%} with joint_directions)")
     assert shown >= 0.8 - 3 * math.sqrt(0.8 * 0.2 / studies)
+
+
+def test_moderated_spread_is_smyths_squeeze():
+    """Variances drawn from the prior Smyth's method assumes (scaled inverse chi-square, d0 = 8):
+    the fit finds d0 near 8 and s0^2 near the truth; identical variances need no prior df."""
+    rng = np.random.default_rng(51)
+    true = 1e-4 * 8 / rng.chisquare(8, 4000)  # s0^2 = 1e-4, d0 = 8
+    sample = true * rng.chisquare(2, 4000) / 2  # 3 seeds each: 2 df
+    moderated, d0, s0_squared = moderated_spread(sample, 2)
+    assert d0 == pytest.approx(8, rel=0.25) and s0_squared == pytest.approx(1e-4, rel=0.1)
+    assert moderated[0] == pytest.approx((d0 * s0_squared + 2 * sample[0]) / (d0 + 2))
+    flat, d0_flat, _ = moderated_spread(np.full(10, 2e-4), 2)
+    # log s^2 is biased low by digamma(d/2) - log(d/2) for d df: the prior variance corrects it.
+    assert d0_flat == math.inf and np.allclose(flat, 2e-4 * math.exp(-float(special.digamma(1.0))))
+    with pytest.raises(ValueError, match="too few"):
+        moderated_spread([1e-4, 0.0, 0.0], 2)
+
+
+def smoke_spreads() -> np.ndarray:
+    """The committed smoke baseline's seed spreads: the truth a calibration draws from (a variant
+    at chance every seed has std 0; it is given 0.0005, the smallest seen elsewhere)."""
+    import json
+    from pathlib import Path
+
+    baseline = json.loads((Path(__file__).parents[1] / "results" / "baseline.json").read_text())["smoke"]
+    return np.array([max(entry["std"] or 0.0, 0.0005) for entry in baseline["variants"].values()])
+
+
+@pytest.mark.parametrize("baseline_seeds, new_seeds", [(3, 1), (3, 3)])
+def test_the_moderated_guard_fails_the_real_grid_within_its_budget(baseline_seeds, new_seeds):
+    """(b) The guard as CI runs it: the smoke grid's real spreads (they differ 200-fold), a baseline
+    of 3 seeds, 1 new seed per variant (make test) or 3. Unchanged code fails a grid run by chance
+    within the 1% budget, half for the variants' bounds and half for the grid's shift; a drop of
+    0.005 on every variant (a broken recipe) is caught by the shift, which no one bound sees."""
+    rng = np.random.default_rng(52 + new_seeds)
+    sds = smoke_spreads()
+    grids = 10_000
+    baseline = MEAN + sds[None, :, None] * rng.standard_normal((grids, len(sds), baseline_seeds))
+    new = (MEAN + sds[None, :, None] * rng.standard_normal((grids, len(sds), new_seeds))).mean(axis=-1)
+    alarms, shifts, caught, tolerances, dfs = 0, 0, 0, [], []
+    false_alarm = per_variant_false_alarm(BUDGET / 2, len(sds))
+    for g in range(grids):
+        mean, sd = baseline[g].mean(axis=-1), baseline[g].std(axis=-1, ddof=1)
+        spread, df = grid_spreads(sd, baseline_seeds)
+        bounds = guard_bound(mean, spread, baseline_seeds, new_seeds, false_alarm=false_alarm, floor=0.015, df=df)
+        alarms += bool((new[g] < bounds).any())
+        # The shift on each variant's own spread and df: its t is exact, so Stouffer's z is too.
+        shifts += grid_shift(new[g], new_seeds, mean, sd, baseline_seeds, baseline_seeds - 1)[1] <= BUDGET / 2
+        caught += grid_shift(new[g] - 0.005, new_seeds, mean, sd, baseline_seeds, baseline_seeds - 1)[1] <= BUDGET / 2
+        tolerances.append(np.median(mean - bounds))
+        dfs.append(np.median(df))
+    rate, shift_rate = alarms / grids, shifts / grids
+    print(f"\n(b) moderated guard, the smoke grid's {len(sds)} real spreads, {baseline_seeds} baseline seeds, "
+          f"{new_seeds} new, {grids} grid runs: a variant's bound fails {rate:.2%} (budget {BUDGET / 2:.1%}), the "
+          f"grid's shift {shift_rate:.2%} (budget {BUDGET / 2:.1%}); median tolerance {np.median(tolerances):.3f}, "
+          f"median df {np.median(dfs):.1f}; a 0.005 drop everywhere caught in {caught / grids:.1%}")
+    margin = 3 * math.sqrt(BUDGET / 2 / grids)
+    assert rate <= BUDGET / 2 + margin and shift_rate <= BUDGET / 2 + margin
+    assert caught / grids >= 0.8

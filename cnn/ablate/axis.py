@@ -4,7 +4,8 @@
 
     AXIS = Axis("dropout", question=__doc__,
                 variants=[v("0"), v("0.2", dropout=0.2), v("0.5", dropout=0.5)],
-                effects=[Effect("accuracy_gap", low="0.5", high="0", claim="dropout narrows the gap")])
+                effects=[Effect("accuracy_gap", low="0.5", high="0", claim="dropout narrows the gap",
+                                min_effect=0.005)])
     test_dropout, test_dropout_effects = AXIS.tests()
 
 A variant is its id (the pytest id) and the config fields it changes on the axis' base; the base
@@ -96,6 +97,9 @@ class Axis:
             if effect.metric not in METRICS:  # registered by the library or an evaluation (its own conftest)
                 raise CnnError(f"axis {self.name}: effect {effect.claim!r} names metric {effect.metric!r}; "
                                f"known: {', '.join(METRICS.names())}")
+            problem = effect.problem()
+            if problem:
+                raise CnnError(f"axis {self.name}: effect {effect.claim!r} on {effect.metric} {problem}")
             for side in (effect.low, effect.high):
                 if side not in ids:
                     raise CnnError(

@@ -103,6 +103,8 @@ def pytest_generate_tests(metafunc):
 def pytest_sessionfinish(session):
     if not hasattr(session.config, "workerinput"):  # under xdist the controller writes, not the workers
         session.config.ablation.finish()
+        if session.config.ablation.regressed:  # the grid fell as a whole: no one test failed, the run does
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_unconfigure(config):
@@ -127,6 +129,8 @@ def pytest_terminal_summary(terminalreporter, config):
                                     red=judgement.verdict == "contradicted")
     for line in where_trained(session.engine.name, session.rows):
         terminalreporter.write_line(line)
+    if session.regressed:
+        terminalreporter.write_line(f"ablation guard: {session.regressed}", red=True)
 
 
 # --- fixtures --------------------------------------------------------------------------------

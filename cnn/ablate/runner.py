@@ -12,7 +12,7 @@ from cnn import runtime
 from cnn.ablate.cache import RunCache, run_key
 from cnn.ablate.engines import Engine, Job
 from cnn.results.guard import LEARNED_FACTOR, Baseline, variant_key
-from cnn.results.judge import Judgement, judge_axis
+from cnn.results.judge import Judgement, judge_axis, stochastic_claims
 
 if TYPE_CHECKING:
     from cnn.ablate.axis import Axis, Variant
@@ -117,9 +117,13 @@ class Runner:
         return rows, history
 
     def judge(self, axis: Axis, device: str, spreads: dict) -> list[Judgement] | None:
-        """The axis' effects judged on its cached runs at this profile; None when some variant has
+        """The axis' effects judged on its cached runs at this profile, as part of the family of
+        every collected axis' claims on every device (Bonferroni over that many: it shows only what
+        Holm over the folder's claims, the final verdicts, shows too); None when some variant has
         not run yet (deselected, or on another xdist worker)."""
         import pandas as pd
+
+        from cnn.ablate.axis import AXES
 
         rows = []
         for variant in axis.variants:
@@ -128,7 +132,8 @@ class Runner:
                 if record is None:
                     return None
                 rows.append({**record, "axis": axis.name, "variant": variant.id, "device": device, "seed": seed})
-        return judge_axis(axis.name, axis.effects, pd.DataFrame(rows), spreads)
+        family = sum(stochastic_claims(AXES.get(name).effects) for name in AXES) * len(self.options.devices)
+        return judge_axis(axis.name, axis.effects, pd.DataFrame(rows), spreads, max(family, 1))
 
     def row(self, axis: Axis, variant_id: str, device: str, seed: int, record: dict) -> dict:
         """A runs.csv row: every scalar of the record (a metric an evaluation adds included), then
@@ -144,6 +149,8 @@ class Runner:
             threads=record.get("threads", machine.get("threads")), train_s=recorded_train_s(record),
             accuracy_clock=json.dumps(record["accuracy_clock"]) if record.get("accuracy_clock") else "",
         )
+        if record.get("test_accuracy") is not None:  # the two-state outcome: left chance (k of n seeds)
+            row["learned"] = float(record["test_accuracy"] >= LEARNED_FACTOR / self.dataset.num_classes)
         return row
 
     def failures(self, axis: Axis, variant_id: str, device: str, rows: list[dict]) -> list[str]:

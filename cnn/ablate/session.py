@@ -48,7 +48,8 @@ class AblationSession:
         self.histories: list[dict] = []
         self.axes: dict[str, dict] = {}  # axis name -> its record, in the order the tests ran
         self.peaks: dict[str, float] = {}
-        self.written, self.warnings, self.table = [], [], ""  # what finish() wrote; one-line warnings; the tables
+        # what finish() wrote; one-line warnings; the tables; the guard's line where the grid fell as a whole
+        self.written, self.warnings, self.table, self.regressed = [], [], "", None
         self.judgements: list[Judgement] = []  # the effects of this session's axes, as finish() judged them
         self._engine_started = False
 
@@ -76,9 +77,8 @@ class AblationSession:
         return self.engine
 
     def ready(self) -> None:
-        """Before the first ablation test: the dataset loads (raises CnnError); one-line warnings,
-        said now and in the summary, where the libraries differ from the baseline's or where the
-        baseline has no entry for this profile and data (accuracy is then not guarded)."""
+        """Before the first ablation test: the dataset loads (raises CnnError); one-line warnings, now
+        and in the summary, where the libraries differ from the baseline's or it has no entry here."""
         from cnn.runtime import start_tensorflow
 
         start_tensorflow()
@@ -188,6 +188,8 @@ class AblationSession:
             self.baseline.update_from_runs(options.profile.name, dataset.name, dataset.fingerprint, this_session,
                                            self.versions)
             self.written.append(self.baseline.path)
+        else:  # the broad drop no one variant's bound sees
+            self.regressed = self.baseline.grid_check(options.profile.name, dataset.fingerprint, this_session)
         from cnn.report import write_report  # matplotlib loads only where a report is written
 
         self.written.append(write_report(options.output_dir))

@@ -1,10 +1,12 @@
 """`cnn report --compare A B`: what changed between two runs, per variant, beyond the seed spread.
 
 A and B are results folders (their runs.csv) or saved pytest-benchmark JSON files (each entry's
-extra_info). A change is flagged with the guard's rule for effects: |mean B - mean A| greater than
-2 * sqrt(sA^2/nA + sB^2/nB). Where a side has a single seed its spread is unknown and nothing is
-flagged. Before the table it says where the two sides were run differently (run.json's profile
-settings: epochs, seeds, recipe, data), since a change may then come from those and not the code.
+extra_info). Each variant's metric is compared by Welch's t, two-sided (epoch times on log10
+values: the change is a ratio), with Holm's correction over every comparison of the table, so that
+two runs of unchanged code flag any change at all with probability <= 5%. Where a side has a single
+seed its spread is unknown and nothing is flagged. Before the table it says where the two sides
+were run differently (run.json's profile settings: epochs, seeds, recipe, data), since a change may
+then come from those and not the code.
 """
 
 from __future__ import annotations
@@ -12,14 +14,18 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cnn.errors import CnnError
 from cnn.files import read_json, write_atomic
 from cnn.report.report import DEFAULT_RESULTS, benchmark_runs, fmt, grid_order, load_results, writable_folder
-from cnn.results.judge import EFFECT_FACTOR
+from cnn.results import stats
+from cnn.results.format import change
+from cnn.results.metrics import described
 
 METRICS = ("test_accuracy", "steady_epoch_s")
+MARGINS = {"test_accuracy": 0.01, "steady_epoch_s": 1.1}  # only for stats.compare's TOST, which is not reported
 KEYS = ["axis", "variant", "device"]
 SETTINGS = ("profile", "dataset", "dataset_fingerprint", "epochs", "seeds", "effect_seeds", "recipe",
             "target_accuracy")  # run.json's fields that change what a run measures
@@ -66,23 +72,48 @@ def setting_differences(a: dict, b: dict) -> list[str]:
 
 
 def compare(a: pd.DataFrame, b: pd.DataFrame) -> pd.DataFrame:
-    """Per variant and device: each metric's mean, std and n on both sides, the change (B - A),
-    the change allowed by the spread, and a verdict: 'beyond spread', 'within spread',
-    'spread unknown', 'only in A' or 'only in B'."""
+    """Per variant and device: each metric's mean, std and n on both sides, the change (B - A, or
+    B / A for a log-scale metric) with its 95% interval, the Holm-adjusted two-sided p over the
+    whole table, and a verdict: 'changed', 'no change shown', 'spread unknown', 'only in A' or
+    'only in B'."""
     sides = [_stats(a).add_suffix("_a"), _stats(b).add_suffix("_b")]
     frame = pd.concat(sides, axis=1, join="outer").reset_index()
+    values = {name: side.groupby(KEYS, sort=False) for name, side in (("a", a), ("b", b))}
+    tested = []  # (metric, row index, two-sided p)
     for metric in METRICS:
-        frame[f"{metric}_delta"] = frame[f"{metric}_mean_b"] - frame[f"{metric}_mean_a"]
-        allowed, verdicts = [], []
-        for r in frame.itertuples():
-            limit, verdict = _verdict(
-                *(getattr(r, f"{metric}_{s}") for s in ("mean_a", "std_a", "n_a", "mean_b", "std_b", "n_b"))
-            )
-            allowed.append(limit)
-            verdicts.append(verdict)
-        frame[f"{metric}_allowed"] = allowed
+        scale = described(metric).scale
+        found = {key: [math.nan] * len(frame) for key in ("delta", "ci_low", "ci_high", "p_adj")}
+        verdicts = []
+        for i, r in enumerate(frame.itertuples()):
+            key = (r.axis, r.variant, r.device)
+            sided = [_values(values[s], key, metric) for s in ("a", "b")]
+            if not len(sided[0]) or not len(sided[1]):
+                verdicts.append("only in B" if not len(sided[0]) else "only in A")
+                continue
+            try:
+                c = stats.compare(sided[0], sided[1], scale=scale, deterministic=False, min_effect=MARGINS[metric])
+            except ValueError:  # one seed a side, or every seed equal: no spread to weigh (the change still shown)
+                means = [float(np.mean(x)) for x in sided]
+                found["delta"][i] = means[1] / means[0] if scale == "log" and means[0] > 0 else means[1] - means[0]
+                verdicts.append("spread unknown")
+                continue
+            found["delta"][i], found["ci_low"][i], found["ci_high"][i] = c.estimate, c.ci_low, c.ci_high
+            tested.append((metric, i, min(1.0, 2 * min(c.p, c.p_opposite))))
+            verdicts.append("")
+        for key, column in found.items():
+            frame[f"{metric}_{key}"] = column
         frame[f"{metric}_verdict"] = verdicts
+    for (metric, i, _), adjusted in zip(tested, stats.holm([p for *_, p in tested]).tolist()):
+        frame.loc[i, f"{metric}_p_adj"] = adjusted
+        frame.loc[i, f"{metric}_verdict"] = "changed" if adjusted <= stats.ALPHA else "no change shown"
     return grid_order(frame)
+
+
+def _values(grouped, key, metric) -> np.ndarray:
+    try:
+        return grouped.get_group(key)[metric].dropna().to_numpy(dtype=float)
+    except KeyError:
+        return np.array([])
 
 
 def _stats(runs: pd.DataFrame) -> pd.DataFrame:
@@ -93,16 +124,6 @@ def _stats(runs: pd.DataFrame) -> pd.DataFrame:
     return pd.concat(parts, axis=1)
 
 
-def _verdict(mean_a, std_a, n_a, mean_b, std_b, n_b) -> tuple[float, str]:
-    """(allowed |change|, verdict) by the guard's rule."""
-    if pd.isna(mean_a) or pd.isna(mean_b):
-        return math.nan, "only in B" if pd.isna(mean_a) else "only in A"
-    if pd.isna(std_a) or pd.isna(std_b) or n_a < 2 or n_b < 2:
-        return math.nan, "spread unknown"
-    allowed = EFFECT_FACTOR * math.sqrt(std_a**2 / n_a + std_b**2 / n_b)
-    return allowed, "beyond spread" if abs(mean_b - mean_a) > allowed else "within spread"
-
-
 def markdown(frame: pd.DataFrame, name_a: str, name_b: str, differences: list[str] = ()) -> str:
     """The comparison as a markdown table (printed by the CLI and written as compare.md);
     `differences` (setting_differences) are said before it."""
@@ -111,8 +132,9 @@ def markdown(frame: pd.DataFrame, name_a: str, name_b: str, differences: list[st
         "",
         *([f"> The two sides were run with different settings ({'; '.join(differences)}): a change below may come "
            "from those, not from the code.", ""] if differences else []),
-        f"Change = B - A of the means over seeds. Flagged **beyond spread** where |change| > {EFFECT_FACTOR:g} x "
-        "sqrt(sA²/nA + sB²/nB); 'spread unknown' where a side has one seed.",
+        "Change = B - A of the means over seeds (B / A for epoch times: their geometric means), with its 95% interval "
+        "in the CSV. Flagged **changed** where Welch's t, two-sided, rejects no change at 5% after Holm's correction "
+        "over every comparison of this table; 'spread unknown' where a side has one seed.",
         "",
         "| axis | variant | device | n A/B | test acc A | test acc B | change | verdict "
         "| epoch s A | epoch s B | change | verdict |",
@@ -130,8 +152,8 @@ def markdown(frame: pd.DataFrame, name_a: str, name_b: str, differences: list[st
             cells += [
                 fmt(metric, r[f"{metric}_mean_a"], r[f"{metric}_std_a"]),
                 fmt(metric, r[f"{metric}_mean_b"], r[f"{metric}_std_b"]),
-                _signed(metric, r[f"{metric}_delta"]),
-                f"**{verdict}**" if verdict == "beyond spread" else verdict,
+                change(metric, r[f"{metric}_delta"], described(metric).scale),
+                f"**{verdict}**" if verdict == "changed" else verdict,
             ]
         lines.append("| " + " | ".join(cells) + " |")
     lines += ["", _conclusion(frame)]
@@ -141,18 +163,18 @@ def markdown(frame: pd.DataFrame, name_a: str, name_b: str, differences: list[st
 def _conclusion(frame: pd.DataFrame) -> str:
     """How many variants changed beyond the spread, of those that could be judged, and why the others could not."""
     verdicts = frame["test_accuracy_verdict"]
-    flagged = frame[verdicts == "beyond spread"]
+    flagged = frame[verdicts == "changed"]
     both = int((~verdicts.str.startswith("only in")).sum())
-    judged = int(verdicts.isin(["beyond spread", "within spread"]).sum())
+    judged = int(verdicts.isin(["changed", "no change shown"]).sum())
     unknown = int((verdicts == "spread unknown").sum())
     if not judged:
         why = (f": {'each has' if unknown > 1 else 'it has'} one seed on a side, so the seed spread is unknown; run "
                "both with --ablation-seeds 2 or more" if unknown else "")
         return f"Test accuracy could be judged for none of the {both} variants run on both sides{why}."
-    changes = ", ".join(f"{a}[{v}] ({d}) {_signed('test_accuracy', x)}" for a, v, d, x in
+    changes = ", ".join(f"{a}[{v}] ({d}) {change('test_accuracy', x)}" for a, v, d, x in
                         zip(flagged["axis"], flagged["variant"], flagged["device"], flagged["test_accuracy_delta"]))
     untold = f"; {unknown} could not be judged (one seed on a side: the spread is unknown)" if unknown else ""
-    return (f"Test accuracy changed beyond the seed spread for {len(flagged)} of the {judged} variants judged "
+    return (f"Test accuracy changed (Holm-adjusted p <= 0.05) for {len(flagged)} of the {judged} variants judged "
             f"({both} run on both sides{untold})" + (f": {changes}" if changes else "") + ".")
 
 
@@ -182,10 +204,3 @@ def write_compare(a: str | Path, b: str | Path, out: str | Path | None = None) -
 
 def _count(n) -> str:
     return "0" if pd.isna(n) else str(int(n))
-
-
-def _signed(metric: str, value: float) -> str:
-    if pd.isna(value):
-        return "n/a"
-    text = fmt(metric, abs(value))
-    return ("-" if value < 0 else "+") + text.lstrip("+")

@@ -16,6 +16,7 @@ import pandas as pd
 from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, NullLocator
+from scipy import stats as sps
 
 from cnn.files import write_atomic
 from cnn.results.guard import LEARNED_FACTOR
@@ -26,8 +27,11 @@ DEVICE_COLOURS = {"cpu": "#4c72b0", "gpu": "#c44e52"}
 VARIANT_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h")
 
 
-def accuracy_bars(summary: pd.DataFrame, axis: str, path: Path, chance: float | None) -> Path:
-    """Train and test accuracy per variant, side by side; error bars are the std over seeds.
+def accuracy_bars(summary: pd.DataFrame, axis: str, path: Path, chance: float | None,
+                  runs: pd.DataFrame | None = None) -> Path:
+    """Train and test accuracy per variant, side by side: the mean with its 95% t-interval, and
+    every seed of `runs` (runs.csv rows of the axis) as a point. A variant whose seeds split between
+    learning and chance is labelled "k of n learned": its mean describes none of them.
 
     Bars from 0 would flatten the differences that matter (0.964 against 0.971), so the y axis is
     zoomed to where the variants that learned lie, and says so. Variants that did not learn (below
@@ -44,15 +48,25 @@ def accuracy_bars(summary: pd.DataFrame, axis: str, path: Path, chance: float | 
     else:
         top = bottom = fig.subplots()
     floor = zoom[0] if split else -1.0  # a bar's value is labelled in the panel where its top shows
+    split_labels = [_learned_label(runs, v, d) for v, d in zip(summary["variant"], summary["device"])]
+    two_state = np.array([bool(label) for label in split_labels])
     for ax, shows in ((top, lambda v: v >= floor), (bottom, lambda v: v < floor))[:2 if split else 1]:
         for offset, metric, name, colour in (
             (-0.2, "train_accuracy", "train (inference mode)", TRAIN),
             (0.2, "test_accuracy", "test", TEST),
         ):
             means = summary[f"{metric}_mean"]
-            bars = ax.bar(x + offset, means, 0.4, yerr=_std(summary, metric), capsize=3, label=name, color=colour)
+            errors = _interval(summary, metric)
+            if errors is not None:  # a two-state variant's mean and interval describe none of its seeds: points only
+                errors = np.where(two_state, 0.0, errors)
+            bars = ax.bar(x + offset, means, 0.4, yerr=errors, capsize=3, label=name, color=colour)
             ax.bar_label(bars, labels=[_short(v) if shows(v) else "" for v in means], padding=2,
                          fontsize=7, rotation=90 if upright else 0)
+            _seeds(ax, runs, summary, metric, x, offset)
+    for i, label in enumerate(split_labels):
+        if label:
+            top.annotate(label, (x[i], 1.0), xycoords=("data", "axes fraction"), xytext=(0, -10),
+                         textcoords="offset points", ha="center", fontsize=7, color="#8b0000")
     if chance is not None and (zoom is None or split):  # a zoomed axis alone does not reach chance
         bottom.axhline(chance, color="grey", linestyle=":", linewidth=1, label=f"chance ({chance:.2f})")
     if zoom is None:
@@ -115,24 +129,41 @@ def _break_marks(top, bottom) -> None:
     bottom.plot([0, 1], [1, 1], transform=bottom.transAxes, **marks)
 
 
-def gap_bars(summary: pd.DataFrame, axis: str, path: Path) -> Path:
-    """Two panels: the accuracy gap (train - test) and the loss gap (test - train) per variant."""
-    fig = Figure(figsize=(_width(len(summary)) * 1.6, 4.2), layout="constrained")
-    panels = fig.subplots(1, 2)
+def gap_bars(summary: pd.DataFrame, axis: str, path: Path, runs: pd.DataFrame | None = None) -> Path:
+    """Three panels: train and test accuracy, the accuracy gap (train - test) and the loss gap (test -
+    train) per variant, each mean with its 95% t-interval and every seed as a point. The accuracies
+    beside the gaps show where a gap narrowed because the model fits the training set less
+    (underfitting), not because it generalises better."""
+    fig = Figure(figsize=(_width(len(summary)) * 2.3, 4.2), layout="constrained")
+    panels = fig.subplots(1, 3)
     x = np.arange(len(summary))
-    for ax, metric, colour, unit in ((panels[0], "accuracy_gap", TRAIN, "train - test accuracy (fraction)"),
-                                     (panels[1], "loss_gap", GAP_LOSS, "test - train loss (cross-entropy)")):
-        bars = ax.bar(x, summary[f"{metric}_mean"], 0.6, yerr=_std(summary, metric), capsize=3, color=colour)
+    for offset, metric, name, colour in ((-0.2, "train_accuracy", "train", TRAIN),
+                                         (0.2, "test_accuracy", "test", TEST)):
+        panels[0].bar(x + offset, summary[f"{metric}_mean"], 0.4, yerr=_interval(summary, metric), capsize=3,
+                      color=colour, label=name)
+        _seeds(panels[0], runs, summary, metric, x, offset)
+    zoom = _zoom(summary, upright=False)
+    if zoom is not None:
+        panels[0].set_ylim(zoom[0], min(1.0, zoom[1]) + 0.005)
+    panels[0].set_ylabel("accuracy" + (f" (from {zoom[0]:.2f}, not 0)" if zoom else ""))
+    panels[0].set_title("train and test accuracy", fontsize=9)
+    panels[0].legend(fontsize=7, loc="lower right")
+    _variant_ticks(panels[0], x, summary)
+    for ax, metric, colour, unit in ((panels[1], "accuracy_gap", TRAIN, "train - test accuracy (fraction)"),
+                                     (panels[2], "loss_gap", GAP_LOSS, "test - train loss (cross-entropy)")):
+        bars = ax.bar(x, summary[f"{metric}_mean"], 0.6, yerr=_interval(summary, metric), capsize=3, color=colour)
         ax.bar_label(
             bars, labels=[f"{round(v, 3) + 0.0:+.3f}" for v in summary[f"{metric}_mean"]], padding=2, fontsize=7
         )
+        _seeds(ax, runs, summary, metric, x)
         ax.axhline(0, color="black", linewidth=0.8)
         ax.margins(y=0.15)
         ax.set_ylabel(unit)
         ax.set_title(metric.replace("_", " "), fontsize=9)
         _variant_ticks(ax, x, summary)
     fig.suptitle(
-        f"{axis}: overfitting gap per variant (above 0 = fits train better than test)\n{_seed_note(summary)}",
+        f"{axis}: overfitting gap per variant (above 0 = fits train better than test), beside the train and test "
+        f"accuracy it is the difference of\n{_seed_note(summary)}",
         fontsize=10,
     )
     return _save(fig, path)
@@ -188,7 +219,7 @@ def data_size(points: pd.DataFrame, path: Path, chance: float | None) -> Path:
         ("test_accuracy", "test", TEST, "-"),
         ("train_accuracy", "train (inference mode)", TRAIN, "--"),
     ):
-        ax.errorbar(points["n_train"], points[f"{metric}_mean"], yerr=_std(points, metric), marker="o", capsize=3,
+        ax.errorbar(points["n_train"], points[f"{metric}_mean"], yerr=_interval(points, metric), marker="o", capsize=3,
                     color=colour, linestyle=style, label=name)
     for _, row in points.iterrows():
         ax.annotate(
@@ -214,7 +245,7 @@ def data_size(points: pd.DataFrame, path: Path, chance: float | None) -> Path:
     return _save(fig, path)
 
 
-def cost_bars(summary: pd.DataFrame, axis: str, path: Path) -> Path:
+def cost_bars(summary: pd.DataFrame, axis: str, path: Path, runs: pd.DataFrame | None = None) -> Path:
     """Steady epoch time and samples/s per variant, a bar per device; where a variant ran on both,
     the GPU bar is labelled with its speed-up over the CPU."""
     devices = list(dict.fromkeys(summary["device"]))
@@ -231,7 +262,7 @@ def cost_bars(summary: pd.DataFrame, axis: str, path: Path) -> Path:
                 x + (i - (len(devices) - 1) / 2) * width,
                 rows[f"{metric}_mean"],
                 width,
-                yerr=_std(rows, metric),
+                yerr=_interval(rows, metric),
                 capsize=3,
                 color=DEVICE_COLOURS.get(device, "grey"),
                 label=device.upper(),
@@ -239,6 +270,9 @@ def cost_bars(summary: pd.DataFrame, axis: str, path: Path) -> Path:
             ax.bar_label(
                 bars, labels=[_bar_text(metric, device, v, summary) for v in rows.index], padding=2, fontsize=7
             )
+            if runs is not None:
+                _seeds(ax, runs[runs["device"] == device], rows.reset_index(), metric, x,
+                       (i - (len(devices) - 1) / 2) * width)
         ax.margins(y=0.15)
         ax.set_ylabel(unit)
         ax.set_title(metric.replace("_per_", "/").replace("_", " "), fontsize=9)
@@ -528,17 +562,45 @@ def _save(fig: Figure, path: Path) -> Path:
     return write_atomic(path, buffer.getvalue())
 
 
-def _std(frame: pd.DataFrame, metric: str) -> np.ndarray | None:
-    """The std column as error bars; None (no bars at all) when no row has a known spread."""
-    std = frame[f"{metric}_std"]
-    return None if std.isna().all() else std.fillna(0).to_numpy()
+def _interval(frame: pd.DataFrame, metric: str) -> np.ndarray | None:
+    """The half-width of each row's 95% t-interval of the mean (t(0.975, n - 1) x std / sqrt(n)) as
+    error bars; None (no bars at all) when no row has a known spread. A one-seed row has none."""
+    std, n = frame[f"{metric}_std"], frame["n"].astype(float)
+    if std.isna().all():
+        return None
+    with np.errstate(invalid="ignore", divide="ignore"):
+        half = sps.t.ppf(0.975, n - 1) * std / np.sqrt(n)
+    return half.where(n > 1).fillna(0).to_numpy()
+
+
+def _seeds(ax, runs: pd.DataFrame | None, summary: pd.DataFrame, metric: str, x: np.ndarray, offset: float = 0.0,
+           colour: str = "black") -> None:
+    """Every seed's value as a point over its variant's bar (a little apart where seeds are many)."""
+    if runs is None or runs.empty or metric not in runs:
+        return
+    for i, (variant, device) in enumerate(zip(summary["variant"], summary["device"])):
+        values = runs.loc[(runs["variant"] == variant) & (runs["device"] == device), metric].dropna().to_numpy()
+        if len(values):
+            spread = np.linspace(-0.08, 0.08, len(values)) if len(values) > 1 else np.zeros(1)
+            ax.scatter(x[i] + offset + spread, values, s=9, color=colour, edgecolors="white", linewidths=0.4,
+                       zorder=3)
 
 
 def _seed_note(summary: pd.DataFrame) -> str:
     seeds = sorted({int(n) for n in summary["n"].dropna()})
     if seeds == [1]:
         return "one seed per variant: no error bars (spread unknown)"
-    return f"mean over {'/'.join(map(str, seeds))} seeds; error bars: std over seeds"
+    return f"mean over {'/'.join(map(str, seeds))} seeds (points); error bars: 95% t-interval of the mean"
+
+
+def _learned_label(runs: pd.DataFrame | None, variant: str, device: str) -> str:
+    """'k of n learned' where a variant's seeds split between learning and staying at chance (a
+    two-state outcome, whose mean describes none of them); '' otherwise."""
+    if runs is None or "learned" not in runs:
+        return ""
+    learned = runs.loc[(runs["variant"] == variant) & (runs["device"] == device), "learned"].dropna()
+    k, n = int(learned.sum()), len(learned)
+    return f"{k} of {n} learned" if 0 < k < n else ""
 
 
 def _variant_ticks(ax, x: np.ndarray, summary: pd.DataFrame) -> None:

@@ -31,8 +31,9 @@ from cnn.report.sections import SECTION_NAMES, section_metrics
 from cnn.results import schema
 from cnn.results.format import fmt_spread, label
 from cnn.results.guard import LEARNED_FACTOR, Baseline
-from cnn.results.judge import Effect, judge_axis
+from cnn.results.judge import RULE, judge_axes
 from cnn.results.metrics import known_metrics
+from cnn.results.planner import plan_markdown
 from cnn.results.speed import target_text, yardstick_text
 from cnn.results.store import ResultsFolder, read_table  # noqa: F401  (read_table: where it was)
 
@@ -166,15 +167,15 @@ def _name(metric: str) -> str:
 
 
 def judge_effects(results: Results, spreads: dict | None = None) -> list[dict]:
-    """Each recorded axis' effects, per device, by the one judge (cnn.results.judge): dicts with
-    axis, device, verdict and line (the judge's sentence, its verdict in bold)."""
+    """Every recorded axis' effects, per device, by the one judge (cnn.results.judge) as one family
+    (the folder's claims, Holm): dicts with axis, device, verdict, family and line (the judge's
+    sentence, its verdict in bold)."""
     judged = []
-    for record in results.axis_records:
-        effects = [Effect(**e) for e in record.get("effects", [])]
-        for judgement in judge_axis(record["name"], effects, results.runs, spreads):
-            text = judgement.text
-            judged.append({"axis": judgement.axis, "device": judgement.device, "verdict": judgement.verdict,
-                           "line": f"**{judgement.verdict}**{text[len(judgement.verdict):]}"})
+    for judgement in judge_axes(results.axis_records, results.runs, spreads):
+        text = judgement.text
+        judged.append({"axis": judgement.axis, "device": judgement.device, "verdict": judgement.verdict,
+                       "family": judgement.family, "line": f"**{judgement.verdict}**{text[len(judgement.verdict):]}",
+                       "judgement": judgement})
     return judged
 
 
@@ -208,7 +209,8 @@ def write_report(folder: str | Path, out: str | Path | None = None, benchmarks: 
     dataset, dataset_note = step(f"dataset {results.dataset}", lambda: _dataset(results))
     chance = results.chance = 1 / dataset.num_classes if dataset is not None else None
     effects = judge_effects(results, baseline_spreads(results))
-    sections = [_header(results, dataset_note), _found(effects)]
+    family = max((e["family"] for e in effects), default=0)
+    sections = [_header(results, dataset_note, family), _found(effects)]
     for axis in results.axes():
         sections.append(step(axis, lambda axis=axis: _axis_section(results, axis, effects, out, chance)))
         for name in results.record(axis).get("sections", []):  # the axis' own sections, e.g. speed's
@@ -218,6 +220,8 @@ def write_report(folder: str | Path, out: str | Path | None = None, benchmarks: 
                 )
     sections += [step("accuracy against cost", lambda: _overview(results, out, chance)),
                  step("the data", lambda: _digits(results, dataset, out)),
+                 step("seed planner", lambda: "## Seeds: what each claim can see, and what it needs\n\n"
+                      + plan_markdown([e["judgement"] for e in effects])),
                  step("benchmark timings", lambda: benchmark_section(results, benchmarks))]
     path = write_atomic(out / REPORT, "\n\n".join(s for s in sections if s).rstrip() + "\n")
     if progress is not None:
@@ -258,7 +262,16 @@ def _dataset(results: Results):
         return None, f"> The dataset could not be loaded here ({error}): no chance level and no digit grids."
 
 
-def _header(results: Results, dataset_note: str) -> str:
+def _family_text(family: int) -> str:
+    """The report's statement of the family and the rule its verdicts follow."""
+    return (f"The family: the {family} stochastic claims this folder records (every axis' effects, per device), "
+            f"judged together. The rule: {RULE}. A side with one seed takes its seed spread (and that spread's df) "
+            "from results/baseline.json where that has one; otherwise the claim is not judged. 'Undetermined' gives "
+            "the change this run could show with 80% power and the seeds a side its smallest change that matters "
+            "would need.")
+
+
+def _header(results: Results, dataset_note: str, family: int = 0) -> str:
     info = results.info
     seeds = info.get("seeds") or int(results.summary["n"].max())
     versions = ", ".join(f"{k} {v}" for k, v in sorted((info.get("versions") or {}).items())) or "not recorded"
@@ -273,10 +286,8 @@ def _header(results: Results, dataset_note: str) -> str:
         f"- seeds per variant: {_seeds_text(info, seeds)}; devices: {devices}; {len(results.runs)} runs in runs.csv\n"
         f"{_wall_text(info)}"
         f"- machine: {machine}\n- versions: {versions}\n- commit: {info.get('commit') or 'not recorded'}\n\n"
-        "Means ± sample std over seeds, from runs.csv and summary.csv in this folder. An effect is claimed only where "
-        "the two means differ by more than twice the standard error of their difference (the guard's rule); a variant "
-        "with one seed takes its seed spread from results/baseline.json where that has one, "
-        "and otherwise nothing is claimed."
+        "Means ± sample std over seeds, from runs.csv and summary.csv in this folder. "
+        + _family_text(family)
         + timing
         + (f"\n\n{dataset_note}" if dataset_note else "")
     )
@@ -340,7 +351,7 @@ def _found(effects: list[dict]) -> str:
     ]
     if not lines:  # the reasons are the judge's own, given with each effect in its axis' section
         unjudged = sorted({e["verdict"] for e in effects} - {"shown"})
-        lines = ["No effect is shown beyond the seed spread in these results"
+        lines = ["No effect is shown in these results"
                  + (f" ({', '.join(unjudged)}: each axis' section says why)." if unjudged else ".")]
     return "## What it found\n\n" + "\n".join(lines)
 
@@ -478,14 +489,15 @@ def _table(summary: pd.DataFrame, status: list[str], extra: list[str] = ()) -> s
 
 def _axis_plots(results: Results, axis: str, summary: pd.DataFrame, out: Path, chance: float | None) -> list[Path]:
     folder = out / PLOTS
-    paths = [plots.accuracy_bars(summary, axis, folder / f"{axis}-accuracy.png", chance),
-             plots.gap_bars(summary, axis, folder / f"{axis}-gap.png")]
+    runs = results.runs[results.runs["axis"] == axis]
+    paths = [plots.accuracy_bars(summary, axis, folder / f"{axis}-accuracy.png", chance, runs),
+             plots.gap_bars(summary, axis, folder / f"{axis}-gap.png", runs)]
     history = results.histories[results.histories["axis"] == axis]
     labels = [(v, d) for v, d in zip(summary["variant"], summary["device"])
               if ((history["variant"] == v) & (history["device"] == d)).any()]
     if labels:
         paths.append(plots.learning_curves(history, labels, axis, folder / f"{axis}-curves.png", chance))
-    paths.append(plots.cost_bars(summary, axis, folder / f"{axis}-cost.png"))
+    paths.append(plots.cost_bars(summary, axis, folder / f"{axis}-cost.png", runs))
     return paths
 
 

@@ -40,3 +40,17 @@ def fmt_spread(metric: str | Metric, value: float | None, std: float | None = No
 def label(metric: str | Metric) -> str:
     """The metric's name in a sentence or a column head."""
     return (metric if isinstance(metric, Metric) else lookup(metric)).label
+
+
+def change(metric: str | Metric, value: float | None, scale: str = "linear", sign: bool = True) -> str:
+    """A change of the metric: a difference at its precision with its sign ("+0.0123"), a ratio on
+    the log scale ("1.35x"), a difference of proportions ("+0.67"); 'n/a' when missing."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    if scale == "log":
+        return f"{value:.2f}x" if value < 100 else f"{value:,.0f}x"
+    if scale == "proportion":
+        return format(value, "+.2f" if sign else ".2f")
+    declared = metric if isinstance(metric, Metric) else lookup(metric)
+    spec = declared.fmt.replace("+", "")
+    return format(float(value), ("+" if sign else "") + spec)

@@ -1,13 +1,20 @@
-"""The one judge of an axis' effects, used by the session (the effects test, effects.csv) and read
-by the report: one rule, one wording, the true reason when nothing is claimed.
+"""The one judge of a results folder's claims, used by the session (the effects tests, the terminal
+lines, effects.csv) and by the report: one rule, one wording, the true reason when nothing is claimed.
 
-An effect ("dropout 0.5 narrows the gap": gap[0] > gap[0.5]) is shown where the difference of the
-two variants' means is beyond EFFECT_FACTOR standard errors of that difference over seeds,
-contradicted where it is beyond that the other way, and otherwise "no clear effect". A side with
-one seed borrows its spread from the baseline where the baseline recorded one; without any spread,
-or without results for a side, nothing is judged and the reason says which side and why. A
-deterministic metric (params, FLOPs: the same for every seed) has no spread: it is compared
-exactly, so one seed shows it.
+A claim (an axis' Effect: "dropout 0.5 narrows the gap": gap[0] > gap[0.5]) is judged by the test
+its metric calls for (cnn.results.stats: Welch's t; on log10 values for a log-scale metric; exact
+for a deterministic one; Fisher's exact test on k of n seeds for a two-state one), and the verdict
+is taken over the family of every stochastic claim judged together, with Holm's correction, so that
+a run of claims that are all false reports a false "shown" in at most 5% of runs:
+
+- shown: the one-sided adjusted p <= 0.05 and the estimate is beyond no change;
+- contradicted: the same the other way (the effects test fails);
+- equivalent: the two one-sided tests put the change within +/- the effect's min_effect;
+- undetermined: none of those, with the interval, the smallest change the run could show with 80%
+  power, and the seeds a side that min_effect would need;
+- not judged: a side has no results, or one seed and no spread from the baseline (the reason says).
+
+A side with one seed borrows the baseline's seed spread for that variant (with the baseline's df).
 """
 
 from __future__ import annotations
@@ -19,22 +26,44 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cnn.results.format import fmt, label
-from cnn.results.metrics import known_metrics
+from cnn.results import stats
+from cnn.results.format import change, fmt, label
+from cnn.results.metrics import described
 
-EFFECT_FACTOR = 2.0  # claimed when the means differ by 2 standard errors of the difference (~5% two-sided)
-VERDICTS = ("shown", "no clear effect", "no effect", "contradicted", "not judged")  # "no effect": exactly equal
+POWER = 0.8  # the power the seed planner plans for, and the smallest detectable change is quoted at
+VERDICTS = (*stats.VERDICTS, "not judged")
+RULE = (f"each claim by the test its metric calls for (Welch's t, on log10 values for times and gradient norms; "
+        f"exact for params and FLOPs; Fisher's exact on k of n seeds for learned-or-not), one-sided, with Holm's "
+        f"correction over the family at {stats.ALPHA:g} for each kind of verdict; 'equivalent' by two one-sided "
+        f"tests within the claim's smallest change that matters; intervals {stats.CONFIDENCE:.0%}, unadjusted")
 
 
 @dataclass(frozen=True)
 class Effect:
-    """A claim the report makes only where the seeds show it beyond their spread: `high` has the
-    larger `metric` (a runs.csv column) than `low`."""
+    """A claim the report makes only where the seeds show it: `high` has the larger `metric` (a
+    runs.csv column) than `low`. `min_effect` is the smallest change that matters, fixed before the
+    run: in the metric's units, or a ratio > 1 for a log-scale metric (1.1: 10%); "equivalent"
+    means within it. A deterministic or two-state metric needs none."""
 
     metric: str
     low: str
     high: str
     claim: str
+    min_effect: float | None = None
+
+    def problem(self) -> str | None:
+        """What is wrong with min_effect for this metric, or None."""
+        declared = described(self.metric)
+        if declared.deterministic or declared.scale == "binary":
+            return None
+        if self.min_effect is None:
+            unit = "a ratio > 1, e.g. 1.1 for 10%" if declared.scale == "log" else "in its units, e.g. 0.01"
+            return f"needs min_effect=, the smallest change of {declared.label} that matters ({unit})"
+        if declared.scale == "log" and not self.min_effect > 1:
+            return f"min_effect {self.min_effect!r} of log-scale {declared.label} is a ratio and must be > 1"
+        if not self.min_effect > 0:
+            return f"min_effect {self.min_effect!r} must be > 0"
+        return None
 
     def to_dict(self) -> dict:
         return dataclasses.asdict(self)
@@ -42,11 +71,13 @@ class Effect:
 
 @dataclass(frozen=True)
 class Side:
-    """One variant's values of the effect's metric, one per seed."""
+    """One variant's values of the effect's metric, one per seed, and the baseline's seed spread of
+    that variant (used only when this side has one seed)."""
 
     variant: str
     values: tuple[float, ...]
-    baseline_std: float | None = None  # the baseline's seed spread, used only when this side has one seed
+    baseline_std: float | None = None
+    baseline_n: int | None = None  # the baseline's seeds behind baseline_std (its df is n - 1)
 
     @property
     def n(self) -> int:
@@ -56,19 +87,40 @@ class Side:
     def mean(self) -> float:
         return statistics.fmean(self.values)
 
-    @property
-    def std(self) -> float | None:
-        """The spread the judgement uses: over this run's seeds, else the baseline's, else None."""
-        return statistics.stdev(self.values) if self.n > 1 else self.baseline_std
-
     def text(self, metric: str) -> str:
+        if described(metric).scale == "binary":
+            return f"{int(sum(self.values))} of {self.n} learned"
+        if described(metric).deterministic:
+            return fmt(metric, self.mean)
         if self.n > 1:
-            return f"{fmt(metric, self.mean)} ± {fmt(metric, self.std, sign=False)} (n={self.n})"
+            return f"{fmt(metric, self.mean)} ± {fmt(metric, statistics.stdev(self.values), sign=False)} (n={self.n})"
         if self.baseline_std is not None:
-            return (
-                f"{fmt(metric, self.mean)} (n=1; the baseline's seed std {fmt(metric, self.baseline_std, sign=False)})"
-            )
+            return f"{fmt(metric, self.mean)} (n=1; the baseline's std {fmt(metric, self.baseline_std, sign=False)})"
         return f"{fmt(metric, self.mean)} (n=1)"
+
+    def borrowed(self, scale: str) -> tuple[float, float] | None:
+        """(sd, df) of the baseline's spread on the compared scale, for a one-seed side; None
+        without one. On the log scale the spread of log10 values is std / (value ln 10) (the delta
+        method, at this seed's value)."""
+        if self.n != 1 or self.baseline_std is None or not (self.baseline_n or 0) > 1:
+            return None
+        sd = float(self.baseline_std)
+        if scale == "log":
+            if not self.values[0] > 0:
+                return None
+            sd = sd / (self.values[0] * math.log(10))
+        return sd, float(self.baseline_n - 1)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One effect of one axis on one device, with its two sides (None: no results for that side)."""
+
+    axis: str
+    device: str
+    effect: Effect
+    low: Side | None
+    high: Side | None
 
 
 @dataclass(frozen=True)
@@ -80,88 +132,225 @@ class Judgement:
     high_variant: str
     claim: str
     verdict: str  # one of VERDICTS
-    reason: str  # why nothing was claimed ('' when shown or contradicted)
-    numbers: str  # both sides with mean, spread and n
+    reason: str  # why it is not judged, or what an undetermined one would need ('' otherwise)
+    numbers: str  # both sides: mean, spread and n (or k of n)
+    test: str = ""  # cnn.results.stats' name of the test, '' when not judged
+    scale: str = ""  # linear, log (estimate is a ratio), proportion or '' (not judged)
+    estimate: float | None = None  # high - low, or high / low on the log scale
+    ci_low: float | None = None
+    ci_high: float | None = None
+    p_adj: float | None = None  # the adjusted one-sided p of the claim (high > low)
+    p_opposite_adj: float | None = None  # ... of the opposite (high < low)
+    p_equivalence_adj: float | None = None  # ... of the TOST (within +/- min_effect)
+    df: float | None = None
+    n_low: int = 0
+    n_high: int = 0
+    min_effect: float | None = None
+    seeds_needed: int | None = None  # seeds a side for 80% power at min_effect (the seed planner)
+    smallest_detectable: float | None = None  # the change this run shows with 80% power, as it stands
+    family: int = 0  # the stochastic claims judged together (Holm's m)
+
+    @property
+    def evidence(self) -> str:
+        """The estimate, its interval, the adjusted p, the test and n: '' when not judged."""
+        if not self.test:
+            return ""
+        if self.test == stats.EXACT:
+            return f"{self._change(self.estimate)} (exact: the same for every seed)"
+        df = f", df {self.df:.1f}" if self.df is not None else ""
+        return (f"{self._change(self.estimate)} [{self._change(self.ci_low)}, {self._change(self.ci_high)}] "
+                f"{stats.CONFIDENCE:.0%} CI, p_adj {self.p_adj:.2g} ({self.test}{df}), n {self.n_high} vs {self.n_low}")
 
     @property
     def text(self) -> str:
         """One line, the same in the terminal, effects.csv and the report."""
+        evidence = f"{self.evidence}; " if self.evidence else ""
         if self.verdict == "shown":
-            return f"shown: {self.claim}: {self.numbers}"
-        if self.verdict == "no effect":
-            return f"no effect: equal, so not \"{self.claim}\": {self.numbers}"
+            return f"shown: {self.claim}: {evidence}{self.numbers}"
         if self.verdict == "contradicted":
-            return f"contradicted: the seeds show the opposite of \"{self.claim}\": {self.numbers}"
-        tail = f": {self.numbers}" if self.numbers else ""
+            return f"contradicted: the seeds show the opposite of \"{self.claim}\": {evidence}{self.numbers}"
+        if self.verdict == "equivalent":
+            within = "equal (exact)" if self.test == stats.EXACT else f"within ±{self._margin()}"
+            return f"equivalent ({within}), so not \"{self.claim}\": {evidence}{self.numbers}"
+        tail = f": {evidence}{self.numbers}" if self.numbers else ""
         return f"{self.verdict} ({self.reason}): \"{self.claim}\"{tail}"
 
     def row(self) -> dict:
+        """effects.csv's row."""
         return {"axis": self.axis, "device": self.device, "metric": self.metric, "low": self.low_variant,
-                "high": self.high_variant, "claim": self.claim, "verdict": self.verdict, "reason": self.reason,
+                "high": self.high_variant, "claim": self.claim, "verdict": self.verdict, "estimate": self.estimate,
+                "ci_low": self.ci_low, "ci_high": self.ci_high, "p_adj": self.p_adj, "test": self.test,
+                "df": self.df, "n_low": self.n_low, "n_high": self.n_high, "min_effect": self.min_effect,
+                "scale": self.scale, "seeds_needed": self.seeds_needed,
+                "smallest_detectable": self.smallest_detectable, "family": self.family, "reason": self.reason,
                 "text": self.text}
 
+    def _change(self, value: float | None) -> str:
+        return change(self.metric, value, self.scale)
 
-def judge(axis: str, device: str, effect, low: Side | None, high: Side | None) -> Judgement:
-    """Whether the seeds show `effect` (high > low on its metric) beyond their spread."""
-    base = dict(axis=axis, device=device, metric=effect.metric, low_variant=effect.low, high_variant=effect.high,
-                claim=effect.claim)
-    missing = [variant for variant, side in ((effect.low, low), (effect.high, high)) if side is None or not side.n]
-    if missing:
-        names = " and ".join(missing)
-        return Judgement(**base, verdict="not judged", numbers="",
-                         reason=f"{names} {'has' if len(missing) == 1 else 'have'} no {_name(effect.metric)} "
-                                f"on {device} in these results (deselected, failed or not run yet)")
-    if _deterministic(effect.metric):  # the same for every seed: exact, no spread to weigh
-        numbers = f"{_name(effect.metric)} {effect.high}: {fmt(effect.metric, high.mean)} vs {effect.low}: " \
-                  f"{fmt(effect.metric, low.mean)} (exact: the same for every seed)"
-        verdict = "shown" if high.mean > low.mean else "contradicted" if high.mean < low.mean else "no effect"
-        return Judgement(**base, verdict=verdict, reason="equal" if verdict == "no effect" else "", numbers=numbers)
-    numbers = (
-        f"{_name(effect.metric)} {effect.high}: {high.text(effect.metric)} vs {effect.low}: {low.text(effect.metric)}"
-    )
-    unknown = [side.variant for side in (low, high) if side.std is None]
-    if unknown:
-        return Judgement(**base, verdict="no clear effect", numbers=numbers,
-                         reason=f"{' and '.join(unknown)} {'has' if len(unknown) == 1 else 'have'} one seed and the "
-                                "baseline records no spread for it, so the spread is unknown")
-    error = math.sqrt(low.std**2 / low.n + high.std**2 / high.n)
-    difference = high.mean - low.mean
-    if difference > EFFECT_FACTOR * error:
-        return Judgement(**base, verdict="shown", reason="", numbers=numbers)
-    if difference < -EFFECT_FACTOR * error:
-        return Judgement(**base, verdict="contradicted", reason="", numbers=numbers)
-    return Judgement(**base, verdict="no clear effect", numbers=numbers,
-                     reason=f"the difference {fmt(effect.metric, difference)} is within {EFFECT_FACTOR:g} standard "
-                            f"errors ({fmt(effect.metric, EFFECT_FACTOR * error, sign=False)})")
+    def _margin(self) -> str:
+        if self.scale == "log":
+            return f"{(self.min_effect - 1):.0%}"
+        return fmt(self.metric, self.min_effect, sign=False)
 
 
-def judge_axis(axis: str, effects, runs: pd.DataFrame, spreads: dict | None = None) -> list[Judgement]:
-    """Every effect of an axis, per device in `runs` (runs.csv rows of any axes). `spreads` maps
-    (device, axis, variant) to {metric: the baseline's seed std}."""
+def judge_claims(claims: list[Claim], family_size: int | None = None) -> list[Judgement]:
+    """Every claim's judgement, the stochastic ones as one family (Holm), in the order given.
+    `family_size`: these are part of a larger family whose other claims are not judged yet (one
+    axis during the run): Bonferroni over that many, which shows nothing Holm over all would not."""
+    prepared = [_prepare(claim) for claim in claims]
+    comparisons = [c for c in prepared if isinstance(c, stats.Comparison)]
+    family = family_size or sum(c.stochastic for c in comparisons)
+    decisions = iter(stats.decide(comparisons, family_size=family_size))
+    judged = []
+    for claim, outcome in zip(claims, prepared):
+        if isinstance(outcome, str):
+            judged.append(_judgement(claim, "not judged", outcome, family=family))
+        else:
+            judged.append(_decided(claim, outcome, next(decisions), family))
+    return judged
+
+
+def judge_axis(axis: str, effects, runs: pd.DataFrame, spreads: dict | None = None,
+               family_size: int | None = None) -> list[Judgement]:
+    """Every effect of one axis, per device in `runs` (runs.csv rows), as its own family or as part
+    of one of `family_size` claims. `spreads` maps (device, axis, variant) to {metric: (the
+    baseline's seed std, its seeds)}."""
+    return judge_claims(claims_of(axis, effects, runs, spreads), family_size)
+
+
+def judge_axes(axes: list[dict], runs: pd.DataFrame, spreads: dict | None = None) -> list[Judgement]:
+    """Every recorded axis' effects (axes.json records) on `runs`: one family, the folder's."""
+    claims = [claim for record in axes
+              for claim in claims_of(record["name"], [Effect(**e) for e in record.get("effects", [])], runs, spreads)]
+    return judge_claims(claims)
+
+
+def claims_of(axis: str, effects, runs: pd.DataFrame, spreads: dict | None = None) -> list[Claim]:
+    """The axis' claims on each device its runs have (cpu when none)."""
     axis_runs = runs[runs["axis"] == axis] if not runs.empty else runs
     devices = list(dict.fromkeys(axis_runs["device"])) if not axis_runs.empty else ["cpu"]
-    judged = []
+    claims = []
     for device in devices:
         on_device = axis_runs[axis_runs["device"] == device] if not axis_runs.empty else axis_runs
         for effect in effects:
             sides = []
             for variant in (effect.low, effect.high):
-                values = (
-                    tuple(float(x) for x in on_device.loc[on_device["variant"] == variant, effect.metric].dropna())
-                    if not on_device.empty
-                    else ()
-                )
-                spread = (spreads or {}).get((device, axis, variant), {}).get(effect.metric)
-                sides.append(Side(variant, values, spread) if values else None)
-            judged.append(judge(axis, device, effect, *sides))
-    return judged
+                values = ()
+                if not on_device.empty and effect.metric in on_device.columns:
+                    chosen = on_device.loc[on_device["variant"] == variant, effect.metric].dropna()
+                    values = tuple(float(x) for x in chosen)
+                std, n = _spread((spreads or {}).get((device, axis, variant), {}).get(effect.metric))
+                sides.append(Side(variant, values, std, n) if values else None)
+            claims.append(Claim(axis, device, effect, *sides))
+    return claims
 
 
-def _deterministic(metric: str) -> bool:
-    return any(m.name == metric and m.deterministic for m in known_metrics())
+def stochastic_claims(effects) -> int:
+    """How many of `effects` are judged in the family (not exact): for a family's size up front."""
+    return sum(not described(effect.metric).deterministic for effect in effects)
+
+
+def _spread(recorded) -> tuple[float | None, int | None]:
+    """A baseline spread as (std, n): recorded as [std, n]; an older baseline's bare std counts as
+    two seeds (df 1), the fewest a spread has."""
+    if recorded is None:
+        return None, None
+    if isinstance(recorded, (list, tuple)):
+        return float(recorded[0]), int(recorded[1])
+    return float(recorded), 2
+
+
+def _prepare(claim: Claim) -> stats.Comparison | str:
+    """The claim's comparison, or why it cannot be judged."""
+    effect, low, high = claim.effect, claim.low, claim.high
+    missing = [variant for variant, side in ((effect.low, low), (effect.high, high)) if side is None or not side.n]
+    if missing:
+        return (f"{' and '.join(missing)} {'has' if len(missing) == 1 else 'have'} no {_name(effect.metric)} on "
+                f"{claim.device} in these results (deselected, failed or not run yet)")
+    declared = described(effect.metric)
+    try:
+        if declared.scale == "binary":
+            return stats.binary(int(sum(low.values)), low.n, int(sum(high.values)), high.n)
+        if declared.deterministic:
+            return stats.compare(low.values, high.values, scale=declared.scale, deterministic=True,
+                                 min_effect=effect.min_effect)
+        if effect.min_effect is None:
+            return "the effect declares no min_effect (the smallest change that matters)"
+        unknown = [side.variant for side in (low, high) if side.n < 2 and side.borrowed(declared.scale) is None]
+        if unknown:
+            return (f"{' and '.join(unknown)} {'has' if len(unknown) == 1 else 'have'} one seed and the baseline "
+                    "records no spread for it, so the spread is unknown")
+        return stats.compare(low.values, high.values, scale=declared.scale, deterministic=False,
+                             min_effect=effect.min_effect, borrowed_low=low.borrowed(declared.scale),
+                             borrowed_high=high.borrowed(declared.scale))
+    except ValueError as error:
+        return str(error)
+
+
+def _decided(claim: Claim, comparison: stats.Comparison, decision: stats.Decision, family: int) -> Judgement:
+    """The judgement of a compared claim; every stochastic one carries the seed planner's numbers,
+    and an undetermined one says them as its reason."""
+    reason, (needed, detectable) = "", _plan(comparison, family) if comparison.stochastic else (None, None)
+    if decision.verdict == "undetermined":
+        reason = _needs(claim.effect, comparison, needed, detectable)
+    return _judgement(claim, decision.verdict, reason, comparison, decision, needed, detectable, family)
+
+
+def _judgement(claim: Claim, verdict: str, reason: str, comparison: stats.Comparison | None = None,
+               decision: stats.Decision | None = None, needed: int | None = None, detectable: float | None = None,
+               family: int = 0) -> Judgement:
+    effect = claim.effect
+    numbers = ""
+    if claim.low is not None and claim.high is not None and claim.low.n and claim.high.n:
+        numbers = (f"{_name(effect.metric)} {effect.high}: {claim.high.text(effect.metric)} vs {effect.low}: "
+                   f"{claim.low.text(effect.metric)}")
+    found = {}
+    if comparison is not None:
+        found = dict(test=comparison.test, scale=comparison.scale, estimate=comparison.estimate,
+                     ci_low=comparison.ci_low, ci_high=comparison.ci_high, df=comparison.df,
+                     n_low=comparison.n_low, n_high=comparison.n_high)
+    if decision is not None:
+        found.update(p_adj=decision.p, p_opposite_adj=decision.p_opposite, p_equivalence_adj=decision.p_equivalence)
+    return Judgement(claim.axis, claim.device, effect.metric, effect.low, effect.high, effect.claim, verdict, reason,
+                     numbers, min_effect=effect.min_effect, seeds_needed=needed, smallest_detectable=detectable,
+                     family=family, **found)
+
+
+def _plan(comparison: stats.Comparison, family: int) -> tuple[int | None, float | None]:
+    """(seeds a side for 80% power at min_effect, the change this run shows with 80% power), at
+    Holm's first-step level alpha / m, which promises that power whatever the other claims do."""
+    if comparison.scale == "proportion" or comparison.min_effect is None:
+        return None, None
+    alpha = stats.ALPHA / max(family, 1)
+    sd_low, sd_high = comparison.sd_low or 0.0, comparison.sd_high or 0.0
+    try:
+        needed = stats.seeds_needed(sd_low, sd_high, comparison.min_effect, POWER, alpha, scale=comparison.scale)
+    except ValueError:
+        needed = None
+    welch = comparison.test == stats.WELCH
+    try:
+        detectable = stats.smallest_detectable(sd_low, comparison.n_low, sd_high, comparison.n_high, POWER, alpha,
+                                               scale=comparison.scale, df=None if welch else comparison.df)
+    except ValueError:
+        detectable = None
+    return needed, detectable
+
+
+def _needs(effect: Effect, comparison: stats.Comparison, needed: int | None, detectable: float | None) -> str:
+    if comparison.scale == "proportion":
+        return "k of n: this many seeds cannot show it after the correction; more seeds a side would"
+    parts = []
+    if detectable is not None and comparison.scale == "log" and detectable > 1000:
+        parts.append(f"this run would show no change under 1000x with {POWER:.0%} power")
+    elif detectable is not None:
+        parts.append(f"the smallest change this run shows with {POWER:.0%} power is "
+                     f"{change(effect.metric, detectable, comparison.scale, sign=False)}")
+    if needed is not None:
+        parts.append(f"min_effect {change(effect.metric, effect.min_effect, comparison.scale, sign=False)} "
+                     f"needs {needed} seeds a side")
+    return "; ".join(parts) or "the interval spans both verdicts"
 
 
 def _name(metric: str) -> str:
-    """The metric's label; an unregistered one (a column of an older folder) as its words."""
-    known = {m.name for m in known_metrics()}
-    return label(metric) if metric in known else metric.replace("_per_", "/").replace("_", " ")
+    return label(metric)

@@ -16,7 +16,8 @@ from cnn.errors import CnnError
 from cnn.registry import Registry
 
 DIRECTIONS = ("higher", "lower", "none")  # which way is better; "none": neither (a size, a gradient norm)
-SCALES = ("linear", "log")  # log: compared as ratios (times that span decades, gradient norms)
+# log: compared as ratios (times that span decades, gradient norms); binary: 1 or 0 a seed, k of n
+SCALES = ("linear", "log", "binary")
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,8 @@ register_metric(
 register_metric("fit_s", "fit s", ".2f", "lower", "log", description="seconds in Keras' fit, every epoch")
 register_metric("train_s", "train s", ".2f", "lower", "log",
                 description="wall seconds of the whole training (fit and evaluation): what pytest-benchmark times")
+register_metric("learned", "learned", ".0f", "higher", "binary",
+                description="1 where test accuracy left chance (at least 3x it), else 0: compared as k of n seeds")
 register_metric("params", "params", ",.0f", "none", deterministic=True,
                 description="trainable and non-trainable weights")
 register_metric("flops_per_sample", "flops/sample", ",.0f", "lower", deterministic=True,

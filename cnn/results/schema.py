@@ -40,6 +40,7 @@ RUN_COLUMNS = [
     "diverged_epoch",
     "train_accuracy",
     "test_accuracy",
+    "learned",  # 1 where test accuracy left chance (>= 3x), else 0: two-state outcomes are k of n seeds
     "train_loss",
     "test_loss",
     "accuracy_gap",
@@ -86,7 +87,12 @@ HISTORY_COLUMNS = [
 # Per-layer columns after those, one per kernel the run has (cnn.train.GradientProbe): `grad_norm/conv1`, ...
 HISTORY_LAYER_PREFIXES = ("grad_norm/", "update_ratio/")
 BENCHMARK_COLUMNS = ["axis", "variant", "device", "seed", "train_s", "cached", "benchmark_name"]
-EFFECT_COLUMNS = ["axis", "device", "metric", "low", "high", "claim", "verdict", "reason", "text"]
+# effects.csv: the claim, its verdict, the estimate (high - low; a ratio high / low on the log scale)
+# with its 95% interval, the Holm-adjusted one-sided p, the test and its df, n a side, the claim's
+# smallest change that matters, what an undetermined one would need, the family's size, the line.
+EFFECT_COLUMNS = ["axis", "device", "metric", "low", "high", "claim", "verdict", "estimate", "ci_low", "ci_high",
+                  "p_adj", "test", "df", "n_low", "n_high", "min_effect", "scale", "seeds_needed",
+                  "smallest_detectable", "family", "reason", "text"]
 # Required of a CSV for it to be read as such (the rest is optional).
 RUN_REQUIRED = ("axis", "variant", "device", "seed", "test_accuracy")
 SUMMARY_REQUIRED = ("axis", "variant", "device", "test_accuracy_mean")

@@ -30,11 +30,12 @@ the raw p with alpha itself (every other claim of the family rejected) and the r
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
-from scipy import optimize
+from scipy import optimize, special
 from scipy import stats as sps
 
 CONFIDENCE = 0.95  # the level of every interval reported beside a verdict
@@ -42,6 +43,7 @@ ALPHA = 0.05  # the family-wise error rate of each kind of verdict in one run
 VERDICTS = ("shown", "equivalent", "contradicted", "undetermined")  # the caller adds "not judged"
 WELCH = "Welch t"
 POOLED = "t on the study's pooled spread"
+BORROWED = "Welch t, a one-seed side's spread from the baseline"
 EXACT = "exact (deterministic)"
 FISHER = "Fisher's exact"
 
@@ -58,7 +60,7 @@ class Comparison:
     (log10 values for a log-scale metric), for the seed planner.
     """
 
-    test: str  # WELCH, POOLED, EXACT or FISHER
+    test: str  # WELCH, POOLED, BORROWED, EXACT or FISHER
     interval: str  # which interval ci_low..ci_high is
     scale: str  # "linear", "log" or "proportion"
     estimate: float
@@ -96,15 +98,20 @@ class Decision:
 
 
 def compare(low: Sequence[float], high: Sequence[float], *, scale: str, deterministic: bool, min_effect: float,
-            pooled_sd: float | None = None, pooled_df: float | None = None) -> Comparison:
+            pooled_sd: float | None = None, pooled_df: float | None = None,
+            borrowed_low: tuple[float, float] | None = None,
+            borrowed_high: tuple[float, float] | None = None) -> Comparison:
     """The comparison of `high` with `low` (one value per seed each) for a claim high > low.
 
     `scale` is the metric's ("linear" or "log": compared on log10 values). `pooled_sd`/`pooled_df`:
     a spread pooled over the study's variants for this metric (see `pooled_spread`; on log10 values
     for a log-scale metric) and its degrees of freedom; when given, the t uses it instead of
-    Welch's. Raises ValueError for an empty side, a NaN, a value <= 0 on the log scale, a
-    min_effect out of range, a deterministic metric that varies across seeds, and a stochastic one
-    with no spread (one seed a side without a pooled spread, or every seed equal).
+    Welch's. `borrowed_low`/`borrowed_high`: (sd, df) for a side with one seed, its spread measured
+    elsewhere (the baseline's seeds of that variant, on the compared scale); the t is then Welch's
+    with Satterthwaite's df over the df each spread has. Raises ValueError for an empty side, a NaN,
+    a value <= 0 on the log scale, a min_effect out of range, a deterministic metric that varies
+    across seeds, and a stochastic one with no spread (one seed a side without a pooled spread or a
+    borrowed one, or every seed equal).
     """
     if scale not in ("linear", "log"):
         raise ValueError(f"scale {scale!r} is not 'linear' or 'log'")
@@ -122,12 +129,29 @@ def compare(low: Sequence[float], high: Sequence[float], *, scale: str, determin
         test, df = POOLED, float(pooled_df)
         error = pooled_sd * math.sqrt(1 / n_low + 1 / n_high)
         sd_low = sd_high = float(pooled_sd)
+    elif (n_low < 2 and borrowed_low) or (n_high < 2 and borrowed_high):
+        spreads = []
+        for n, own, borrowed, side in ((n_low, sd_low, borrowed_low, "low"), (n_high, sd_high, borrowed_high, "high")):
+            if n > 1:
+                spreads.append((own, n - 1.0))
+            elif borrowed and borrowed[0] >= 0 and borrowed[1] > 0:
+                spreads.append((float(borrowed[0]), float(borrowed[1])))
+            else:
+                raise ValueError(f"{side} has one seed and no borrowed spread (sd >= 0, df > 0): {borrowed!r}")
+        (sd_low, df_low), (sd_high, df_high) = spreads
+        parts = (sd_low**2 / n_low, sd_high**2 / n_high)
+        if sum(parts) == 0:
+            raise ValueError("every seed of both sides has the same value: the spread is unknown")
+        test, error = BORROWED, math.sqrt(sum(parts))
+        df = sum(parts) ** 2 / (parts[0] ** 2 / df_low + parts[1] ** 2 / df_high)
     else:
         if n_low < 2 or n_high < 2:
             raise ValueError(f"Welch's t needs two seeds a side (low has {n_low}, high {n_high}) or a pooled spread")
         if sd_low == 0 and sd_high == 0:
             raise ValueError("every seed of both sides has the same value: the spread is unknown")
-        welch = sps.ttest_ind(high_values, low_values, equal_var=False)
+        with warnings.catch_warnings():  # a side of identical seeds (a variant at chance) is no loss of precision
+            warnings.filterwarnings("ignore", "Precision loss occurred", RuntimeWarning)
+            welch = sps.ttest_ind(high_values, low_values, equal_var=False)
         interval = welch.confidence_interval(CONFIDENCE)
         test, df = WELCH, float(welch.df)
         # The standard error scipy's own interval is built on (half its width over the t quantile).
@@ -208,22 +232,40 @@ def verdict(comparison: Comparison, adjusted_p: float | None = None, *, adjusted
     return "undetermined"
 
 
-def decide(comparisons: Sequence[Comparison], alpha: float = ALPHA, joint_directions: bool = False) -> list[Decision]:
+def decide(comparisons: Sequence[Comparison], alpha: float = ALPHA, joint_directions: bool = False,
+           family_size: int | None = None) -> list[Decision]:
     """The verdict of each claim of one run (the family): Holm over the stochastic comparisons'
     p, over their p_opposite, and over the TOST p of those that have one; deterministic ones are
     exact and outside the family. With `joint_directions`, p and p_opposite are one family of 2m
-    (a false "shown" or "contradicted" anywhere in a run <= alpha, at some power for "shown")."""
+    (a false "shown" or "contradicted" anywhere in a run <= alpha, at some power for "shown").
+
+    `family_size`: these comparisons are part of a family of that many claims whose other p values
+    are not known yet (one axis judged while the run goes on): Bonferroni, p x family_size, which
+    rejects only what Holm over the whole family will reject too. Raises ValueError where it is
+    smaller than the stochastic comparisons given."""
     stochastic = [i for i, c in enumerate(comparisons) if c.stochastic]
     with_tost = [i for i in stochastic if comparisons[i].p_equivalence is not None]
     ps = [comparisons[i].p for i in stochastic]
     opposites = [comparisons[i].p_opposite for i in stochastic]
-    if joint_directions:
+    if family_size is not None:
+        if family_size < len(stochastic):
+            raise ValueError(f"family_size {family_size} is smaller than the {len(stochastic)} claims given")
+
+        def bonferroni(values, factor):
+            return [min(1.0, x * factor) for x in values]
+
+        directions = family_size * (2 if joint_directions else 1)
+        adjusted_p, adjusted_opposite = bonferroni(ps, directions), bonferroni(opposites, directions)
+        tost = bonferroni([comparisons[i].p_equivalence for i in with_tost], family_size)
+    elif joint_directions:
         both = holm(ps + opposites).tolist()
         adjusted_p, adjusted_opposite = both[: len(ps)], both[len(ps):]
     else:
         adjusted_p, adjusted_opposite = holm(ps).tolist(), holm(opposites).tolist()
+    if family_size is None:
+        tost = holm([comparisons[i].p_equivalence for i in with_tost]).tolist()
     p, opposite = dict(zip(stochastic, adjusted_p)), dict(zip(stochastic, adjusted_opposite))
-    equivalence = dict(zip(with_tost, holm([comparisons[i].p_equivalence for i in with_tost]).tolist()))
+    equivalence = dict(zip(with_tost, tost))
     decisions = []
     for i, comparison in enumerate(comparisons):
         adjusted = p.get(i), opposite.get(i), equivalence.get(i)
@@ -243,6 +285,37 @@ def pooled_spread(samples: Sequence[Sequence[float]], scale: str = "linear") -> 
     if not df:
         raise ValueError("no variant has two seeds: nothing to pool")
     return math.sqrt(sum((len(g) - 1) * float(np.var(g, ddof=1)) for g in groups) / df), float(df)
+
+
+def moderated_spread(variances, df) -> tuple[np.ndarray, float, float]:
+    """(variances, prior df d0, prior variance s0^2): each variant's seed variance shrunk toward the grid's typical one
+    by Smyth's empirical Bayes (Stat Appl Genet Mol Biol 2004;3:3, limma's squeezeVar), which fits
+    a scaled inverse chi-square prior (d0, s0^2) to the sample variances by moments of their logs:
+    s~^2 = (d0 s0^2 + d s^2) / (d0 + d), to be used with d0 + d degrees of freedom. Every variant
+    keeps its own spread where the grid's spreads differ (d0 small) and borrows df where they agree
+    (d0 large; infinite when they vary no more than sampling alone would: then s~^2 = s0^2).
+    Zero variances (a variant at chance every seed) get the posterior but are left out of the fit.
+    `df` is one number or one per variance. Raises ValueError with fewer than 3 positive
+    variances, or a df <= 0."""
+    s2 = np.asarray(variances, dtype=float)
+    d = np.broadcast_to(np.asarray(df, dtype=float), s2.shape)
+    if (d <= 0).any() or np.isnan(s2).any() or (s2 < 0).any():
+        raise ValueError(f"variances must be >= 0 with df > 0: {s2.tolist()}, {d.tolist()}")
+    fit = s2 > 0
+    if fit.sum() < 3:
+        raise ValueError(f"{int(fit.sum())} positive variances: too few to fit the grid's prior (need 3)")
+    e = np.log(s2[fit]) - special.digamma(d[fit] / 2) + np.log(d[fit] / 2)
+    excess = float(np.var(e, ddof=1) - np.mean(special.polygamma(1, d[fit] / 2)))
+    if excess <= 0:  # no more spread among the variances than sampling makes: one prior variance
+        s0_squared = math.exp(float(np.mean(e)))
+        return np.full_like(s2, s0_squared), math.inf, s0_squared
+    # trigamma is decreasing from +inf to 0 on (0, inf): the half-df whose trigamma is the excess.
+    upper = 1.0
+    while special.polygamma(1, upper) > excess:
+        upper *= 2
+    d0 = 2 * optimize.brentq(lambda x: special.polygamma(1, x) - excess, 1e-12, upper)
+    s0_squared = math.exp(float(np.mean(e)) + special.digamma(d0 / 2) - math.log(d0 / 2))
+    return (d0 * s0_squared + d * s2) / (d0 + d), float(d0), s0_squared
 
 
 def power_at(sd_low: float, sd_high: float, n: int, min_effect: float, *, alpha: float = ALPHA,
@@ -320,6 +393,40 @@ def guard_bound(baseline_mean, baseline_sd, baseline_n, n_new, *, false_alarm: f
     tolerance = sps.t.ppf(1 - false_alarm, df) * error
     bound = np.asarray(baseline_mean) - np.maximum(tolerance, floor)
     return float(bound) if bound.ndim == 0 else bound
+
+
+def grid_spreads(sds, seeds) -> tuple[np.ndarray, np.ndarray]:
+    """(spread, df) of each variant of a grid for the guard: its seed spread moderated over the grid
+    (moderated_spread: its own seeds' df plus the prior's). `sds` may hold NaN for a variant of one
+    seed: it takes the prior's spread and df. Where the grid has too few spreads to fit a prior,
+    each keeps its own spread and df, and a one-seed variant has spread 0 (only a floor guards it)."""
+    sds = np.asarray(sds, dtype=float)
+    seeds = np.broadcast_to(np.asarray(seeds, dtype=float), sds.shape)
+    known = (seeds > 1) & ~np.isnan(sds)
+    variances, df = np.where(known, sds, 0.0) ** 2, np.maximum(seeds - 1, 0)
+    try:
+        moderated, prior, s0_squared = moderated_spread(variances[known], df[known])
+    except ValueError:
+        return np.where(known, np.sqrt(variances), 0.0), np.where(known, df, 1.0)
+    spread = np.full(sds.shape, math.sqrt(s0_squared))
+    spread[known] = np.sqrt(moderated)
+    return spread, np.where(known, df, 0.0) + prior
+
+
+def grid_shift(new_means, n_new, baseline_means, spread, baseline_n, df) -> tuple[float, float]:
+    """(z, p): whether a grid's accuracies fell as a whole, the broad small drop no one variant's
+    bound sees. Each variant's standardised change t_i = (new - baseline) / (spread sqrt(1/n_new +
+    1/n_baseline)) is a t with its df under unchanged code (exactly so with each variant's own spread
+    and df n - 1; tests/test_stats.py measures it); Stouffer's z = sum Phi^-1(F_t(t_i)) /
+    sqrt(V) is then standard normal (the variants train apart), and p = Phi(z) is one-sided (a drop).
+    Raises ValueError without any variant."""
+    new_means = np.asarray(new_means, dtype=float)
+    if not new_means.size:
+        raise ValueError("no variant to compare")
+    t = (new_means - np.asarray(baseline_means)) / (
+        np.asarray(spread) * np.sqrt(1 / np.asarray(n_new, dtype=float) + 1 / np.asarray(baseline_n, dtype=float)))
+    z = float(np.sum(sps.norm.ppf(np.clip(sps.t.cdf(t, df), 1e-300, 1 - 1e-16))) / math.sqrt(new_means.size))
+    return z, float(sps.norm.cdf(z))
 
 
 def per_variant_false_alarm(budget: float, variants: int) -> float:

@@ -17,7 +17,7 @@ import pandas as pd
 from cnn.errors import CnnError
 from cnn.files import read_json, write_atomic, write_json
 from cnn.results import schema, tables
-from cnn.results.judge import Effect, Judgement, judge_axis
+from cnn.results.judge import Judgement, judge_axes
 from cnn.results.metrics import Metric, declare, metrics
 from cnn.results.speed import speed_axes, speed_frame, speed_table
 
@@ -66,12 +66,9 @@ def write_results(folder: str | Path, output: SessionOutput) -> Written:
     paths = tables.write_csvs(folder, runs, tables.summary_frame(runs), histories)
     paths.append(write_json(folder / schema.AXES_JSON, axes))
     paths.append(write_json(folder / schema.METRICS_JSON, _declarations(folder, runs.columns)))
-    judged = [
-        j
-        for axis in axes
-        for j in judge_axis(axis["name"], [Effect(**e) for e in axis["effects"]], runs, output.spreads)
-    ]
-    paths.append(write_atomic(folder / schema.EFFECTS_CSV, pd.DataFrame([j.row() for j in judged]).to_csv(index=False)))
+    judged = judge_axes(axes, runs, output.spreads)  # one family: every claim the folder records
+    effects = pd.DataFrame([j.row() for j in judged], columns=schema.EFFECT_COLUMNS)
+    paths.append(write_atomic(folder / schema.EFFECTS_CSV, effects.to_csv(index=False)))
     paths.append(write_json(folder / schema.RUN_JSON, output.run_info))
     benchmarks = _merge(folder / schema.BENCHMARKS_CSV, [
         {**{k: row.get(k) for k in ("axis", "variant", "device", "seed", "train_s", "cached")},
@@ -87,6 +84,32 @@ def write_results(folder: str | Path, output: SessionOutput) -> Written:
             if axis in ran and (speed["axis"] == axis).any():  # this session's speed axes only
                 table += "\n\n" + speed_table(speed[speed["axis"] == axis].reset_index(drop=True), output.peaks)
     return Written(paths, runs, speed, judged, table, axes)
+
+
+def rejudge(folder: str | Path, effects: dict[str, list[dict]] | None = None, chance: float | None = None,
+            spreads: dict | None = None) -> list[Judgement]:
+    """Judge a results folder's claims again from its CSVs, training nothing: `effects` (axis name
+    -> its Effect dicts, declared now) replace those axes' recorded effects in axes.json; `chance`
+    adds runs.csv's two-state `learned` column where it is missing (test accuracy >= 3x chance);
+    then summary.csv, metrics.json and effects.csv are written again (one family, the folder's).
+    Returns the judgements; raises CnnError on an unreadable folder."""
+    from cnn.results.guard import LEARNED_FACTOR
+
+    folder = ResultsFolder(folder)
+    runs = folder.runs()
+    axes = [{**axis, "effects": effects[axis["name"]]} if effects and axis["name"] in effects else axis
+            for axis in folder.axes()]
+    if chance is not None and "learned" not in runs.columns:
+        runs["learned"] = (runs["test_accuracy"] >= LEARNED_FACTOR * chance).astype(float)
+    runs = runs.reindex(columns=schema.run_columns(runs.columns))
+    tables.write_csv(folder.file(schema.RUNS_CSV), runs)
+    tables.write_csv(folder.file(schema.SUMMARY_CSV), tables.summary_frame(runs))
+    write_json(folder.file(schema.AXES_JSON), axes)
+    write_json(folder.file(schema.METRICS_JSON), _declarations(folder.path, runs.columns))
+    judged = judge_axes(axes, runs, spreads)
+    frame = pd.DataFrame([j.row() for j in judged], columns=schema.EFFECT_COLUMNS)
+    write_atomic(folder.file(schema.EFFECTS_CSV), frame.to_csv(index=False))
+    return judged
 
 
 def save_evaluation_arrays(folder: str | Path, evaluation: str, axis: str, variant: str, arrays: dict[str, np.ndarray],
