@@ -1,5 +1,5 @@
-"""What does the non-linearity do? (none = a linear network, scaled_tanh = the custom one,
-LeCun's 1.7159 tanh(2x/3))"""
+"""What does the non-linearity do? (none = no activation function, though max pooling keeps the
+network piecewise linear; scaled_tanh = the custom one, LeCun's 1.7159 tanh(2x/3))"""
 
 from cnn.ablate import Axis, Effect, v
 

@@ -15,6 +15,10 @@ A placeholder is `{{PROFILE KIND ARGS... [FORMAT]}}`, FORMAT a Python format spe
     {{full end speed/naive 1 .1f}}                    its last training second
     {{full speed fast samples_per_s ,.0f}}            speed.csv: a variant's column
     {{full run wall_s .0f}}                           run.json: a top-level value
+    {{full verdict dropout 0}}                        effects.csv: the axis' claim 0 (in declaration
+                                                      order): verdict, estimate, 95% interval, adjusted p, n
+    {{full ratio layers/3-batchnorm layers/3 steady_epoch_s .1f}}   summary.csv: mean of one over the other
+    {{full family}}, {{full count shown}}             effects.csv: the family's size; claims with a verdict
 """
 
 from __future__ import annotations
@@ -62,11 +66,18 @@ def clock(results, profile, key, seed) -> list:
 def value(results: Path, spec: str) -> str:
     words = spec.split()
     profile, kind, *args = words
-    known_args = {"mean": 2, "pm": 2, "n": 1, "seed": 3, "first": 3, "best": 2, "end": 2, "speed": 2, "run": 1}
+    known_args = {"mean": 2, "pm": 2, "n": 1, "seed": 3, "first": 3, "best": 2, "end": 2, "speed": 2, "run": 1,
+                  "verdict": 2, "ratio": 3, "family": 0, "count": 1}
     if kind not in known_args:
         raise KeyError(f"{{{{{spec}}}}}: unknown kind {kind!r}; known: {', '.join(known_args)}")
     fmt = args[known_args[kind]] if len(args) > known_args[kind] else None
     args = args[:known_args[kind]]
+    if kind == "verdict":
+        return verdict(results, profile, args[0], int(args[1]))
+    if kind == "family":  # the claims judged together (Holm's m)
+        return str(max(int(r["family"]) for r in rows(results, profile, "effects")))
+    if kind == "count":  # how many claims have this verdict
+        return str(sum(r["verdict"] == args[0].replace("_", " ") for r in rows(results, profile, "effects")))
     if kind == "run":  # counts and names as they are, unless a format is given
         data = json.loads((results / profile / "run.json").read_text())[args[0]]
         return format(data, fmt) if fmt else str(data)
@@ -78,6 +89,9 @@ def value(results: Path, spec: str) -> str:
         return f"{float(row[f'{args[1]}_mean']):{fmt}} +/- {float(row[f'{args[1]}_std']):{fmt.lstrip('+')}}"
     if kind == "n":
         return summary(results, profile, args[0])["n"]
+    if kind == "ratio":
+        top, bottom = (float(summary(results, profile, key)[f"{args[2]}_mean"]) for key in args[:2])
+        return format(top / bottom, fmt)
     if kind == "seed":
         return format(float(run_row(results, profile, args[0], args[1])[args[2]]), fmt)
     if kind == "first":
@@ -89,6 +103,28 @@ def value(results: Path, spec: str) -> str:
         return format(clock(results, profile, args[0], args[1])[-1][0], fmt)
     row = one([r for r in rows(results, profile, "speed") if r["variant"] == args[0]], f"{profile} speed {args[0]}")
     return format(float(row[args[1]]), fmt)
+
+
+def verdict(results: Path, profile: str, axis: str, index: int) -> str:
+    """The claim's verdict in bold, then its estimate, 95% interval, Holm-adjusted p and n, as
+    effects.csv has them (the judge's own words for the change: a ratio on the log scale)."""
+    claims = [r for r in rows(results, profile, "effects") if r["axis"] == axis]
+    if index >= len(claims):
+        raise KeyError(f"{profile} effects: {axis} has {len(claims)} claims, not {index + 1}")
+    r = claims[index]
+    if not r["test"]:
+        return f"**{r['verdict']}**"
+    if r["test"].startswith("exact"):
+        return f"**{r['verdict']}** (exact)"
+
+    def change(x: str) -> str:
+        number = float(x)
+        if r["scale"] == "log":
+            return f"{number:.2f}x"
+        return f"{number:+.2f}" if r["scale"] == "proportion" else f"{number:+.4f}"
+
+    return (f"**{r['verdict']}**, {change(r['estimate'])} [{change(r['ci_low'])}, {change(r['ci_high'])}], "
+            f"p_adj {float(r['p_adj']):.2g}, n {r['n_high']} vs {r['n_low']}")
 
 
 def render(template: str, results: Path = ROOT / "results") -> str:

@@ -194,10 +194,11 @@ class Judgement:
         return fmt(self.metric, self.min_effect, sign=False)
 
 
-def judge_claims(claims: list[Claim], family_size: int | None = None) -> list[Judgement]:
+def judge_claims(claims: list[Claim], family_size: int | None = None, plan: bool = True) -> list[Judgement]:
     """Every claim's judgement, the stochastic ones as one family (Holm), in the order given.
     `family_size`: these are part of a larger family whose other claims are not judged yet (one
-    axis during the run): Bonferroni over that many, which shows nothing Holm over all would not."""
+    axis during the run): Bonferroni over that many, which shows nothing Holm over all would not.
+    `plan=False` leaves out the seed planner's numbers (noncentral t searches: the slow part)."""
     prepared = [_prepare(claim) for claim in claims]
     comparisons = [c for c in prepared if isinstance(c, stats.Comparison)]
     family = family_size or sum(c.stochastic for c in comparisons)
@@ -207,7 +208,7 @@ def judge_claims(claims: list[Claim], family_size: int | None = None) -> list[Ju
         if isinstance(outcome, str):
             judged.append(_judgement(claim, "not judged", outcome, family=family))
         else:
-            judged.append(_decided(claim, outcome, next(decisions), family))
+            judged.append(_decided(claim, outcome, next(decisions), family, plan))
     return judged
 
 
@@ -288,10 +289,12 @@ def _prepare(claim: Claim) -> stats.Comparison | str:
         return str(error)
 
 
-def _decided(claim: Claim, comparison: stats.Comparison, decision: stats.Decision, family: int) -> Judgement:
+def _decided(claim: Claim, comparison: stats.Comparison, decision: stats.Decision, family: int,
+             plan: bool = True) -> Judgement:
     """The judgement of a compared claim; every stochastic one carries the seed planner's numbers,
     and an undetermined one says them as its reason."""
-    reason, (needed, detectable) = "", _plan(comparison, family) if comparison.stochastic else (None, None)
+    planned = plan and comparison.stochastic
+    reason, (needed, detectable) = "", _plan(comparison, family) if planned else (None, None)
     if decision.verdict == "undetermined":
         reason = _needs(claim.effect, comparison, needed, detectable)
     return _judgement(claim, decision.verdict, reason, comparison, decision, needed, detectable, family)

@@ -371,7 +371,9 @@ def smallest_detectable(sd_low: float, n_low: int, sd_high: float, n_high: int, 
         upper *= 2
     noncentrality = optimize.brentq(lambda nc: _power(1.0, nc, dof, alpha, alternative) - power, 0.0, upper)
     delta = noncentrality * error
-    return 10.0**delta if scale == "log" else delta
+    if scale == "log":
+        return 10.0**delta if delta < 300 else math.inf  # beyond a float: no finite change is seen
+    return delta
 
 
 def guard_bound(baseline_mean, baseline_sd, baseline_n, n_new, *, false_alarm: float, floor: float, df=None):
