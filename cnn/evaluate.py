@@ -42,7 +42,18 @@ def evaluate(model: keras.Model, dataset: Dataset, trained_on: dict | None = Non
             stacklevel=2,
         )
     model.compile(loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-    return measure(model, dataset)
+    return measure(model, trained_part(dataset, trained_on))
+
+
+def trained_part(dataset: Dataset, trained_on: dict | None) -> Dataset:
+    """`dataset` with the training images the saved model trained on, where the metadata names this
+    data and its config: the validation split held out and the train_fraction subset taken, as
+    cnn.train did, so train accuracy is measured on what it trained on. Otherwise `dataset` as is."""
+    config = (trained_on or {}).get("config") or {}
+    if not config or not same_dataset(trained_on, dataset):
+        return dataset
+    training, _, _ = dataset.split_validation(float(config.get("validation_fraction") or 0.0))
+    return training.subset(float(config.get("train_fraction") or 1.0), seed=int(config.get("seed") or 0))
 
 
 def same_dataset(trained_on: dict, dataset: Dataset) -> bool | None:

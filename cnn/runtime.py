@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 import threading
+import time
 
 from cnn.errors import CnnError
 
@@ -96,3 +97,36 @@ def quiet_native_stderr():
         os.dup2(saved, 2)
         os.close(saved)
         os.close(devnull)
+
+
+# --- what else the machine did while a run trained -------------------------------------------
+
+CONTENDED_CORES = 0.25  # other processes' CPU over the run's wall time above this: the run shared the cores
+
+
+def cpu_seconds() -> tuple[float, float | None]:
+    """(this process's CPU seconds, every process's busy CPU seconds since boot or None where
+    /proc/stat is not there): two snapshots bound a span, their difference says who used the cores."""
+    own = time.process_time()
+    try:
+        with open("/proc/stat") as stat:
+            fields = [float(x) for x in stat.readline().split()[1:]]
+    except (OSError, ValueError):
+        return own, None
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0.0)  # idle and iowait
+    return own, (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")  # user..steal, not guest (counted in user)
+
+
+def contention(before: tuple[float, float | None], after: tuple[float, float | None], wall_s: float) -> dict:
+    """What a span between two cpu_seconds() snapshots used: `cpu_s` (this process), `others_cpu_s`
+    (every other process, None without /proc/stat), `load_avg` (the 1-minute load at the end),
+    and `contended`: other processes used more than CONTENDED_CORES of a core on average, so the
+    span's wall times are not those of a quiet machine (None where it cannot be told)."""
+    cpu_s = after[0] - before[0]
+    others = None if before[1] is None or after[1] is None else max(0.0, after[1] - before[1] - cpu_s)
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = None
+    contended = None if others is None or wall_s <= 0 else others / wall_s > CONTENDED_CORES
+    return {"cpu_s": cpu_s, "others_cpu_s": others, "load_avg": load, "contended": contended}

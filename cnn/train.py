@@ -1,7 +1,9 @@
 """Train one config on one dataset and measure it honestly.
 
-Honest means: train accuracy re-measured in inference mode after training (the running average
-Keras shows during fit mixes weights from the whole epoch and has dropout on); the first epoch,
+Honest means: train accuracy re-measured in inference mode after training and after every epoch
+on a fixed training subset (the running average Keras shows during fit mixes weights from the whole
+epoch and has dropout on); validation on a split held out of the training set, so the test set is
+read once, at the end; the CPU other processes used while it trained recorded; the first epoch,
 which includes graph tracing, timed apart from the steady epochs; validation time kept out of
 the epoch time; a NaN loss recorded as `diverged`, not raised.
 
@@ -32,6 +34,7 @@ from cnn.models import build_model, forward_flops
 from cnn.optimizers import make_optimizer
 
 PROBE_IMAGES = 256  # the gradient probe's batch: small beside an epoch (4,000), enough for a stable norm
+TRAIN_FIT_IMAGES = 2000  # the per-epoch inference-mode train accuracy's subset: +/-0.005 at 0.95, ~1/20 of an epoch
 
 
 @dataclass
@@ -67,6 +70,14 @@ class RunResult:
     # The first conv kernel's gradient norm on the probe batch after the last epoch (NaN for an MLP
     # or without the probe): vanishing gradients reach the first layer first.
     grad_norm_first_conv: float = math.nan
+    n_val: int = 0  # images of the validation split (0: the test set validated, as the notebook does)
+    # What the machine did while fit ran (cnn.runtime.contention): this process's CPU seconds,
+    # every other process's, the 1-minute load at the end, and whether others used more than a
+    # quarter of a core on average, which makes the run's times those of a shared machine.
+    cpu_s: float | None = None
+    others_cpu_s: float | None = None
+    load_avg: float | None = None
+    contended: bool | None = None
     model: keras.Model | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -90,7 +101,8 @@ class RunResult:
         one_epoch = not self.has_steady_epoch  # no steady epoch: its time would be the first's
         rows = [
             ("status", self.status + (f" at epoch {self.diverged_epoch}" if self.diverged_epoch else "")),
-            ("dataset", f"{self.dataset} ({self.n_train} train / {self.n_test} test)"),
+            ("dataset", f"{self.dataset} ({self.n_train} train / "
+                        + (f"{self.n_val} validation / " if self.n_val else "") + f"{self.n_test} test)"),
             *score_rows(vars(self), train_note="re-measured in inference mode"),
             ("first epoch", f"{self.first_epoch_s:.2f} s  (includes tracing)"),
             ("steady epoch", "n/a (one epoch)" if one_epoch else f"{self.steady_epoch_s:.2f} s"),
@@ -215,6 +227,24 @@ class AccuracyClock(keras.callbacks.Callback):
         return correct / len(self.y_test)
 
 
+class TrainFit(keras.callbacks.Callback):
+    """At each epoch's end, loss and accuracy on a fixed training subset (`x`, `y`) in inference mode
+    (dropout off): `train_fit_loss` and `train_fit_accuracy` in `history`, one value per epoch. Keras'
+    own `accuracy` is a running average over the epoch with dropout on, ~0.09 below test accuracy
+    after the first epoch of the seed CNN, so a learning curve of it contradicts the final bars; this
+    one is measured as they are. After EpochTimer in the callbacks: its time is not the epoch's."""
+
+    def __init__(self, x, y):
+        super().__init__()
+        self.x, self.y = x, y
+        self.history: dict[str, list[float]] = {"train_fit_loss": [], "train_fit_accuracy": []}
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss, accuracy = self.model.evaluate(self.x, self.y, batch_size=EVAL_BATCH_SIZE, verbose=0)
+        self.history["train_fit_loss"].append(float(loss))
+        self.history["train_fit_accuracy"].append(float(accuracy))
+
+
 class GradientProbe(keras.callbacks.Callback):
     """At each epoch's end, on a fixed batch (`x`, `y`): the L2 norm of the gradient of the loss (the
     batch's mean cross-entropy) for each layer's kernel (`grad_norm/<layer>`), and the norm of the kernel's change
@@ -317,10 +347,12 @@ def compile_model(config: Config, model: keras.Model) -> keras.Model:
 
 def train(config: Config, dataset: Dataset, *, verbose: int | str = 0, accuracy_checks: int = 0,
           probe_images: int = PROBE_IMAGES) -> RunResult:
-    """Train `config` on `dataset` (its training subset per `config.train_fraction`), validating on
-    the test set as the notebook does. Returns a RunResult; a NaN/inf loss gives status
+    """Train `config` on `dataset`: the validation split held out of its training set
+    (`config.validation_fraction`; 0 validates on the test set, as the notebook does), then its
+    training subset per `config.train_fraction`. The test set is measured once, at the end.
+    Returns a RunResult; a NaN/inf loss gives status
     'diverged' rather than an exception. Raises CnnError when the config does not fit the data.
-    `accuracy_checks` > 0 also measures test accuracy that many times per epoch, at equal numbers
+    `accuracy_checks` > 0 also measures validation accuracy that many times per epoch, at equal numbers
     of training images (RunResult.accuracy_clock), for time-to-accuracy finer than an epoch.
     `probe_images`: the first that many training images are the gradient probe's batch (GradientProbe;
     its columns join the history); 0 turns it off, which changes nothing else."""
@@ -328,7 +360,8 @@ def train(config: Config, dataset: Dataset, *, verbose: int | str = 0, accuracy_
     keras.backend.clear_session()
     forget_custom_gradients()
     keras.utils.set_random_seed(config.seed)
-    data = dataset.subset(config.train_fraction, seed=config.seed)
+    training, x_val, y_val = dataset.split_validation(config.validation_fraction)
+    data = training.subset(config.train_fraction, seed=config.seed)
 
     model = compile_model(config, build_model(config, data.input_shape, data.num_classes))
 
@@ -337,18 +370,20 @@ def train(config: Config, dataset: Dataset, *, verbose: int | str = 0, accuracy_
     clock = None
     if accuracy_checks:
         every = -(-epoch_samples // accuracy_checks)
-        clock = AccuracyClock(data.x_test, data.y_test, every, config.batch_size, epoch_samples, timer)
+        clock = AccuracyClock(x_val, y_val, every, config.batch_size, epoch_samples, timer)
     # The first images, not a random draw: the same batch every epoch, and no draw to shift training's.
     probe = GradientProbe(data.x_train[:probe_images], data.y_train[:probe_images]) if probe_images else None
-    started = time.perf_counter()
+    fitted = TrainFit(data.x_train[:TRAIN_FIT_IMAGES], data.y_train[:TRAIN_FIT_IMAGES])
+    before, started = runtime.cpu_seconds(), time.perf_counter()
     history = model.fit(
-        **fit_inputs(config, data),
+        **fit_inputs(config, data, (x_val, y_val)),
         epochs=config.epochs,
-        callbacks=[timer, *([clock] if clock else []), *([probe] if probe else []), keras.callbacks.TerminateOnNaN(),
-                   StopOnInterrupt()],
+        callbacks=[timer, *([clock] if clock else []), *([probe] if probe else []), fitted,
+                   keras.callbacks.TerminateOnNaN(), StopOnInterrupt()],
         verbose=verbose,
     ).history
     fit_s = time.perf_counter() - started
+    machine_load = runtime.contention(before, runtime.cpu_seconds(), fit_s)
 
     losses = history.get("loss", [])
     diverged_epoch = next((i + 1 for i, loss in enumerate(losses) if not math.isfinite(loss)), None)
@@ -360,6 +395,7 @@ def train(config: Config, dataset: Dataset, *, verbose: int | str = 0, accuracy_
     history["epoch_s"] = seconds
     if probe:
         history.update({name: values[:len(losses)] for name, values in probe.history.items()})
+    history.update({name: values[:len(losses)] for name, values in fitted.history.items()})
     return RunResult(
         config=config,
         dataset=dataset.name,
@@ -383,6 +419,8 @@ def train(config: Config, dataset: Dataset, *, verbose: int | str = 0, accuracy_
         created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
         accuracy_clock=[list(point) for point in clock.points] if clock else [],
         grad_norm_first_conv=first_conv_grad_norm(probe, model) if probe else math.nan,
+        n_val=len(y_val) if config.validation_fraction else 0,
+        **machine_load,
         model=model,
     )
 
@@ -394,7 +432,7 @@ def first_conv_grad_norm(probe: GradientProbe, model: keras.Model) -> float:
     return values[-1] if values else math.nan
 
 
-def fit_inputs(config: Config, data: Dataset) -> dict:
+def fit_inputs(config: Config, data: Dataset, validation: tuple | None = None) -> dict:
     """model.fit's data arguments: the notebook's numpy arrays, or an in-memory tf.data pipeline.
 
     The pipeline reshuffles each pass, repeats, and prefetches the next batch while the current one
@@ -403,9 +441,10 @@ def fit_inputs(config: Config, data: Dataset) -> dict:
     one iterator and never stalls). An epoch is then ceil(n / batch) full batches: the last one
     draws from the next pass, so no batch of another shape retraces the step.
     """
+    x_val, y_val = validation if validation is not None else (data.x_test, data.y_test)
     if config.pipeline == "numpy":
         return {"x": data.x_train, "y": data.y_train, "batch_size": config.batch_size,
-                "validation_data": (data.x_test, data.y_test)}
+                "validation_data": (x_val, y_val)}
     import tensorflow as tf
 
     train_set = (
@@ -415,14 +454,14 @@ def fit_inputs(config: Config, data: Dataset) -> dict:
         .batch(config.batch_size)
         .prefetch(tf.data.AUTOTUNE)
     )
-    test_set = (
-        tf.data.Dataset.from_tensor_slices((data.x_test, data.y_test)).batch(EVAL_BATCH_SIZE).prefetch(tf.data.AUTOTUNE)
+    validation_set = (
+        tf.data.Dataset.from_tensor_slices((x_val, y_val)).batch(EVAL_BATCH_SIZE).prefetch(tf.data.AUTOTUNE)
     )
     return {
         "x": train_set,
         "steps_per_epoch": steps_per_epoch(config, len(data.y_train)),
         "shuffle": False,  # it shuffles itself
-        "validation_data": test_set,
+        "validation_data": validation_set,
     }
 
 

@@ -65,7 +65,7 @@ def test_train_json_prints_metrics_and_saves_the_model(trained_by_cli):
     result = json.loads(trained.out)  # stdout holds the JSON alone; progress went to stderr
     assert 0 <= result["test_accuracy"] <= 1
     assert result["config"]["conv_filters"] == [4, 8] and result["config"]["epochs"] == 1
-    assert result["n_train"] == 300 and result["saved"] == str(trained.saved)
+    assert result["n_train"] == 270 and result["n_val"] == 30 and result["saved"] == str(trained.saved)
     assert trained.saved.is_file()
     assert "val_accuracy" in trained.err  # the progress, kept off stdout
     assert result["steady_epoch_s"] is None  # one epoch: no steady epoch was timed (the table's n/a)
@@ -86,7 +86,7 @@ def test_train_prints_a_readable_table(capsys, tiny_npz):
     code, out, _ = run(capsys, "train", "--dataset", f"npz:{tiny_npz}", *TINY_ARGS, "--learning-rate", "default")
     assert code == 0
     assert "conv_filters=4-8,dense_units=16,epochs=1" in out
-    assert "test accuracy" in out and "300 train / 200 test" in out
+    assert "test accuracy" in out and "270 train / 30 validation / 200 test" in out
 
 
 def test_train_an_mlp(capsys, tiny_npz):

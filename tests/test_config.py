@@ -156,6 +156,7 @@ def test_every_field_is_covered_by_the_key_test():
         "conv_filters", "kernel_size", "conv_padding", "batch_norm", "activation", "initializer", "pool_size",
         "pool_type", "pool_padding",
         "dropout", "dense_units", "optimizer", "learning_rate", "epochs", "batch_size", "train_fraction",
+        "validation_fraction",
         "augmentation", "seed", "precision", "pipeline", "lr_scaling", "steps_per_execution", "jit_compile", "model",
         "fused_update",
     }

@@ -96,3 +96,21 @@ def test_an_evaluation_declares_its_metrics_and_gives_no_other(monkeypatch):
 def test_an_unknown_evaluation_fails_when_the_axis_is_declared():
     with pytest.raises(CnnError, match="unknown evaluation 'phtos'; known: errors, photos"):
         Axis("typo", "Why?", variants=[v("a")], evaluations=("phtos",))
+
+
+def test_an_evaluation_runs_only_on_the_datasets_it_applies_to():
+    """The photo benchmark renders digits: on Fashion-MNIST-like classes it does not run (a clothes
+    classifier reading digit photos scores nothing meaningful), and its metric stays empty."""
+    import numpy as np
+
+    from cnn.ablate.evaluations import EVALUATIONS, evaluate, prepare
+    from cnn.data import FASHION, Dataset
+
+    rng = np.random.default_rng(0)
+    images, labels = rng.random((20, 28, 28, 1), dtype=np.float32), np.tile(np.arange(10), 2)
+    clothes = Dataset.from_arrays("clothes", images, labels, images, labels, class_names=FASHION)
+    digits = Dataset.from_arrays("digits", images, labels, images, labels)
+    photos = EVALUATIONS.get("photos")
+    assert not photos.applies(clothes) and photos.applies(digits) and "digits" in photos.applies_note
+    prepare(("photos",), clothes)  # no benchmark is made for it
+    assert evaluate(("photos",), None, clothes) == ({}, {})  # the model is never asked

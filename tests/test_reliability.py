@@ -404,7 +404,7 @@ def test_cifar_like_colour_npz_trains_saves_and_predicts(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert code == 0, err
     result = json.loads(out)
-    assert result["n_train"] == 40 and result["status"] == "ok"
+    assert result["n_train"] == 36 and result["n_val"] == 4 and result["status"] == "ok"  # 10% held out
     model = keras.models.load_model(model_path, compile=False)
     assert tuple(model.inputs[0].shape[1:]) == (32, 32, 3)
     assert model.outputs[0].shape[-1] == 10

@@ -12,12 +12,23 @@ import keras
 import numpy as np
 import pytest
 
+from cnn import runtime
 from cnn.config import Config
 from cnn.data import Dataset
 from cnn.errors import CnnError
 from cnn.models import build_model
 from cnn.results import tables
-from cnn.train import PROBE_IMAGES, AccuracyClock, EpochTimer, GradientProbe, RunResult, fit_inputs, train, update_ratio
+from cnn.train import (
+    PROBE_IMAGES,
+    TRAIN_FIT_IMAGES,
+    AccuracyClock,
+    EpochTimer,
+    GradientProbe,
+    RunResult,
+    fit_inputs,
+    train,
+    update_ratio,
+)
 
 METRICS = ("train_accuracy", "train_loss", "test_accuracy", "test_loss", "accuracy_gap", "loss_gap",
            "first_epoch_s", "steady_epoch_s", "samples_per_s", "fit_s")
@@ -35,7 +46,8 @@ def test_one_epoch_run_reports_finite_metrics(one_epoch, tiny):
     for name in METRICS:
         assert math.isfinite(getattr(result, name)), name
     assert 0 <= result.test_accuracy <= 1 and 0 <= result.train_accuracy <= 1
-    assert result.n_train == 300 and result.n_test == 200
+    # 10% of the 300 training images held out for validation (Config.validation_fraction).
+    assert result.n_train == 270 and result.n_val == 30 and result.n_test == 200
     assert result.dataset == "mnist-tiny" and result.dataset_fingerprint == tiny.fingerprint
 
 
@@ -50,9 +62,39 @@ def test_metrics_are_consistent(one_epoch):
     assert result.flops_per_sample > 0
 
 
-def test_test_accuracy_is_the_last_validation_accuracy(one_epoch):
+def test_validation_is_a_fixed_stratified_split_of_the_training_set_not_the_test_set(one_epoch, tiny):
+    training, x_val, y_val = tiny.split_validation(0.1)
+    assert len(y_val) == 30 and len(training.y_train) == 270 and training.x_test is tiny.x_test
+    assert np.bincount(y_val, minlength=10).tolist() == [3] * 10  # stratified: 3 of each class
+    again = tiny.split_validation(0.1)[2]
+    assert np.array_equal(again, y_val)  # the same images every call, whatever the run's seed
+    # The last val_accuracy is the final model's on the split; the test set is read once, at the end.
+    logits = one_epoch.model.predict(x_val, verbose=0)
+    assert one_epoch.history["val_accuracy"][-1] == pytest.approx(float((logits.argmax(-1) == y_val).mean()))
+
+
+def test_validation_fraction_0_validates_on_the_test_set_as_the_notebook(tiny, tiny_config):
+    result = train(dataclasses.replace(tiny_config, validation_fraction=0.0), tiny)
+    assert result.n_train == 300 and result.n_val == 0
     # Both are measured in inference mode on the same weights and test set.
-    assert one_epoch.test_accuracy == pytest.approx(one_epoch.history["val_accuracy"][-1])
+    assert result.test_accuracy == pytest.approx(result.history["val_accuracy"][-1])
+
+
+def test_each_epoch_measures_train_accuracy_in_inference_mode_outside_the_clock(one_epoch, tiny):
+    """train_fit_accuracy is what the final train accuracy is (dropout off, the epoch's end weights),
+    on the first TRAIN_FIT_IMAGES training images: not Keras' running average."""
+    training = tiny.split_validation(0.1)[0]
+    x, y = training.x_train[:TRAIN_FIT_IMAGES], training.y_train[:TRAIN_FIT_IMAGES]
+    _, accuracy = one_epoch.model.evaluate(x, y, verbose=0)
+    assert one_epoch.history["train_fit_accuracy"] == [pytest.approx(accuracy)]
+    assert len(one_epoch.history["train_fit_loss"]) == 1
+
+
+def test_a_run_records_the_cpu_it_and_others_used(one_epoch):
+    assert one_epoch.cpu_s > 0 and one_epoch.load_avg is not None
+    if one_epoch.others_cpu_s is not None:  # Linux: /proc/stat
+        assert one_epoch.others_cpu_s >= 0 and isinstance(one_epoch.contended, bool)
+        assert one_epoch.contended == (one_epoch.others_cpu_s / one_epoch.fit_s > runtime.CONTENDED_CORES)
 
 
 def test_history_has_one_entry_per_epoch(one_epoch):
@@ -102,7 +144,7 @@ def test_another_seed_gives_another_run(one_epoch, tiny, tiny_config):
 
 def test_train_fraction_trains_on_a_stratified_share(tiny, tiny_config):
     result = train(dataclasses.replace(tiny_config, train_fraction=0.5), tiny)
-    assert result.n_train == 150 and result.n_test == 200
+    assert result.n_train == 135 and result.n_test == 200  # half of the 270 left after validation
     assert result.dataset == "mnist-tiny"  # the dataset named, not the subset's internal name
 
 
@@ -158,7 +200,8 @@ def test_tf_data_pipeline_repeats_and_trains_whole_batches(tiny, tiny_config):
 
 
 def test_accuracy_clock_measures_within_epochs_and_keeps_its_time_out(tiny, tiny_config):
-    config = dataclasses.replace(tiny_config, epochs=2, batch_size=50)  # 6 batches of 50 per epoch
+    # 6 batches of 50 per epoch, validated on the test set so a mid-epoch check can be compared with it
+    config = dataclasses.replace(tiny_config, epochs=2, batch_size=50, validation_fraction=0.0)
     result = train(config, tiny, accuracy_checks=3)  # every 100 images
     seconds, samples, accuracies = zip(*result.accuracy_clock)
     assert samples == (100, 200, 300, 400, 500, 600)
@@ -197,8 +240,9 @@ def test_the_probe_records_every_kernel_each_epoch(one_epoch, tiny):
     assert [k for k in history if k.startswith("grad_norm/")] == [f"grad_norm/{name}" for name in layers]
     assert [k for k in history if k.startswith("update_ratio/")] == [f"update_ratio/{name}" for name in layers]
     # At the last epoch's end the weights are the final ones: the norms are those of the first 256
-    # training images (the tiny set has 300), with dropout off.
-    expected = probe_norms(one_epoch.model, tiny.x_train[:PROBE_IMAGES], tiny.y_train[:PROBE_IMAGES])
+    # training images (the tiny set has 270 after validation), with dropout off.
+    training = tiny.split_validation(0.1)[0]  # the probe's images are the training part's first
+    expected = probe_norms(one_epoch.model, training.x_train[:PROBE_IMAGES], training.y_train[:PROBE_IMAGES])
     for name in layers:
         assert history[f"grad_norm/{name}"] == [pytest.approx(expected[name], rel=1e-4)]
     assert one_epoch.grad_norm_first_conv == history["grad_norm/conv1"][-1]

@@ -61,20 +61,29 @@ class Evaluation:
     ] = ()  # the modules (dotted: "cnn.predict") whose code decides its numbers: in the cache key
     prepare: Callable[["Dataset"], object] | None = None  # its fixed inputs, made before the timed training
     metrics: tuple[Metric, ...] = ()  # the metrics its Outcome gives (registered with it)
+    # Whether it means anything on a dataset (None: on every one); where not, it does not run and
+    # its metrics stay empty: digit photos read by a clothes classifier would be a number of nothing.
+    applies_to: Callable[["Dataset"], bool] | None = None
+    applies_note: str = ""  # what it applies to, in words, for the line saying it did not run
+
+    def applies(self, dataset: Dataset) -> bool:
+        return self.applies_to is None or bool(self.applies_to(dataset))
 
 
 EVALUATIONS: Registry[Evaluation] = Registry("evaluation")
 
 
 def register_evaluation(name: str, run: Callable | None = None, *, modules: tuple[str, ...] = (),
-                        prepare: Callable | None = None, metrics=()):
+                        prepare: Callable | None = None, metrics=(), applies_to: Callable | None = None,
+                        applies_note: str = ""):
     """Register the evaluation `name` and the metrics it declares (each Metric's `evaluation` set to
-    `name`). As a call with `run`, returns the Evaluation; without, a decorator for `run`.
+    `name`); `applies_to(dataset)` says where it means something (default: everywhere), in words
+    in `applies_note`. As a call with `run`, returns the Evaluation; without, a decorator for `run`.
     Raises CnnError when the name or a metric's name is already registered."""
 
     def add(function: Callable) -> Callable:
         declared = tuple(dataclasses.replace(m, evaluation=name) for m in metrics)
-        evaluation = Evaluation(function, tuple(modules), prepare, declared)
+        evaluation = Evaluation(function, tuple(modules), prepare, declared, applies_to, applies_note)
         EVALUATIONS.add(name, evaluation)
         for metric in declared:
             add_metric(metric)
@@ -89,6 +98,8 @@ def evaluate(names: tuple[str, ...], model: keras.Model, dataset: Dataset) -> tu
     metrics, arrays = {}, {}
     for name in names:
         evaluation = EVALUATIONS.get(name)
+        if not evaluation.applies(dataset):
+            continue
         outcome = evaluation.run(model, dataset)
         undeclared = sorted(set(outcome.metrics) - {m.name for m in evaluation.metrics})
         if undeclared:
@@ -104,7 +115,7 @@ def prepare(names: tuple[str, ...], dataset: Dataset) -> None:
     """Make the evaluations' fixed inputs now (cached per process), so that no run's timing holds them."""
     for name in names:
         evaluation = EVALUATIONS.get(name)
-        if evaluation.prepare is not None:
+        if evaluation.prepare is not None and evaluation.applies(dataset):
             evaluation.prepare(dataset)
 
 
@@ -201,7 +212,15 @@ def _photos(model: keras.Model, dataset: Dataset) -> Outcome:
 
 
 PHOTO_MODULES = ("cnn.photos.read", "cnn.photos.benchmark", "cnn.predict")
-register_evaluation("photos", _photos, modules=PHOTO_MODULES, prepare=photo_benchmark, metrics=[
+def _digits(dataset: Dataset) -> bool:
+    """Whether `dataset` is of the ten digits, 28x28 grayscale (what the photo benchmark renders)."""
+    from cnn.data import DIGITS
+
+    return tuple(dataset.class_names or ()) == DIGITS and dataset.x_test.shape[1:] == (28, 28, 1)
+
+
+register_evaluation("photos", _photos, modules=PHOTO_MODULES, prepare=photo_benchmark, applies_to=_digits,
+                    applies_note="datasets of the ten digits, 28x28 grayscale", metrics=[
     Metric("photo_accuracy", "photo accuracy", ".4f", "higher",
            description="share of the photo benchmark read right, each photo prepared as `cnn predict` prepares one"),
 ])

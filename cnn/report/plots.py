@@ -170,9 +170,15 @@ def gap_bars(summary: pd.DataFrame, axis: str, path: Path, runs: pd.DataFrame | 
 
 
 def learning_curves(histories: pd.DataFrame, labels: list[tuple[str, str]], axis: str, path: Path,
-                    chance: float | None) -> Path:
-    """Accuracy and val_accuracy per epoch, one panel per (variant, device) in `labels`; the line is
-    the mean over seeds, the band spans the lowest to the highest seed."""
+                    chance: float | None, validation: str = "test") -> Path:
+    """Train and validation accuracy per epoch, one panel per (variant, device) in `labels`; the line
+    is the mean over seeds, the band spans the lowest to the highest seed. The train curve is the
+    inference-mode accuracy on a fixed training subset (train_fit_accuracy) where the runs measured
+    it, as the bars beside it are, else Keras' running average (said in the legend); `validation`
+    names what val_accuracy was measured on (the validation split, or the test set as the notebook)."""
+    fitted = "train_fit_accuracy" in histories and histories["train_fit_accuracy"].notna().any()
+    train = ("train_fit_accuracy", "train (inference mode)") if fitted else (
+        "accuracy", "train (Keras' running average)")
     rows = math.ceil(len(labels) / 4)
     columns = math.ceil(len(labels) / rows)  # balanced rows: 5 panels as 3 + 2, not 4 + 1
     fig = Figure(figsize=(3.0 * columns + 0.5, 2.6 * rows + 0.9), layout="constrained")
@@ -183,10 +189,7 @@ def learning_curves(histories: pd.DataFrame, labels: list[tuple[str, str]], axis
     for ax, (variant, device) in zip(panels, labels):
         part = histories[(histories["variant"] == variant) & (histories["device"] == device)]
         by_epoch = part.groupby("epoch")
-        for metric, name, colour in (
-            ("accuracy", "train (Keras' running average)", TRAIN),
-            ("val_accuracy", "test", TEST),
-        ):
+        for metric, name, colour in ((*train, TRAIN), ("val_accuracy", validation, TEST)):
             stats = by_epoch[metric].agg(["mean", "min", "max"])
             ax.plot(stats.index, stats["mean"], marker="o", markersize=3, color=colour, label=name)
             ax.fill_between(stats.index, stats["min"], stats["max"], color=colour, alpha=0.2, linewidth=0)

@@ -278,8 +278,13 @@ def _header(results: Results, dataset_note: str, family: int = 0) -> str:
     machine = _machine_text(info.get("machine") or {})
     devices = ", ".join(dict.fromkeys(results.runs["device"]))
     parallel = int(results.runs["parallel"].notna().sum()) if "parallel" in results.runs else 0
+    contended = int(results.runs["contended"].astype(str).eq("True").sum()) if "contended" in results.runs else 0
     timing = (f"\n\n> {parallel} of the {len(results.runs)} runs were timed while another trained beside them "
               "(pytest-xdist): their epoch times are not comparable with runs timed alone." if parallel else "")
+    if contended:
+        timing += (f"\n\n> {contended} of the {len(results.runs)} runs were timed while other work shared the cores "
+                   "(`contended` in runs.csv: other processes used over a quarter of a core on average); no time "
+                   "claim rests on them.")
     return (
         f"# Ablation report: {results.profile} profile on {results.dataset}\n\n"
         f"- {_recipe_text(info, results.axis_records)}\n"
@@ -496,7 +501,9 @@ def _axis_plots(results: Results, axis: str, summary: pd.DataFrame, out: Path, c
     labels = [(v, d) for v, d in zip(summary["variant"], summary["device"])
               if ((history["variant"] == v) & (history["device"] == d)).any()]
     if labels:
-        paths.append(plots.learning_curves(history, labels, axis, folder / f"{axis}-curves.png", chance))
+        split = "n_val" in runs and (runs["n_val"].fillna(0) > 0).any()
+        validation = "validation split" if split else "test (the notebook validates on it)"
+        paths.append(plots.learning_curves(history, labels, axis, folder / f"{axis}-curves.png", chance, validation))
     paths.append(plots.cost_bars(summary, axis, folder / f"{axis}-cost.png", runs))
     return paths
 
@@ -542,7 +549,8 @@ def _photos(results: Results, axis: str, out: Path) -> str:
     of seed 0's failures per variant as the model saw them (photos-<variant>.npz in the folder)."""
     runs = results.runs[results.runs["axis"] == axis]
     if "photo_accuracy" not in runs or runs["photo_accuracy"].isna().all():
-        return ""
+        return ("### Photos\n\nNot measured on " + str(results.dataset) + ": the photos evaluation applies to "
+                "datasets of the ten digits (its benchmark renders digit photos), so it did not run.")
     runs = runs.dropna(subset=["photo_accuracy"])
     lines = [
         "### Photos",

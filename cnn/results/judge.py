@@ -12,9 +12,12 @@ a run of claims that are all false reports a false "shown" in at most 5% of runs
 - equivalent: the two one-sided tests put the change within +/- the effect's min_effect;
 - undetermined: none of those, with the interval, the smallest change the run could show with 80%
   power, and the seeds a side that min_effect would need;
-- not judged: a side has no results, or one seed and no spread from the baseline (the reason says).
+- not judged: a side has no results, or one seed and no spread from the baseline, or (a time) only
+  runs timed while other work shared the cores (the reason says).
 
 A side with one seed borrows the baseline's seed spread for that variant (with the baseline's df).
+A time claim leaves out the runs marked `contended` (cnn.runtime.contention): no time claim rests
+on a time taken beside other work.
 """
 
 from __future__ import annotations
@@ -78,6 +81,7 @@ class Side:
     values: tuple[float, ...]
     baseline_std: float | None = None
     baseline_n: int | None = None  # the baseline's seeds behind baseline_std (its df is n - 1)
+    contended: int = 0  # runs left out: a time measured while other work shared the cores
 
     @property
     def n(self) -> int:
@@ -92,11 +96,14 @@ class Side:
             return f"{int(sum(self.values))} of {self.n} learned"
         if described(metric).deterministic:
             return fmt(metric, self.mean)
+        shared = f", {self.contended} contended left out" if self.contended else ""
         if self.n > 1:
-            return f"{fmt(metric, self.mean)} ± {fmt(metric, statistics.stdev(self.values), sign=False)} (n={self.n})"
+            return (f"{fmt(metric, self.mean)} ± {fmt(metric, statistics.stdev(self.values), sign=False)} "
+                    f"(n={self.n}{shared})")
         if self.baseline_std is not None:
-            return f"{fmt(metric, self.mean)} (n=1; the baseline's std {fmt(metric, self.baseline_std, sign=False)})"
-        return f"{fmt(metric, self.mean)} (n=1)"
+            return (f"{fmt(metric, self.mean)} (n=1{shared}; the baseline's std "
+                    f"{fmt(metric, self.baseline_std, sign=False)})")
+        return f"{fmt(metric, self.mean)} (n=1{shared})"
 
     def borrowed(self, scale: str) -> tuple[float, float] | None:
         """(sd, df) of the baseline's spread on the compared scale, for a one-seed side; None
@@ -237,12 +244,15 @@ def claims_of(axis: str, effects, runs: pd.DataFrame, spreads: dict | None = Non
         for effect in effects:
             sides = []
             for variant in (effect.low, effect.high):
-                values = ()
+                values, contended = (), 0
                 if not on_device.empty and effect.metric in on_device.columns:
-                    chosen = on_device.loc[on_device["variant"] == variant, effect.metric].dropna()
-                    values = tuple(float(x) for x in chosen)
+                    rows = on_device[on_device["variant"] == variant]
+                    if described(effect.metric).timed and "contended" in rows.columns:
+                        shared = rows["contended"].astype(str).eq("True").to_numpy()
+                        contended, rows = int(shared.sum()), rows[~shared]
+                    values = tuple(float(x) for x in rows[effect.metric].dropna())
                 std, n = _spread((spreads or {}).get((device, axis, variant), {}).get(effect.metric))
-                sides.append(Side(variant, values, std, n) if values else None)
+                sides.append(Side(variant, values, std, n, contended) if values or contended else None)
             claims.append(Claim(axis, device, effect, *sides))
     return claims
 
@@ -265,6 +275,10 @@ def _spread(recorded) -> tuple[float | None, int | None]:
 def _prepare(claim: Claim) -> stats.Comparison | str:
     """The claim's comparison, or why it cannot be judged."""
     effect, low, high = claim.effect, claim.low, claim.high
+    shared = [side for side in (low, high) if side is not None and not side.n and side.contended]
+    if shared:
+        return " and ".join(f"all {side.contended} runs of {side.variant}" for side in shared) + (
+            " were timed while other work shared the cores (contended): no time claim rests on them")
     missing = [variant for variant, side in ((effect.low, low), (effect.high, high)) if side is None or not side.n]
     if missing:
         return (f"{' and '.join(missing)} {'has' if len(missing) == 1 else 'have'} no {_name(effect.metric)} on "

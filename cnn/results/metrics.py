@@ -31,6 +31,7 @@ class Metric:
     scale: str = "linear"  # one of SCALES
     deterministic: bool = False  # the same for every seed (params, FLOPs): summarised by its value, not mean and std
     baseline_spread: bool = False  # the baseline records its seed std (results/baseline.json), for one-seed judgements
+    timed: bool = False  # a time: runs timed beside other work (contended) are left out of its claims
     description: str = ""  # one line: what it means (TensorBoard shows it)
     evaluation: str = ""  # the evaluation that declares it (cnn.ablate.evaluations); "" when built in
 
@@ -59,9 +60,10 @@ _DECLARED: dict[str, Metric] = {}
 
 def register_metric(name: str, label: str, fmt: str, direction: str = "higher", scale: str = "linear",
                     deterministic: bool = False, baseline_spread: bool = False, description: str = "",
-                    evaluation: str = "") -> Metric:
+                    evaluation: str = "", timed: bool = False) -> Metric:
     """Declare a metric; returns it. Raises CnnError when the name is taken or a field is invalid."""
-    metric = Metric(name, label, fmt, direction, scale, deterministic, baseline_spread, description, evaluation)
+    metric = Metric(name, label, fmt, direction, scale, deterministic, baseline_spread, timed, description,
+                    evaluation)
     add_metric(metric)
     return metric
 
@@ -132,11 +134,11 @@ register_metric("accuracy_gap", "accuracy gap", "+.4f", "lower", baseline_spread
                 description="train - test accuracy: above 0 is overfitting")
 register_metric("loss_gap", "loss gap", "+.4f", "lower", baseline_spread=True, description="test - train loss")
 register_metric("first_epoch_s", "first epoch s", ".2f", "lower", "log",
-                description="seconds of the first epoch, graph tracing included")
+                timed=True, description="seconds of the first epoch, graph tracing included")
 register_metric("steady_epoch_s", "steady epoch s", ".2f", "lower", "log", baseline_spread=True,
-                description="seconds per epoch after the first")
+                timed=True, description="seconds per epoch after the first")
 register_metric("samples_per_s", "samples/s", ",.0f", "higher", "log",
-                description="training images per second in the steady epochs")
+                timed=True, description="training images per second in the steady epochs")
 # Spans decades (sigmoid's first conv ~1e-3, ReLU's ~0.2): significant figures, compared as ratios.
 register_metric(
     "grad_norm_first_conv",
@@ -146,8 +148,8 @@ register_metric(
     "log",
     description="the first conv kernel's gradient norm after the last epoch (histories.csv has every layer's)",
 )
-register_metric("fit_s", "fit s", ".2f", "lower", "log", description="seconds in Keras' fit, every epoch")
-register_metric("train_s", "train s", ".2f", "lower", "log",
+register_metric("fit_s", "fit s", ".2f", "lower", "log", timed=True, description="seconds in Keras' fit, every epoch")
+register_metric("train_s", "train s", ".2f", "lower", "log", timed=True,
                 description="wall seconds of the whole training (fit and evaluation): what pytest-benchmark times")
 register_metric("learned", "learned", ".0f", "higher", "binary",
                 description="1 where test accuracy left chance (at least 3x it), else 0: compared as k of n seeds")

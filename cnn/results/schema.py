@@ -61,6 +61,11 @@ RUN_COLUMNS = [
     "host",
     "cpu_model",
     "threads",  # where it trained: Ray's node id (or "local"), host, CPU, TensorFlow threads
+    "contended",  # other processes used > 1/4 core while it trained: its times are not a quiet machine's
+    "cpu_s",  # this run's CPU seconds in fit (every thread)
+    "others_cpu_s",  # every other process's CPU seconds over the same span
+    "load_avg",  # the 1-minute load average when fit ended
+    "n_val",  # the validation split's images (0: validated on the test set)
     "rss_mb",
     "peak_rss_mb",
     "config_key",
@@ -82,6 +87,8 @@ HISTORY_COLUMNS = [
     "accuracy",
     "val_loss",
     "val_accuracy",
+    "train_fit_loss",  # on a fixed training subset in inference mode: what the final train accuracy measures
+    "train_fit_accuracy",
     "epoch_s",
 ]
 # Per-layer columns after those, one per kernel the run has (cnn.train.GradientProbe): `grad_norm/conv1`, ...
