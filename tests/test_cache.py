@@ -11,6 +11,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import fsspec
 import pytest
 
 from cnn import files
@@ -19,6 +20,7 @@ from cnn.config import Config
 from cnn.files import read_json, write_atomic, write_json
 
 ROOT = Path(__file__).resolve().parents[1]
+pytest_plugins = ["pytester"]
 VERSIONS = {"python": "3.11", "tensorflow": "2.21.0", "keras": "3.15.1", "numpy": "2.4.6"}
 
 
@@ -138,7 +140,7 @@ def test_cache_round_trip_and_missing_entry(tmp_path):
     cache.put("abc", record)
     assert cache.get("abc") == record
     assert cache.path("abc") == tmp_path / "cache" / "abc.json"
-    assert temp_files(tmp_path) == []
+    assert temp_files(tmp_path) == [] and cache.keys() == ["abc"]
 
 
 @pytest.mark.parametrize("content", [b"", b'{"test_accuracy": 0.9', b"\x00\x00\x00", b"\xff\xfe not utf-8"],
@@ -168,6 +170,157 @@ def test_a_write_cut_off_keeps_the_old_file_and_leaves_no_temp_file(tmp_path, mo
 def test_write_atomic_creates_folders_and_takes_bytes(tmp_path):
     path = write_atomic(tmp_path / "a" / "b" / "blob.bin", b"\x00\x01")
     assert path.read_bytes() == b"\x00\x01"
+
+
+# --- anywhere fsspec reaches: file://, memory:// (s3:// and gs:// are the same calls) ----------------
+
+
+@pytest.fixture
+def memory_url(tmp_path):
+    """A memory:// folder of this test's own (fsspec's memory store is one per process), emptied after."""
+    url = f"memory://runs-{tmp_path.name}"
+    yield url
+    memory = fsspec.filesystem("memory")
+    if memory.exists(url):
+        memory.rm(url, recursive=True)
+
+
+@pytest.fixture(params=["file", "memory"])
+def url(request, tmp_path):
+    return (tmp_path / "cache").as_uri() if request.param == "file" else request.getfixturevalue("memory_url")
+
+
+def test_a_cache_at_a_url_round_trips_and_lists_its_keys(url):
+    cache = RunCache(url)
+    assert cache.get("nothing") is None and cache.keys() == []  # nothing there yet, not even the folder
+    record = {"test_accuracy": 0.97, "history": {"loss": [0.5, 0.2]}, "status": "ok"}
+    cache.put("abc", record)
+    cache.put("def", {"status": "ok"})
+    assert cache.get("abc") == record and cache.get("def") == {"status": "ok"}
+    assert cache.keys() == ["abc", "def"]
+    assert RunCache(url).get("abc") == record  # another session (another process, machine) finds it
+
+
+@pytest.mark.parametrize("content", [b"", b'{"test_accuracy": 0.9', b"\xff\xfe not utf-8"],
+                         ids=["empty", "half-written", "binary"])
+def test_a_damaged_record_at_a_url_counts_as_missing(url, content):
+    cache = RunCache(url)
+    cache.put("abc", {"status": "ok"})
+    with cache.fs.open(cache.path("abc"), "wb") as stream:
+        stream.write(content)
+    assert cache.get("abc") is None
+    cache.put("abc", {"status": "ok"})
+    assert cache.get("abc") == {"status": "ok"}
+
+
+def test_a_file_url_is_the_same_folder_as_its_path_and_writes_atomically(tmp_path, monkeypatch):
+    folder = tmp_path / "cache"
+    by_path, by_url = RunCache(folder), RunCache(folder.as_uri())
+    by_path.put("abc", {"status": "ok", "test_accuracy": 0.97})
+    assert by_url.get("abc") == {"status": "ok", "test_accuracy": 0.97}
+    assert by_url.path("abc") == by_path.path("abc") == folder / "abc.json"
+
+    def disk_full(fd):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(files.os, "fsync", disk_full)
+    with pytest.raises(OSError):
+        by_url.put("abc", {"status": "changed"})  # through cnn.files: cut off, the old record stays whole
+    assert by_path.get("abc") == {"status": "ok", "test_accuracy": 0.97} and temp_files(tmp_path) == []
+
+
+def test_a_record_written_to_a_store_is_byte_for_byte_a_folders(tmp_path, memory_url):
+    # so a cache copied from a folder to a bucket (or back) stays valid: same names, same JSON
+    record = {"status": "ok", "test_accuracy": 0.97, "config": {"dropout": 0.5, "name": "dropout-0.5"}}
+    in_memory = RunCache(memory_url)
+    in_memory.put("abc", record)
+    RunCache(tmp_path).put("abc", record)
+    assert in_memory.fs.cat_file(in_memory.path("abc")) == (tmp_path / "abc.json").read_bytes()
+    assert in_memory.path("abc").endswith("/abc.json")
+
+
+# A protocol fsspec knows whose backend is not installed, as s3:// is without s3fs.
+NO_BACKEND = {"class": "no_such_backend.FileSystem", "err": "Install no-such-backend to access nobackend"}
+
+
+def test_an_unknown_protocol_or_a_missing_backend_is_an_error_from_fsspec(monkeypatch):
+    from fsspec.registry import known_implementations
+
+    with pytest.raises(ValueError, match="Protocol not known: nope"):
+        RunCache("nope://bucket/runs")
+    monkeypatch.setitem(known_implementations, "nobackend", NO_BACKEND)
+    with pytest.raises(ImportError, match="Install no-such-backend"):
+        RunCache("nobackend://bucket/runs")
+
+
+# --- --ablation-cache: checked before anything trains ------------------------------------------
+
+
+@pytest.mark.parametrize("value, fragment", [
+    ("nope://bucket/runs", "Protocol not known: nope; give a folder or a URL such as file:///path"),
+    ("nobackend://bucket/runs", "Install no-such-backend to access nobackend (the fsspec backend for nobackend://)"),
+    ("/dev/null/cache", "cannot be created or written to"),
+    ("file:///dev/null/cache", "cannot be created or written to"),
+], ids=["unknown-protocol", "missing-backend", "under-a-file", "file-url-under-a-file"])
+def test_a_bad_ablation_cache_is_a_one_line_usage_error_naming_it(pytester, value, fragment):
+    pytester.makeconftest(f"""
+        from fsspec.registry import known_implementations
+
+        known_implementations["nobackend"] = {NO_BACKEND!r}
+    """)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--ablation-cache", value)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    lines = [line for line in result.stderr.lines if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("ERROR: --ablation-cache ") and fragment in lines[0], lines
+    assert value in lines[0] or value.removeprefix("file://") in lines[0]
+
+
+def test_ablation_cache_takes_a_folder_or_a_url_and_defaults_to_the_results(pytester):
+    pytester.makeconftest("""
+        def pytest_report_header(config):
+            return f"cache at {config.ablation.options.cache_location}"
+    """)
+    for args, shown in [((), str(pytester.path / "results" / "cache")),
+                        (("--ablation-cache", "runs"), str(pytester.path / "runs")),
+                        (("--ablation-cache", "memory://shared/runs"), "memory://shared/runs")]:
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--co", *args)
+        result.stdout.fnmatch_lines([f"cache at {shown}"])
+    assert not (pytester.path / "runs").exists()  # checked by writing, then undone
+
+
+ONE_VARIANT_AXIS = '''
+"""One small CNN"""
+
+from cnn.ablate import Axis, v
+from cnn.config import Config
+
+AXIS = Axis("tiny", question=__doc__, base=Config(conv_filters=(4,), dense_units=(8,)), variants=[v("only")])
+test_tiny, test_tiny_effects = AXIS.tests()
+'''
+
+
+def test_a_study_resumes_from_a_cache_url_with_its_results_elsewhere(tmp_path, tiny_npz):
+    # as on another machine: a fresh results folder, the same --ablation-cache; nothing trains again
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "test_tiny.py").write_text(ONE_VARIANT_AXIS)
+    (project / "pytest.ini").write_text("[pytest]\n")
+    url = (tmp_path / "shared" / "runs").as_uri()
+
+    def run(results: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "--benchmark-disable", "-q",
+                               f"--ablation-dataset=npz:{tiny_npz}", f"--ablation-results={tmp_path / results}",
+                               f"--ablation-cache={url}"], cwd=project, capture_output=True, text=True, timeout=600,
+                              env={k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")})
+        return done.stdout + done.stderr
+
+    first = run("here")
+    [row] = [line for line in first.splitlines() if line.lstrip().startswith("only ")]
+    assert row.endswith("trained"), first
+    assert len(RunCache(url).keys()) == 1 and not (tmp_path / "here" / "cache").exists()
+    again = run("there")
+    [row] = [line for line in again.splitlines() if line.lstrip().startswith("only ")]
+    assert row.endswith("cache"), again
 
 
 # --- several processes at once -----------------------------------------------------------------

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from fsspec.core import split_protocol, url_to_fs
+from fsspec.implementations.local import LocalFileSystem
 
 from cnn.ablate.engines import ENGINES, EngineSettings
 from cnn.ablate.profiles import PROFILES, Profile
@@ -30,6 +32,12 @@ class SuiteOptions:
     engine: str = "local"  # --ablation-engine: a name in cnn.ablate.engines.ENGINES
     engine_settings: EngineSettings = EngineSettings()
     effect_seeds: int = 0  # seeds for the variants an effect compares, where more than `seeds` (Profile.effect_seeds)
+    cache: Path | str | None = None  # --ablation-cache: a folder or an fsspec URL (None: results_dir / "cache")
+
+    @property
+    def cache_location(self) -> Path | str:
+        """Where the run records are (cnn.ablate.cache.RunCache's location)."""
+        return self.cache if self.cache is not None else self.results_dir / "cache"
 
     @property
     def output_dir(self) -> Path:
@@ -49,7 +57,11 @@ def add_options(parser) -> None:
                     help="where to train; gpu variants skip when TensorFlow sees no GPU (default: cpu)")
     group.addoption("--ablation-retrain", action="store_true", help="train every variant even when cached")
     group.addoption("--ablation-results", default="results", metavar="DIR",
-                    help="results folder: CSVs per profile and the run cache (default: results)")
+                    help="results folder: CSVs per profile, the run cache unless --ablation-cache (default: results)")
+    group.addoption("--ablation-cache", default=None, metavar="URL_OR_DIR",
+                    help="where the run records are kept, so a study resumes elsewhere: a folder or an fsspec URL; "
+                         "s3://bucket/prefix and gs://bucket/prefix need their backend (pip install s3fs, gcsfs) "
+                         "(default: cache in --ablation-results' folder, results/cache)")
     group.addoption("--ablation-baseline", default=None, metavar="PATH",
                     help="the project's expected accuracies, read wherever the results go "
                          "(default: results/baseline.json under pytest's rootdir)")
@@ -95,6 +107,7 @@ def read_options(config) -> SuiteOptions:
         tensorboard_dir=writable(_path(config, tensorboard), "--ablation-tensorboard") if tensorboard else None,
         engine=config.getoption("--ablation-engine"),
         engine_settings=settings,
+        cache=_cache(config),
     )
 
 
@@ -159,6 +172,29 @@ def _dataset_spec(spec: str) -> str:
     except CnnError as error:
         raise pytest.UsageError(f"--ablation-dataset: {error}") from None
     return spec
+
+
+def _cache(config) -> Path | str | None:
+    """--ablation-cache's location: a folder is created and written to as the results' is (a
+    relative one under pytest's rootdir); a URL's protocol must be one fsspec knows, with its backend
+    installed. A remote store is not written to here (that waits for the first run to finish)."""
+    given = config.getoption("--ablation-cache")
+    if given is None:
+        return None
+    if split_protocol(given)[0] is None:
+        return writable(_path(config, given), "--ablation-cache")
+    try:
+        fs, root = url_to_fs(given)
+    except ValueError as error:  # "Protocol not known: x"
+        raise pytest.UsageError(f"--ablation-cache {given}: {error}; give a folder or a URL such as "
+                                "file:///path, s3://bucket/prefix (pip install s3fs) or gs://bucket/prefix "
+                                "(pip install gcsfs)") from None
+    except ImportError as error:  # fsspec's own fix, e.g. "Install s3fs to access S3"
+        raise pytest.UsageError(f"--ablation-cache {given}: {' '.join(str(error).split())} "
+                                f"(the fsspec backend for {split_protocol(given)[0]}://)") from None
+    if isinstance(fs, LocalFileSystem):
+        writable(Path(root), "--ablation-cache")
+    return given
 
 
 def writable(folder: Path, option: str) -> Path:

@@ -40,7 +40,7 @@ class AblationSession:
     def __init__(self, options: SuiteOptions, engine: Engine | None = None):
         self.options = options
         self.started = time.monotonic()
-        self.cache = RunCache(options.results_dir / "cache")
+        self.cache = RunCache(options.cache_location)
         self.baseline = Baseline.load(options.baseline_path)
         self.engine = engine if engine is not None else make_engine(options)
         self.progress = Progress(self.engine.name)
