@@ -153,3 +153,29 @@ def test_an_effect_on_an_unknown_metric_fails_when_the_axis_is_declared():
     with pytest.raises(CnnError, match="effect 'better' names metric 'tset_accuracy'; known: test_accuracy, "):
         Axis("typo", "Why?", variants=[v("a"), v("b")],
              effects=[Effect("tset_accuracy", low="a", high="b", claim="better")])
+
+
+def test_a_step_budget_scales_the_epochs_by_the_share_of_the_data():
+    from cnn.ablate import Regime  # noqa: F401  (public)
+
+    axis = Axis("data", "?", variants=[v("10%", train_fraction=0.1), v("10%-steps", train_fraction=0.1, budget="steps"),
+                                       v("100%")])
+    epochs = {i: axis.configs(axis.variant(i), epochs=2, seeds=1)[0].epochs for i in axis.ids}
+    assert epochs == {"10%": 2, "10%-steps": 20, "100%": 2}
+    assert axis.record()["variants"][1]["budget"] == "steps"
+    with pytest.raises(CnnError, match="budget 'step' is not one of epochs, steps"):
+        Axis("d", "?", variants=[v("x", budget="step")])
+
+
+def test_a_regime_is_validated_and_recorded():
+    from cnn.ablate import Regime
+
+    axis = Axis("dropout", "?", variants=[v("0"), v("0.5", dropout=0.5)],
+                regimes={"pilot": Regime(epochs=20, seeds=3, recipe={"batch_size": 64}, why="overfits")})
+    assert axis.regime("pilot").epochs == 20 and axis.regime("smoke") is None
+    assert axis.record()["regimes"] == {"pilot": {"epochs": 20, "seeds": 3, "recipe": {"batch_size": 64},
+                                                  "why": "overfits"}}
+    with pytest.raises(CnnError, match=r"regimes\['pilot'\].epochs 0 is not an integer >= 1"):
+        Axis("d", "?", variants=[v("x")], regimes={"pilot": Regime(epochs=0)})
+    with pytest.raises(CnnError, match=r"regimes\['pilot'\].recipe: Config has no field 'batch'"):
+        Axis("d", "?", variants=[v("x")], regimes={"pilot": Regime(recipe={"batch": 64})})

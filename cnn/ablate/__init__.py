@@ -3,7 +3,8 @@
     from cnn.ablate import Axis, Effect, v
 
     AXIS = Axis("dropout", question=__doc__, variants=[v("0"), v("0.5", dropout=0.5)],
-                effects=[Effect("accuracy_gap", low="0.5", high="0", claim="dropout narrows the gap")])
+                effects=[Effect("accuracy_gap", low="0.5", high="0", claim="dropout narrows the gap",
+                                min_effect=0.005)])
     test_dropout, test_dropout_effects = AXIS.tests()
 
 Everything a project of its own needs is here: axes, profiles (`PROFILES.add(...)`), evaluations
@@ -15,6 +16,7 @@ an environment that installs the package, and must not start TensorFlow where no
 
 _PUBLIC = {
     "AXES": "cnn.ablate.axis", "Axis": "cnn.ablate.axis", "Variant": "cnn.ablate.axis", "v": "cnn.ablate.axis",
+    "Regime": "cnn.ablate.axis",
     "Effect": "cnn.results.judge",
     "PROFILES": "cnn.ablate.profiles", "Profile": "cnn.ablate.profiles",
     "Evaluation": "cnn.ablate.evaluations", "Outcome": "cnn.ablate.evaluations",

@@ -30,6 +30,8 @@ from cnn.report.sections import section_names
 from cnn.results.judge import Effect
 from cnn.results.metrics import METRICS
 
+BUDGETS = ("epochs", "steps")  # what a variant holds equal to its base: the epochs, or the optimizer steps
+
 
 @dataclass(frozen=True)
 class Variant:
@@ -39,11 +41,31 @@ class Variant:
     changes: dict = field(default_factory=dict, hash=False)
     base: Config | str | None = None  # None: the axis' base; a preset name or Config: start from that instead
     learns: bool = True  # False where the finding is that it does not learn (zero initialisation)
+    # "steps": as many optimizer steps as the base on the whole training set, its epochs scaled by
+    # 1 / train_fraction (10% of the data trains 10x the epochs), so less data is not also less training.
+    budget: str = "epochs"
 
 
-def v(id: str, *, base: Config | str | None = None, learns: bool = True, **changes) -> Variant:
-    """A variant: `v("0.5", dropout=0.5)`."""
-    return Variant(str(id), changes, base, learns)
+def v(id: str, *, base: Config | str | None = None, learns: bool = True, budget: str = "epochs",
+      **changes) -> Variant:
+    """A variant: `v("0.5", dropout=0.5)`; `budget="steps"` trains its base's optimizer steps."""
+    return Variant(str(id), changes, base, learns, budget)
+
+
+@dataclass(frozen=True)
+class Regime:
+    """What an axis' question needs at one profile where that differs from the profile's size: the
+    epochs every variant's base trains, the seeds per variant, config fields laid on the base (over
+    the profile's recipe), and why, in one line (axes.json records it, the report states it)."""
+
+    epochs: int | None = None
+    seeds: int | None = None  # --ablation-seeds still sets every variant's count
+    recipe: dict = field(default_factory=dict, hash=False)
+    why: str = ""
+
+    def record(self) -> dict:
+        return {"epochs": self.epochs, "seeds": self.seeds, "recipe": {k: _plain(x) for k, x in self.recipe.items()},
+                "why": self.why}
 
 
 def _check_fields(config: Config, changes: dict, where: str) -> None:
@@ -78,6 +100,7 @@ class Axis:
         True  # False: the profile's recipe (Profile.recipe) is not applied; the axis compares recipes (speed)
     )
     reference: str | None = None  # the variant others are read against (the speed section's ratios); None: none
+    regimes: dict = field(default_factory=dict, hash=False)  # profile name -> Regime: what the question needs there
 
     def __post_init__(self):
         object.__setattr__(self, "question", " ".join((self.question or "").split()))
@@ -85,6 +108,7 @@ class Axis:
         object.__setattr__(self, "effects", tuple(self.effects))
         object.__setattr__(self, "sections", tuple(self.sections))
         object.__setattr__(self, "evaluations", tuple(self.evaluations))
+        object.__setattr__(self, "regimes", dict(self.regimes))
         if not self.name or not self.name.replace("_", "").replace("-", "").isalnum():
             raise CnnError(f"axis name {self.name!r} is invalid: use letters, digits, - and _ (it names the test)")
         if not self.variants:
@@ -111,6 +135,17 @@ class Axis:
         for name in self.sections:
             if name not in known_sections:
                 raise CnnError(f"axis {self.name}: unknown report section {name!r}; known: {', '.join(known_sections)}")
+        for profile, regime in self.regimes.items():
+            if not isinstance(regime, Regime):
+                raise CnnError(f"axis {self.name}: regimes[{profile!r}] is a {type(regime).__name__}, not a Regime")
+            for name, value in (("epochs", regime.epochs), ("seeds", regime.seeds)):
+                if value is not None and not (isinstance(value, int) and value >= 1):
+                    raise CnnError(f"axis {self.name}: regimes[{profile!r}].{name} {value!r} is not an integer >= 1")
+            _check_fields(_resolve(self.base), regime.recipe, f"axis {self.name}: regimes[{profile!r}].recipe")
+        for variant in self.variants:
+            if variant.budget not in BUDGETS:
+                raise CnnError(f"axis {self.name}, variant {variant.id!r}: budget {variant.budget!r} is not one of "
+                               f"{', '.join(BUDGETS)}")
         if self.reference is not None and self.reference not in ids:
             raise CnnError(
                 f"axis {self.name}: reference {self.reference!r} is not one of its variants; known: {', '.join(ids)}"
@@ -151,10 +186,19 @@ class Axis:
     def configs(self, variant: Variant, epochs: int, seeds: int, recipe: dict | None = None,
                 effect_seeds: int = 0) -> dict[int, Config]:
         """The variant's config for each seed, at the profile's epochs and recipe (the axis' base
-        changes win); `effect_seeds` seeds instead where an effect compares the variant and that is more."""
+        changes win); `effect_seeds` seeds instead where an effect compares the variant and that is
+        more. A variant on a step budget trains its base's epochs x 1 / train_fraction."""
         start = self.start(variant, epochs, recipe)
         count = max(seeds, effect_seeds) if variant.id in self.effect_variants else seeds
-        return {seed: dataclasses.replace(start, seed=seed, **variant.changes) for seed in range(count)}
+        configs = {seed: dataclasses.replace(start, seed=seed, **variant.changes) for seed in range(count)}
+        if variant.budget == "steps":
+            configs = {seed: dataclasses.replace(c, epochs=max(1, round(start.epochs / c.train_fraction)))
+                       for seed, c in configs.items()}
+        return configs
+
+    def regime(self, profile: str) -> Regime | None:
+        """The regime this axis declares for `profile`, or None (the profile's own size)."""
+        return self.regimes.get(profile)
 
     def record(self) -> dict:
         """What the results folder keeps of the axis (axes.json), for the report."""
@@ -165,8 +209,10 @@ class Axis:
             "base": self.base if isinstance(self.base, str) else type(self.base).__name__,
             "model": _resolve(self.base).model,
             "variants": [{"id": variant.id, "changes": {k: _plain(x) for k, x in variant.changes.items()},
-                          "base": variant.base if isinstance(variant.base, str) else None, "learns": variant.learns}
+                          "base": variant.base if isinstance(variant.base, str) else None, "learns": variant.learns,
+                          "budget": variant.budget}
                          for variant in self.variants],
+            "regimes": {profile: regime.record() for profile, regime in self.regimes.items()},
             "effects": [effect.to_dict() for effect in self.effects],
         }
 

@@ -32,6 +32,7 @@ class SuiteOptions:
     engine: str = "local"  # --ablation-engine: a name in cnn.ablate.engines.ENGINES
     engine_settings: EngineSettings = EngineSettings()
     effect_seeds: int = 0  # seeds for the variants an effect compares, where more than `seeds` (Profile.effect_seeds)
+    seeds_given: bool = False  # --ablation-seeds was given: it wins over an axis' regime too
     cache: Path | str | None = None  # --ablation-cache: a folder or an fsspec URL (None: results_dir / "cache")
 
     @property
@@ -97,6 +98,7 @@ def read_options(config) -> SuiteOptions:
         seeds=_count(config, "--ablation-seeds", "seeds", 3) or profile.seeds,
         # --ablation-seeds sets every variant's count; the profile's extra seeds for effects go with it
         effect_seeds=0 if config.getoption("--ablation-seeds") else profile.effect_seeds,
+        seeds_given=config.getoption("--ablation-seeds") is not None,
         devices=("cpu", "gpu") if device == "all" else (device,),
         results_dir=results,
         baseline_path=_baseline_path(config),

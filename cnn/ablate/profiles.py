@@ -45,3 +45,9 @@ FAST_RECIPE = {"precision": "mixed_bfloat16", "batch_size": 512, "lr_scaling": "
 PROFILES.add("full", Profile("full", "fashion-mnist", 2, 2,
                              "Fashion-MNIST's 60,000 images on the fast path, 2 epochs, 2 seeds: ~100 min on 2 cores",
                              recipe=FAST_RECIPE, target_accuracy=0.90))
+# The regimes pilot (issue 23): the two axes that declare a regime for it (dropout at 20 epochs,
+# data size at 5 epochs and at the full set's step budget), 3 seeds, on the embedded digits, where
+# overfitting starts by epoch 3-5. `pytest ablations/test_dropout.py ablations/test_data.py
+# --ablation-profile pilot`; its results and run records are committed in results/pilot.
+PROFILES.add("pilot", Profile("pilot", "mnist-5k", 2, 3,
+                              "the regimes pilot: dropout and data size in the regimes their questions need, 3 seeds"))

@@ -29,8 +29,15 @@ class Runner:
         self.dataset, self.versions, self.baseline = dataset, versions, baseline
 
     def configs(self, axis: Axis, variant: Variant) -> dict[int, Config]:
-        profile = self.options.profile
-        return axis.configs(variant, profile.epochs, self.options.seeds, profile.recipe, self.options.effect_seeds)
+        """The variant's config per seed at this profile, in the regime the axis declares for it
+        (its epochs, seeds and recipe over the profile's; --ablation-seeds still wins)."""
+        profile, options = self.options.profile, self.options
+        regime = axis.regime(profile.name)
+        if regime is None:
+            return axis.configs(variant, profile.epochs, options.seeds, profile.recipe, options.effect_seeds)
+        seeds = options.seeds if options.seeds_given or regime.seeds is None else regime.seeds
+        return axis.configs(variant, regime.epochs or profile.epochs, seeds, {**profile.recipe, **regime.recipe},
+                            options.effect_seeds)
 
     def key(self, axis: Axis, config: Config, device: str) -> str:
         return run_key(config, self.dataset.fingerprint, device, self.versions, self.engine.threads(),

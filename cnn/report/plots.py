@@ -218,13 +218,21 @@ def data_size(points: pd.DataFrame, path: Path, chance: float | None) -> Path:
     only where some variant comes near it (otherwise it would squash the curve)."""
     fig = Figure(figsize=(6.5, 4.2))
     ax = fig.subplots()
+    budget = points["budget"] if "budget" in points else pd.Series("epochs", index=points.index)
+    stepped = points[budget == "steps"]
+    points = points[budget != "steps"]
     for metric, name, colour, style in (
         ("test_accuracy", "test", TEST, "-"),
         ("train_accuracy", "train (inference mode)", TRAIN, "--"),
     ):
         ax.errorbar(points["n_train"], points[f"{metric}_mean"], yerr=_interval(points, metric), marker="o", capsize=3,
-                    color=colour, linestyle=style, label=name)
-    for _, row in points.iterrows():
+                    color=colour, linestyle=style, label=f"{name}, same epochs" if len(stepped) else name)
+        if len(stepped):  # the same optimizer steps as the whole set: joined to its point
+            line = pd.concat([stepped, points[points["n_train"] == points["n_train"].max()]])
+            ax.errorbar(line["n_train"], line[f"{metric}_mean"], yerr=_interval(line, metric), marker="s",
+                        markerfacecolor="white", capsize=3, color=colour, linestyle=":",
+                        label=f"{name}, same steps as the whole set")
+    for _, row in pd.concat([points, stepped]).iterrows():
         ax.annotate(
             f"{row['variant']}\n{_short(row['test_accuracy_mean'])}",
             (row["n_train"], row["test_accuracy_mean"]),

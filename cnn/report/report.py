@@ -288,6 +288,7 @@ def _header(results: Results, dataset_note: str, family: int = 0) -> str:
     return (
         f"# Ablation report: {results.profile} profile on {results.dataset}\n\n"
         f"- {_recipe_text(info, results.axis_records)}\n"
+        f"{_regimes_text(results.profile, results.axis_records)}"
         f"- seeds per variant: {_seeds_text(info, seeds)}; devices: {devices}; {len(results.runs)} runs in runs.csv\n"
         f"{_wall_text(info)}"
         f"- machine: {machine}\n- versions: {versions}\n- commit: {info.get('commit') or 'not recorded'}\n\n"
@@ -326,6 +327,25 @@ def _recipe_text(info: dict, axis_records: list[dict] = ()) -> str:
     fields = ", ".join(f"{k}={v}" for k, v in recipe.items())
     return (f"base: {model} on this profile's recipe ({fields}), {epochs}; every axis but speed "
             "(which compares recipes) starts from it, and a variant's own changes win over it")
+
+
+def _regimes_text(profile: str, axis_records: list[dict]) -> str:
+    """One line per axis that trains in its own regime at this profile (axes.json: Axis.regimes),
+    and one per axis with variants on a step budget; '' where there is none."""
+    lines = []
+    for record in axis_records:
+        regime = (record.get("regimes") or {}).get(profile)
+        if regime:
+            parts = [f"{regime['epochs']} epochs" if regime.get("epochs") else "",
+                     f"{regime['seeds']} seeds" if regime.get("seeds") else "",
+                     ", ".join(f"{k}={v}" for k, v in (regime.get("recipe") or {}).items())]
+            why = f": {regime['why']}" if regime.get("why") else ""
+            lines.append(f"- regime of the {record['name']} axis: {', '.join(p for p in parts if p)}{why}")
+        stepped = [v["id"] for v in record.get("variants", []) if v.get("budget") == "steps"]
+        if stepped:
+            lines.append(f"- {record['name']}: {', '.join(stepped)} train as many optimizer steps as the whole "
+                         "training set (epochs x 1 / train_fraction)")
+    return "".join(line + "\n" for line in lines)
 
 
 def _seeds_text(info: dict, seeds: int) -> str:
@@ -540,7 +560,9 @@ def _data_points(results: Results, axis: str, summary: pd.DataFrame) -> pd.DataF
     rows = summary[summary["device"] == device]
     runs = results.runs[(results.runs["axis"] == axis) & (results.runs["device"] == device)]
     n_train = runs.groupby("variant", sort=False)["n_train"].first()
-    return rows.assign(n_train=rows["variant"].map(n_train)).dropna(subset=["n_train"])
+    budgets = {v["id"]: v.get("budget", "epochs") for v in results.record(axis).get("variants", [])}
+    rows = rows.assign(n_train=rows["variant"].map(n_train), budget=rows["variant"].map(budgets).fillna("epochs"))
+    return rows.dropna(subset=["n_train"])
 
 
 @SECTIONS.register("photos")
