@@ -192,3 +192,20 @@ def test_null_studies_of_the_committed_design_claim_a_false_effect_in_at_most_5_
           f"'shown' in {rate:.2%} of runs, a false 'shown' or 'contradicted' in {both:.2%}")
     margin = 3 * math.sqrt(0.05 * 0.95 / studies)
     assert rate <= 0.05 + margin and both <= 0.10 + margin
+
+
+def test_a_time_claim_leaves_out_contended_runs_and_rests_on_none():
+    effect = Effect("steady_epoch_s", low="512", high="16", claim="batch 16 is slower", min_effect=1.1)
+    rows = [{"axis": "b", "device": "cpu", "variant": v, "seed": s, "steady_epoch_s": t, "contended": c}
+            for v, s, t, c in [("512", 0, 1.0, False), ("512", 1, 1.1, False), ("512", 2, 3.0, True),
+                               ("16", 0, 2.0, False), ("16", 1, 2.1, False), ("16", 2, 2.2, False)]]
+    [judged] = judge_axis("b", [effect], pd.DataFrame(rows))
+    assert judged.n_low == 2 and judged.n_high == 3 and "1 contended left out" in judged.text
+    shared = pd.DataFrame([{**r, "contended": r["variant"] == "512" or r["contended"]} for r in rows])
+    [unjudged] = judge_axis("b", [effect], shared)
+    assert unjudged.verdict == "not judged"
+    assert unjudged.reason.startswith("all 3 runs of 512 were timed while other work shared the cores")
+    # An accuracy claim keeps every run: contention changes the time, not what was learned.
+    accuracy = Effect("test_accuracy", low="512", high="16", claim="c", min_effect=0.01)
+    frame = shared.assign(test_accuracy=[0.9, 0.91, 0.92, 0.95, 0.96, 0.955])
+    assert judge_axis("b", [accuracy], frame)[0].n_low == 3

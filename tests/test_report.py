@@ -588,3 +588,22 @@ def test_the_committed_report_is_what_the_generator_writes_now(profile, tmp_path
             pytest.skip("Fashion-MNIST is not installed here (apt-get install dataset-fashion-mnist)")
     written = write_report(folder, out=tmp_path, benchmarks=tmp_path / "no-saved-runs").read_text()
     assert written == (folder / "report.md").read_text()
+
+
+def test_the_header_says_which_code_trained_the_rows_and_warns_when_versions_mix():
+    from cnn.report.report import _regimes_text, _trained_by_text
+
+    runs = pd.DataFrame({"axis": ["a", "a", "b"], "source": ["s1", "s1", "s2"], "commit": ["c1", "c1", "c2+dirty"]})
+    text = _trained_by_text(runs)
+    assert "- trained by: training code s1 (commit c1): 2 rows of a" in text
+    assert "training code s2 (commit c2+dirty): 1 rows of b" in text and "more than one version" in text
+    one = _trained_by_text(runs[runs["source"] == "s1"])
+    assert one == "- trained by: training code s1 (commit c1): 2 rows\n"
+    assert "not recorded" in _trained_by_text(pd.DataFrame({"axis": ["a"]}))
+    records = [{"name": "dropout", "regimes": {"pilot": {"epochs": 20, "seeds": 3, "recipe": {}, "why": "it overfits"}},
+                "variants": [{"id": "0"}]},
+               {"name": "data", "variants": [{"id": "10%-steps", "budget": "steps"}]}]
+    regimes = _regimes_text("pilot", records)
+    assert "- regime of the dropout axis: 20 epochs, 3 seeds: it overfits\n" in regimes
+    assert "- data: 10%-steps train as many optimizer steps as the whole training set" in regimes
+    assert _regimes_text("smoke", records[:1]) == ""

@@ -8,6 +8,7 @@ newer one can move them by more than the guard's tolerance without any change in
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import subprocess
@@ -79,3 +80,20 @@ def git_commit() -> str:
                               timeout=5).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return ""
+
+
+@functools.lru_cache(maxsize=1)
+def code_commit() -> str:
+    """The commit of the code this process runs: the checkout's short commit when it started, with
+    "+dirty" where the package's own files had uncommitted changes ("" outside a git checkout). Kept
+    per process: the modules loaded are the ones of its start, whatever is committed later."""
+    commit = git_commit()
+    if not commit:
+        return ""
+    package = Path(__file__).resolve().parents[1]
+    try:
+        changed = subprocess.run(["git", "status", "--porcelain", "--", str(package)], capture_output=True,
+                                 text=True, timeout=5, cwd=package).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        changed = ""
+    return commit + ("+dirty" if changed else "")

@@ -291,7 +291,8 @@ def _header(results: Results, dataset_note: str, family: int = 0) -> str:
         f"{_regimes_text(results.profile, results.axis_records)}"
         f"- seeds per variant: {_seeds_text(info, seeds)}; devices: {devices}; {len(results.runs)} runs in runs.csv\n"
         f"{_wall_text(info)}"
-        f"- machine: {machine}\n- versions: {versions}\n- commit: {info.get('commit') or 'not recorded'}\n\n"
+        f"- machine: {machine}\n- versions: {versions}\n- commit: {info.get('commit') or 'not recorded'}\n"
+        f"{_trained_by_text(results.runs)}\n"
         "Means ± sample std over seeds, from runs.csv and summary.csv in this folder. "
         + _family_text(family)
         + timing
@@ -327,6 +328,37 @@ def _recipe_text(info: dict, axis_records: list[dict] = ()) -> str:
     fields = ", ".join(f"{k}={v}" for k, v in recipe.items())
     return (f"base: {model} on this profile's recipe ({fields}), {epochs}; every axis but speed "
             "(which compares recipes) starts from it, and a variant's own changes win over it")
+
+
+def trained_by(runs: pd.DataFrame) -> list[tuple[str, str, list[str], int]]:
+    """(source, commits, axes, rows) per version of the training code among `runs` (runs.csv's
+    `source` and `commit`, which a run records where it trained); [] for rows that do not say."""
+    if "source" not in runs or runs["source"].isna().all():
+        return []
+    known = runs.dropna(subset=["source"])
+    commits = known["commit"].fillna("") if "commit" in known else pd.Series("", index=known.index)
+    return [(str(source), ", ".join(sorted({c for c in commits[group.index] if c})) or "unknown",
+             list(dict.fromkeys(group["axis"])), len(group))
+            for source, group in known.groupby("source", sort=False)]
+
+
+def _trained_by_text(runs: pd.DataFrame) -> str:
+    """Which commit trained the rows; a loud note where they come from more than one version of the
+    training code (the cache key holds the code, so a row of other code is another measurement)."""
+    versions = trained_by(runs)
+    untold = int(runs["source"].isna().sum()) if "source" in runs else len(runs)
+    if not versions:
+        return "- trained by: not recorded in runs.csv (rows from before runs recorded their code)\n"
+    lines = [f"- trained by: training code {source} (commit {commits}): {rows} rows"
+             + (f" of {', '.join(axes)}" if len(versions) > 1 else "") for source, commits, axes, rows in versions]
+    if untold:
+        lines.append(f"- {untold} rows do not record the code that trained them")
+    text = "".join(line + "\n" for line in lines)
+    if len(versions) > 1 or untold:
+        text += ("\n> These rows come from more than one version of the training code: a verdict that compares "
+                 "rows of two versions compares the code as well as the variants. Retrain the older rows "
+                 "(`--ablation-retrain -k AXIS`) for one version.\n")
+    return text
 
 
 def _regimes_text(profile: str, axis_records: list[dict]) -> str:

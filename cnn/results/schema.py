@@ -70,6 +70,8 @@ RUN_COLUMNS = [
     "peak_rss_mb",
     "config_key",
     "run_key",
+    "source",  # the training code's meaning hash (cnn.ablate.cache.source_hash): rows of two differ in code
+    "commit",  # the checkout's commit that trained it ("+dirty": with uncommitted changes)
     "created",
     "accuracy_clock",  # JSON [[training s, images, test accuracy], ...]: the speed axis' time-to-accuracy
     # the first conv kernel's gradient norm after the last epoch (histories.csv has every layer's)

@@ -24,7 +24,8 @@ def train_job(job: Job, dataset: Dataset, node: str = "local") -> dict:
     """Train `job` on `dataset` here and return its record: RunResult.to_dict(), `train_s` (the
     wall time of training, what pytest-benchmark times), where it ran (worker_info), this process'
     memory, the evaluations' metrics and, under `evaluation_arrays`, their arrays by evaluation
-    name (the driver saves them). Raises CnnError when the config does not fit the data."""
+    name (the driver saves them), and which code trained it (trained_by). Raises CnnError when the
+    config does not fit the data."""
     import tensorflow as tf
 
     from cnn.ablate.evaluations import evaluate
@@ -36,10 +37,21 @@ def train_job(job: Job, dataset: Dataset, node: str = "local") -> dict:
     train_s = time.perf_counter() - started
     metrics, arrays = evaluate(job.evaluations, result.model, dataset)
     result.model = None  # free the network now; only the numbers are kept
-    record = {**result.to_dict(), **metrics, "train_s": train_s, **worker_info(node), **memory_mb()}
+    record = {**result.to_dict(), **metrics, "train_s": train_s, **worker_info(node), **memory_mb(),
+              **trained_by()}
     if arrays:
         record["evaluation_arrays"] = arrays
     return record
+
+
+def trained_by() -> dict:
+    """Which code trained a run: `source`, the meaning hash of the training modules (what the cache
+    key holds), and `commit`, the checkout's commit ("+dirty" with uncommitted changes to the
+    package), so a report can say which commit trained each row and never mix versions silently."""
+    from cnn.ablate.cache import source_hash
+    from cnn.ablate.provenance import code_commit
+
+    return {"source": source_hash(), "commit": code_commit()}
 
 
 # --- a remote worker: the job from its spec, checked against the driver's ----------------------
