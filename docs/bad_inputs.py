@@ -299,6 +299,12 @@ CASES: list[Case] = [
         ("--ablation-baseline", "is a folder", "give the baseline file", "baseline.json"),
         tool="pytest",
     ),
+    Case(
+        "--ablation-cache a URL of an unknown protocol",
+        (str(ROOT / "ablations"), "--ablation-cache", "nope://bucket/runs", "--co"),
+        ("--ablation-cache", "nope://bucket/runs", "Protocol not known", "give a folder or a URL"),
+        tool="pytest",
+    ),
 ]
 
 

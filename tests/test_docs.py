@@ -89,7 +89,7 @@ def test_a_changed_csv_value_changes_the_page(tmp_path):
     cells[3] = "0.5"  # test_accuracy_mean
     lines[at] = ",".join(cells)
     summary.write_text("\n".join(lines) + "\n")
-    assert "The CNN beats the MLP: **shown**, +0.0483 [+0.0327, +0.0640], p_adj 0.037, n 3 vs 3 (0.5000 +/- " in (
+    assert "The CNN beats the MLP: **shown**, +0.0483 [+0.0327, +0.0640], p_adj 0.039, n 3 vs 3 (0.5000 +/- " in (
         render_pages.page("findings", tmp_path))
     assert render_pages.page("findings", tmp_path) != (ROOT / "docs" / "findings.md").read_text()
 

@@ -28,7 +28,8 @@ def test_a_project_without_axes_starts_no_tensorflow_and_writes_nothing(pytester
 def test_a_bad_option_is_a_usage_error_in_any_project(pytester):
     result = pytester.runpytest_subprocess("--ablation-profile", "nope")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(["ERROR: --ablation-profile: unknown profile 'nope'; known: smoke, standard, full"])
+    result.stderr.fnmatch_lines(
+        ["ERROR: --ablation-profile: unknown profile 'nope'; known: smoke, standard, full, pilot"])
 
 
 # --- a small grid run as a user runs it ----------------------------------------------------------
@@ -130,3 +131,22 @@ def test_the_baseline_is_the_projects_wherever_the_results_go(toy, tiny_npz):
     elsewhere = project / "other.json"  # --ablation-baseline names another file
     code, output = run_toy(project, tiny_npz, results, "-q", "-k", "stuck", f"--ablation-baseline={elsewhere}")
     assert code == 1 and f"no baseline for profile smoke in {elsewhere}" in output, output
+
+
+def test_every_seed_trains_when_pytest_benchmark_runs_one_round_only():
+    """Under pytest-xdist pytest-benchmark is disabled and its pedantic() runs one round: the other
+    seeds must still train, each once (a loop that removed items from the list it walked skipped
+    every other seed, so 3 seeds trained 2)."""
+    from cnn.ablate.bench import Bench
+
+    class OneRound:  # what a disabled pytest-benchmark fixture does with pedantic()
+        enabled, stats = False, None
+
+        def pedantic(self, target, setup, rounds, iterations):
+            args, _ = setup()
+            target(*args)
+
+    for fixture in (OneRound(), None):
+        ran = []
+        Bench(fixture).time_rounds([0, 1, 2, 3, 4], ran.append)
+        assert ran == [0, 1, 2, 3, 4]

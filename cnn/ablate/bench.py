@@ -36,9 +36,8 @@ class Bench:
         queue = list(items)
         if self.fixture is not None and queue:
             self.fixture.pedantic(run, setup=lambda: ((queue.pop(0),), {}), rounds=len(queue), iterations=1)
-        for item in queue:  # without the fixture, or when it is disabled (it then runs one round)
-            queue.remove(item)
-            run(item)
+        while queue:  # without the fixture, or when it is disabled (under xdist it then runs one round)
+            run(queue.pop(0))
 
     def add_recorded(self, seconds: list[float]) -> None:
         """Times measured elsewhere, entered as rounds. pytest-benchmark has no public call to add

@@ -103,6 +103,9 @@ class Runner:
             for seed in queue:
                 train(seed)
             recorded += queue
+        missing = sorted(set(jobs) - set(records))
+        if missing:  # every seed or none: a variant short of seeds would be judged on fewer, silently
+            raise RuntimeError(f"{axis.name}[{variant_id}]: seeds {missing} were neither trained nor found")
         if any(records[seed]["cached"] for seed in records):  # the table groups cached rows apart
             bench.group(f"{axis.name} ({'cached' if not queue else 'partly cached'}: times recorded when trained)")
         elif not self.engine.trains_here:
