@@ -446,10 +446,6 @@ def _report(args) -> None:
         out = Path(args.out) if args.out else None
         if out is not None and len(folders) > 1:
             out = out / folder.name  # several folders into one --out: a subfolder each, so no report overwrites another
-        versions = report.trained_by(report.load_results(folder).runs)
-        if len(versions) > 1:  # said on the terminal too, not only in the report
-            print(f"cnn: warning: {folder}'s rows come from {len(versions)} versions of the training code "
-                  f"({', '.join(f'{s} ({c})' for s, c, _, _ in versions)}); report.md says which rows", file=sys.stderr)
         # Progress on stderr, a line a part (the standard report takes a while); stdout says what was written.
         path = report.write_report(
             folder, out, benchmarks, progress=lambda line: print(line, file=sys.stderr, flush=True)

@@ -206,6 +206,10 @@ def write_report(folder: str | Path, out: str | Path | None = None, benchmarks: 
     out = writable_folder(Path(out) if out is not None else results.folder)
     if progress is not None:
         progress(f"report on {results.folder} ({len(results.runs)} runs) into {out / REPORT}")
+        versions = trained_by(results.runs)
+        if len(versions) > 1:  # said on the terminal too, not only in the report
+            progress(f"warning: the rows come from {len(versions)} versions of the training code "
+                     f"({', '.join(f'{s} ({c})' for s, c, _, _ in versions)}); report.md says which rows")
     dataset, dataset_note = step(f"dataset {results.dataset}", lambda: _dataset(results))
     chance = results.chance = 1 / dataset.num_classes if dataset is not None else None
     effects = judge_effects(results, baseline_spreads(results))

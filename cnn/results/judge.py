@@ -281,7 +281,7 @@ def _prepare(claim: Claim) -> stats.Comparison | str:
             " were timed while other work shared the cores (contended): no time claim rests on them")
     missing = [variant for variant, side in ((effect.low, low), (effect.high, high)) if side is None or not side.n]
     if missing:
-        return (f"{' and '.join(missing)} {'has' if len(missing) == 1 else 'have'} no {_name(effect.metric)} on "
+        return (f"{' and '.join(missing)} {'has' if len(missing) == 1 else 'have'} no {label(effect.metric)} on "
                 f"{claim.device} in these results (deselected, failed or not run yet)")
     declared = described(effect.metric)
     try:
@@ -320,7 +320,7 @@ def _judgement(claim: Claim, verdict: str, reason: str, comparison: stats.Compar
     effect = claim.effect
     numbers = ""
     if claim.low is not None and claim.high is not None and claim.low.n and claim.high.n:
-        numbers = (f"{_name(effect.metric)} {effect.high}: {claim.high.text(effect.metric)} vs {effect.low}: "
+        numbers = (f"{label(effect.metric)} {effect.high}: {claim.high.text(effect.metric)} vs {effect.low}: "
                    f"{claim.low.text(effect.metric)}")
     found = {}
     if comparison is not None:
@@ -368,6 +368,3 @@ def _needs(effect: Effect, comparison: stats.Comparison, needed: int | None, det
                      f"needs {needed} seeds a side")
     return "; ".join(parts) or "the interval spans both verdicts"
 
-
-def _name(metric: str) -> str:
-    return label(metric)
