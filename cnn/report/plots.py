@@ -252,7 +252,8 @@ def data_size(points: pd.DataFrame, path: Path, chance: float | None) -> Path:
     ax.set_ylabel("accuracy (fraction correct)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="lower right")
-    ax.set_title(f"Training data size: accuracy against training images\n{_seed_note(points)}", fontsize=10)
+    ax.set_title(f"Training data size: accuracy against training images\n{_seed_note(points).replace(' (points)', '')}",
+                 fontsize=10)
     return _save(fig, path)
 
 
