@@ -29,6 +29,7 @@ import numpy as np
 from cnn import runtime
 from cnn.config import Config
 from cnn.data import Dataset
+from cnn.errors import CnnError
 from cnn.evaluate import EVAL_BATCH_SIZE, measure, score_rows
 from cnn.models import build_model, forward_flops
 from cnn.optimizers import make_optimizer
@@ -78,6 +79,9 @@ class RunResult:
     others_cpu_s: float | None = None
     load_avg: float | None = None
     contended: bool | None = None
+    # Scores after the epochs train() was asked to snapshot ({"3": {"test_accuracy": ..., ...}}): the
+    # run a variant of fewer epochs would have ended with (cnn.ablate.prefix reads it from here).
+    snapshots: dict[str, dict[str, float]] = field(default_factory=dict)
     model: keras.Model | None = field(default=None, repr=False, compare=False)
 
     @property
@@ -245,6 +249,22 @@ class TrainFit(keras.callbacks.Callback):
         self.history["train_fit_accuracy"].append(float(accuracy))
 
 
+class Snapshots(keras.callbacks.Callback):
+    """At the end of each epoch in `epochs`, the scores a run of that many epochs ends with
+    (cnn.evaluate.measure on `data`: its training set and test set, in inference mode), so one run
+    stands for every shorter one: the first k epochs of a run are a k-epoch run (same seed, same
+    batches, no schedule over the total). After EpochTimer in the callbacks: its time is not the epoch's."""
+
+    def __init__(self, data: Dataset, epochs: tuple[int, ...]):
+        super().__init__()
+        self.data, self.epochs = data, set(epochs)
+        self.scores: dict[str, dict[str, float]] = {}
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch + 1 in self.epochs:
+            self.scores[str(epoch + 1)] = measure(self.model, self.data)
+
+
 class GradientProbe(keras.callbacks.Callback):
     """At each epoch's end, on a fixed batch (`x`, `y`): the L2 norm of the gradient of the loss (the
     batch's mean cross-entropy) for each layer's kernel (`grad_norm/<layer>`), and the norm of the kernel's change
@@ -346,7 +366,7 @@ def compile_model(config: Config, model: keras.Model) -> keras.Model:
 
 
 def train(config: Config, dataset: Dataset, *, verbose: int | str = 0, accuracy_checks: int = 0,
-          probe_images: int = PROBE_IMAGES) -> RunResult:
+          probe_images: int = PROBE_IMAGES, snapshot_epochs: tuple[int, ...] = ()) -> RunResult:
     """Train `config` on `dataset`: the validation split held out of its training set
     (`config.validation_fraction`; 0 validates on the test set, as the notebook does), then its
     training subset per `config.train_fraction`. The test set is measured once, at the end.
@@ -355,7 +375,12 @@ def train(config: Config, dataset: Dataset, *, verbose: int | str = 0, accuracy_
     `accuracy_checks` > 0 also measures validation accuracy that many times per epoch, at equal numbers
     of training images (RunResult.accuracy_clock), for time-to-accuracy finer than an epoch.
     `probe_images`: the first that many training images are the gradient probe's batch (GradientProbe;
-    its columns join the history); 0 turns it off, which changes nothing else."""
+    its columns join the history); 0 turns it off, which changes nothing else.
+    `snapshot_epochs`: after each of these epochs, also the scores a run of that many epochs ends
+    with (RunResult.snapshots; Snapshots), outside the clock."""
+    if any(not 1 <= k < config.epochs for k in snapshot_epochs):
+        raise CnnError(f"snapshot epochs {sorted(snapshot_epochs)} must lie in 1..{config.epochs - 1} "
+                       f"(the run trains {config.epochs})")
     # Drop the previous run's graphs and layer names so a grid does not grow memory.
     keras.backend.clear_session()
     forget_custom_gradients()
@@ -374,12 +399,13 @@ def train(config: Config, dataset: Dataset, *, verbose: int | str = 0, accuracy_
     # The first images, not a random draw: the same batch every epoch, and no draw to shift training's.
     probe = GradientProbe(data.x_train[:probe_images], data.y_train[:probe_images]) if probe_images else None
     fitted = TrainFit(data.x_train[:TRAIN_FIT_IMAGES], data.y_train[:TRAIN_FIT_IMAGES])
+    snapshots = Snapshots(data, snapshot_epochs)
     before, started = runtime.cpu_seconds(), time.perf_counter()
     history = model.fit(
         **fit_inputs(config, data, (x_val, y_val)),
         epochs=config.epochs,
         callbacks=[timer, *([clock] if clock else []), *([probe] if probe else []), fitted,
-                   keras.callbacks.TerminateOnNaN(), StopOnInterrupt()],
+                   *([snapshots] if snapshot_epochs else []), keras.callbacks.TerminateOnNaN(), StopOnInterrupt()],
         verbose=verbose,
     ).history
     fit_s = time.perf_counter() - started
@@ -421,14 +447,18 @@ def train(config: Config, dataset: Dataset, *, verbose: int | str = 0, accuracy_
         grad_norm_first_conv=first_conv_grad_norm(probe, model) if probe else math.nan,
         n_val=len(y_val) if config.validation_fraction else 0,
         **machine_load,
+        snapshots={epoch: {**scores, "grad_norm_first_conv": first_conv_grad_norm(probe, model, int(epoch))}
+                   if probe else scores for epoch, scores in snapshots.scores.items()},
         model=model,
     )
 
 
-def first_conv_grad_norm(probe: GradientProbe, model: keras.Model) -> float:
-    """The last epoch's gradient norm of the first convolution's kernel (NaN when there is none)."""
+def first_conv_grad_norm(probe: GradientProbe, model: keras.Model, epoch: int | None = None) -> float:
+    """The gradient norm of the first convolution's kernel after `epoch` (1-based; None: the last)
+    (NaN when there is none)."""
     convs = [name for name, variable in kernels(model) if len(variable.shape) > 2]
     values = probe.history.get(f"grad_norm/{convs[0]}", []) if convs else []
+    values = values if epoch is None else values[:epoch]
     return values[-1] if values else math.nan
 
 

@@ -179,3 +179,29 @@ def test_a_regime_is_validated_and_recorded():
         Axis("d", "?", variants=[v("x")], regimes={"pilot": Regime(epochs=0)})
     with pytest.raises(CnnError, match=r"regimes\['pilot'\].recipe: Config has no field 'batch'"):
         Axis("d", "?", variants=[v("x")], regimes={"pilot": Regime(recipe={"batch": 64})})
+
+
+def test_a_prefix_variant_is_validated_and_shares_its_source_s_seeds():
+    axis = Axis("epochs", "?", variants=[v("1", epochs=1, prefix_of="3"), v("3", epochs=3), v("5", epochs=5)],
+                effects=[Effect("test_accuracy", low="1", high="5", claim="c", min_effect=0.01)])
+    assert [p.id for p in axis.prefixes(axis.variant("3"))] == ["1"]
+    assert axis.record()["variants"][0]["prefix_of"] == "3"
+    # "1" is an effect's side, so its source trains the effect's seeds, and "1" reads them all
+    assert len(axis.configs(axis.variant("3"), 1, seeds=2, effect_seeds=4)) == 4
+    assert len(axis.configs(axis.variant("1"), 1, seeds=2, effect_seeds=4)) == 4
+    assert axis.configs(axis.variant("1"), 1, seeds=1)[0].epochs == 1
+
+
+@pytest.mark.parametrize("variants, fragment", [
+    ([v("1", epochs=1, prefix_of="9")], "prefix_of '9' is not one of its variants"),
+    ([v("1", epochs=1, prefix_of="3"), v("3", epochs=3, dropout=0.5)], "differ in dropout, not only in epochs"),
+    ([v("5", epochs=5, prefix_of="3"), v("3", epochs=3)], "this one fewer (5 vs 3)"),
+    ([v("1", epochs=1, prefix_of="2"), v("2", epochs=2, prefix_of="3"), v("3", epochs=3)], "itself read from"),
+    ([v("1", epochs=1, prefix_of="3", budget="steps"), v("3", epochs=3)], "step budget"),
+])
+def test_a_prefix_that_is_not_the_first_epochs_of_its_source_fails_when_declared(variants, fragment):
+    with pytest.raises(CnnError) as raised:
+        Axis("e", "?", variants=variants)
+    assert fragment in str(raised.value)
+    with pytest.raises(CnnError, match="measure the trained model only"):
+        Axis("e", "?", variants=[v("1", epochs=1, prefix_of="3"), v("3", epochs=3)], accuracy_checks=2)

@@ -108,6 +108,13 @@ def test_no_baseline_is_said_at_the_start_and_in_the_summary(toy):
     assert lines.count(notice) == 2 and lines.index(notice) < row  # before the first test, and again at the end
 
 
+def test_under_xdist_the_controller_says_the_workers_notices(toy, tiny_npz):
+    project, results, _ = toy
+    code, output = run_toy(project, tiny_npz, results, "-q", "-n", "1", "-k", "narrow")
+    assert code == 0, output
+    assert output.count("ablation: no baseline for profile smoke") == 2, output  # at its first result, at the end
+
+
 def test_a_failed_variant_is_one_line_without_a_traceback(toy):
     output = toy[2]
     assert "cpu/toy[stuck] did not learn: test accuracy" in output
@@ -150,3 +157,35 @@ def test_every_seed_trains_when_pytest_benchmark_runs_one_round_only():
         ran = []
         Bench(fixture).time_rounds([0, 1, 2, 3, 4], ran.append)
         assert ran == [0, 1, 2, 3, 4]
+
+
+PREFIX_AXIS = '''"""Epochs"""
+
+from cnn.ablate import Axis, v
+from cnn.config import Config
+
+AXIS = Axis("ep", question=__doc__, base=Config(conv_filters=(4, 8), dense_units=(16,), learning_rate=0.003),
+            variants=[v("2", epochs=2, prefix_of="4"), v("4", epochs=4)])
+test_ep, test_ep_effects = AXIS.tests()
+'''
+
+
+def test_a_prefix_variant_is_read_from_the_longer_run_which_trains_once(tmp_path, tiny_npz):
+    import pandas as pd
+
+    project, results, cache = tmp_path / "project", tmp_path / "r", tmp_path / "cache"
+    project.mkdir()
+    (project / "test_ep.py").write_text(PREFIX_AXIS)
+    (project / "pytest.ini").write_text("[pytest]\n")
+    code, output = run_toy(project, tiny_npz, results, "-q", "--ablation-seeds=2", f"--ablation-cache={cache}")
+    assert code == 0, output
+    assert len(list(cache.glob("*.json"))) == 2  # two seeds of "4"; "2" trained nothing
+    folder = next(results.glob("smoke-*"))
+    runs = pd.read_csv(folder / "runs.csv", dtype={"variant": str, "prefix_of": str}).set_index(["variant", "seed"])
+    assert runs.loc["2", "epochs"].tolist() == [2, 2] and runs.loc["4", "epochs"].tolist() == [4, 4]
+    assert runs.loc["2", "prefix_of"].tolist() == ["4", "4"]
+    assert (runs.loc["2", "run_key"] == runs.loc["4", "run_key"] + "-e2").all()
+    histories = pd.read_csv(folder / "histories.csv", dtype={"variant": str})
+    assert histories.groupby("variant")["epoch"].max().to_dict() == {"2": 2, "4": 4}
+    code, output = run_toy(project, tiny_npz, results, "-q", "--ablation-seeds=2", f"--ablation-cache={cache}")
+    assert code == 0 and len(list(cache.glob("*.json"))) == 2, output  # the rerun found both, trained nothing

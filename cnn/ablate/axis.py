@@ -44,12 +44,16 @@ class Variant:
     # "steps": as many optimizer steps as the base on the whole training set, its epochs scaled by
     # 1 / train_fraction (10% of the data trains 10x the epochs), so less data is not also less training.
     budget: str = "epochs"
+    # The id of a longer variant on the axis that this one is the first epochs of (equal but for
+    # `epochs`): read from that variant's run (cnn.ablate.prefix), not trained again.
+    prefix_of: str | None = None
 
 
 def v(id: str, *, base: Config | str | None = None, learns: bool = True, budget: str = "epochs",
-      **changes) -> Variant:
-    """A variant: `v("0.5", dropout=0.5)`; `budget="steps"` trains its base's optimizer steps."""
-    return Variant(str(id), changes, base, learns, budget)
+      prefix_of: str | None = None, **changes) -> Variant:
+    """A variant: `v("0.5", dropout=0.5)`; `budget="steps"` trains its base's optimizer steps;
+    `prefix_of="10"`: the first epochs of variant 10's run, read from it (`v("3", epochs=3, prefix_of="10")`)."""
+    return Variant(str(id), changes, base, learns, budget, None if prefix_of is None else str(prefix_of))
 
 
 @dataclass(frozen=True)
@@ -146,6 +150,9 @@ class Axis:
             if variant.budget not in BUDGETS:
                 raise CnnError(f"axis {self.name}, variant {variant.id!r}: budget {variant.budget!r} is not one of "
                                f"{', '.join(BUDGETS)}")
+        for variant in self.variants:
+            if variant.prefix_of is not None:
+                self._check_prefix(variant)
         if self.reference is not None and self.reference not in ids:
             raise CnnError(
                 f"axis {self.name}: reference {self.reference!r} is not one of its variants; known: {', '.join(ids)}"
@@ -156,6 +163,32 @@ class Axis:
             start = self.start(variant)
             _check_fields(start, variant.changes, f"axis {self.name}, variant {variant.id!r}")
             dataclasses.replace(start, **variant.changes)
+
+    def _check_prefix(self, variant: Variant) -> None:
+        """Raise CnnError where `variant` cannot be read from the run it names as prefix_of."""
+        where = f"axis {self.name}, variant {variant.id!r}: prefix_of {variant.prefix_of!r}"
+        if variant.prefix_of not in self.ids:
+            raise CnnError(f"{where} is not one of its variants; known: {', '.join(self.ids)}")
+        source = self.variant(variant.prefix_of)
+        if source.prefix_of is not None or source.id == variant.id:
+            raise CnnError(f"{where} is itself read from another run; name the variant that trains")
+        if self.evaluations or self.accuracy_checks:
+            raise CnnError(f"{where}: the axis' evaluations and accuracy checks measure the trained model only; "
+                           "train its variants apart (no prefix_of)")
+        if "steps" in (variant.budget, source.budget):
+            raise CnnError(f"{where}: a step budget rescales the epochs; train it apart (no prefix_of)")
+        mine = dataclasses.replace(self.start(variant), **variant.changes)
+        theirs = dataclasses.replace(self.start(source), **source.changes)
+        if "epochs" not in variant.changes or "epochs" not in source.changes or mine.epochs >= theirs.epochs:
+            raise CnnError(f"{where}: both must set epochs, this one fewer ({mine.epochs} vs {theirs.epochs})")
+        if dataclasses.replace(mine, epochs=theirs.epochs) != theirs:
+            differing = [f.name for f in dataclasses.fields(mine)
+                         if f.name != "epochs" and getattr(mine, f.name) != getattr(theirs, f.name)]
+            raise CnnError(f"{where}: the two differ in {', '.join(differing)}, not only in epochs")
+
+    def prefixes(self, variant: Variant) -> list[Variant]:
+        """The variants read from `variant`'s run (prefix_of it)."""
+        return [other for other in self.variants if other.prefix_of == variant.id]
 
     @property
     def ids(self) -> list[str]:
@@ -189,7 +222,9 @@ class Axis:
         changes win); `effect_seeds` seeds instead where an effect compares the variant and that is
         more. A variant on a step budget trains its base's epochs x 1 / train_fraction."""
         start = self.start(variant, epochs, recipe)
-        count = max(seeds, effect_seeds) if variant.id in self.effect_variants else seeds
+        trained = self.variant(variant.prefix_of) if variant.prefix_of else variant
+        together = {trained.id, *(other.id for other in self.prefixes(trained))}  # one run: one seed count
+        count = max(seeds, effect_seeds) if together & self.effect_variants else seeds
         configs = {seed: dataclasses.replace(start, seed=seed, **variant.changes) for seed in range(count)}
         if variant.budget == "steps":
             configs = {seed: dataclasses.replace(c, epochs=max(1, round(start.epochs / c.train_fraction)))
@@ -210,7 +245,7 @@ class Axis:
             "model": _resolve(self.base).model,
             "variants": [{"id": variant.id, "changes": {k: _plain(x) for k, x in variant.changes.items()},
                           "base": variant.base if isinstance(variant.base, str) else None, "learns": variant.learns,
-                          "budget": variant.budget}
+                          "budget": variant.budget, "prefix_of": variant.prefix_of}
                          for variant in self.variants],
             "regimes": {profile: regime.record() for profile, regime in self.regimes.items()},
             "effects": [effect.to_dict() for effect in self.effects],

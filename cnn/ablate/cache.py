@@ -38,12 +38,13 @@ def source_hash() -> str:
 
 
 def run_key(config: Config, dataset_fingerprint: str, device: str, versions: dict[str, str], threads: int = 0,
-            accuracy_checks: int = 0, evaluations: tuple[str, ...] = ()) -> str:
+            accuracy_checks: int = 0, evaluations: tuple[str, ...] = (), snapshots: tuple[int, ...] = ()) -> str:
     """`threads`: TensorFlow's intra-op thread count (0 = its default, all cores). It changes the
     order of floating-point sums, so a run on 1 thread (a pytest-xdist worker) differs slightly.
     `accuracy_checks`: test-accuracy checks per epoch (train's argument), which a cached run must have.
     `evaluations`: the names run on the trained model (cnn.ablate.evaluations), whose metrics a cached
-    run must have, keyed with their code's hash. Raises CnnError for an unknown evaluation."""
+    run must have, keyed with their code's hash. `snapshots`: the epochs after which the run records
+    the scores a shorter run ends with (cnn.ablate.prefix). Raises CnnError for an unknown evaluation."""
     from cnn.models import builder_source_hash
 
     parts = {
@@ -61,6 +62,8 @@ def run_key(config: Config, dataset_fingerprint: str, device: str, versions: dic
         from cnn.ablate.evaluations import source_hash as evaluation_hash
 
         parts["evaluations"] = evaluation_hash(tuple(evaluations))
+    if snapshots:  # likewise
+        parts["snapshots"] = sorted(snapshots)
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:24]
 
 

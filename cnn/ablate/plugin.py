@@ -13,7 +13,14 @@ import pytest
 from cnn.ablate.bench import Bench
 from cnn.ablate.engines import RunFailed, where_trained
 from cnn.ablate.options import add_options, make_engine, read_options
-from cnn.ablate.session import AXIS_PROPERTY, HISTORY_PROPERTY, PEAK_PROPERTY, ROWS_PROPERTY, AblationSession
+from cnn.ablate.session import (
+    AXIS_PROPERTY,
+    HISTORY_PROPERTY,
+    PEAK_PROPERTY,
+    ROWS_PROPERTY,
+    WARNINGS_PROPERTY,
+    AblationSession,
+)
 from cnn.errors import CnnError
 
 
@@ -43,12 +50,19 @@ class _ResultCollector:
             self.session.collect(report.user_properties)
 
 
+def pytest_sessionstart(session):
+    # Under xdist the controller collects nothing, so its terminal is attached here: it says the
+    # notices the workers send with their first results.
+    if session.config.pluginmanager.has_plugin("dsession") and not hasattr(session.config, "workerinput"):
+        session.config.ablation.say, session.config.ablation.live = _Terminal.attach(session.config)
+
+
 def pytest_collection_finish(session):
     # Only where ablation tests were collected: the dataset must load, once, so a bad file is one
     # usage error, not a traceback in every test; then every uncached run is planned (and submitted).
     if any("ablation" in getattr(item, "fixturenames", ()) for item in session.items):
         ablation = session.config.ablation
-        if not hasattr(session.config, "workerinput"):
+        if not hasattr(session.config, "workerinput") and ablation.say is None:
             ablation.say, ablation.live = _Terminal.attach(session.config)
         try:
             ablation.ready()
@@ -167,6 +181,8 @@ def run_variant(ablation, device, request):
         request.node.user_properties.append((AXIS_PROPERTY, axis.record()))
         request.node.user_properties.append((ROWS_PROPERTY, rows))
         request.node.user_properties.append((HISTORY_PROPERTY, history))
+        if ablation.options.worker:  # the controller says a worker's notices (no baseline, other versions)
+            request.node.user_properties.append((WARNINGS_PROPERTY, list(ablation.warnings)))
         problems = ablation.failures(axis, variant, device, rows)
         if problems:
             pytest.fail("\n".join(problems), pytrace=False)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Callable
 from cnn import runtime
 from cnn.ablate.cache import RunCache, run_key
 from cnn.ablate.engines import Engine, Job
+from cnn.ablate.prefix import prefix_record
 from cnn.results.guard import LEARNED_FACTOR, Baseline, variant_key
 from cnn.results.judge import Judgement, judge_axis, stochastic_claims
 
@@ -39,14 +40,34 @@ class Runner:
         return axis.configs(variant, regime.epochs or profile.epochs, seeds, {**profile.recipe, **regime.recipe},
                             options.effect_seeds)
 
-    def key(self, axis: Axis, config: Config, device: str) -> str:
+    def key(self, axis: Axis, config: Config, device: str, snapshots: tuple[int, ...] = ()) -> str:
         return run_key(config, self.dataset.fingerprint, device, self.versions, self.engine.threads(),
-                       axis.accuracy_checks, axis.evaluations)
+                       axis.accuracy_checks, axis.evaluations, snapshots)
+
+    def snapshots(self, axis: Axis, variant: Variant) -> tuple[int, ...]:
+        """The epochs of the variants read from `variant`'s run (prefix_of it), at this profile."""
+        epochs = {next(iter(self.configs(axis, other).values())).epochs for other in axis.prefixes(variant)}
+        return tuple(sorted(epochs))
 
     def job(self, axis: Axis, variant_id: str, config: Config, device: str) -> Job:
         label = f"{axis.name}[{variant_id}] seed {config.seed} on {device}"
-        return Job(self.key(axis, config, device), config, device, axis.accuracy_checks, label, axis.evaluations,
-                   axis=axis.name, variant=variant_id)
+        snapshots = self.snapshots(axis, axis.variant(variant_id))
+        return Job(self.key(axis, config, device, snapshots), config, device, axis.accuracy_checks, label,
+                   axis.evaluations, axis=axis.name, variant=variant_id, snapshots=snapshots)
+
+    def jobs(self, axis: Axis, variant: Variant, device: str) -> dict[int, Job]:
+        """The runs a variant's rows come from, by seed: its own, or those of the variant it is the
+        first epochs of (prefix_of)."""
+        trained = axis.variant(variant.prefix_of) if variant.prefix_of else variant
+        configs = self.configs(axis, trained)
+        return {seed: self.job(axis, trained.id, config, device) for seed, config in configs.items()}
+
+    def read(self, axis: Axis, variant: Variant, records: dict[int, dict]) -> dict[int, dict]:
+        """`records` of the variant's runs as its rows read them: a prefix variant's from the longer run."""
+        if variant.prefix_of is None:
+            return records
+        configs = self.configs(axis, variant)
+        return {seed: prefix_record(record, configs[seed], variant.prefix_of) for seed, record in records.items()}
 
     def plan(self, items, has_gpu: Callable[[], bool]) -> dict[str, Job]:
         """The runs that the collected variant tests among `items` need and the cache lacks (all of
@@ -62,8 +83,7 @@ class Runner:
             axis, device = AXES.get(name), params.get("device", "cpu")
             if params["variant"] not in axis.ids or (device == "gpu" and not has_gpu()):  # those tests skip
                 continue
-            for config in self.configs(axis, axis.variant(params["variant"])).values():
-                job = self.job(axis, params["variant"], config, device)
+            for job in self.jobs(axis, axis.variant(params["variant"]), device).values():
                 if job.key not in jobs and (self.options.retrain or self.cache.get(job.key) is None):
                     jobs[job.key] = job
         return jobs
@@ -74,9 +94,7 @@ class Runner:
         train: timed round by round where the engine trains here, else waited for, their times
         measured where they trained entering the benchmark as recorded times. Raises RunFailed."""
         variant = axis.variant(variant_id)
-        jobs = {
-            seed: self.job(axis, variant.id, config, device) for seed, config in self.configs(axis, variant).items()
-        }
+        jobs = self.jobs(axis, variant, device)
         records: dict[int, dict] = {}
         recorded: list[int] = []  # seeds whose time was measured before or elsewhere
         for seed, job in jobs.items():
@@ -94,7 +112,7 @@ class Runner:
             records[seed] = {**self.engine.result(jobs[seed]), "cached": False}
             runtime.check_interrupt()  # finished and cached: nothing is lost by stopping now
 
-        if queue and self.engine.trains_here:
+        if queue and self.engine.trains_here and variant.prefix_of is None:  # a prefix's time is its epochs' share
             from cnn.ablate.evaluations import prepare
 
             prepare(axis.evaluations, self.dataset)  # their fixed inputs (the photo benchmark) outside the timed rounds
@@ -106,7 +124,10 @@ class Runner:
         missing = sorted(set(jobs) - set(records))
         if missing:  # every seed or none: a variant short of seeds would be judged on fewer, silently
             raise RuntimeError(f"{axis.name}[{variant_id}]: seeds {missing} were neither trained nor found")
-        if any(records[seed]["cached"] for seed in records):  # the table groups cached rows apart
+        records = self.read(axis, variant, records)
+        if variant.prefix_of is not None:
+            bench.group(f"{axis.name} (read from the run of {variant.prefix_of}: its first epochs' times)")
+        elif any(records[seed]["cached"] for seed in records):  # the table groups cached rows apart
             bench.group(f"{axis.name} ({'cached' if not queue else 'partly cached'}: times recorded when trained)")
         elif not self.engine.trains_here:
             bench.group(f"{axis.name} ({self.engine.name}: times measured where they trained)")
@@ -137,11 +158,11 @@ class Runner:
 
         rows = []
         for variant in axis.variants:
-            for seed, config in self.configs(axis, variant).items():
-                record = self.cache.get(self.key(axis, config, device))
-                if record is None:
-                    return None
-                rows.append({**record, "axis": axis.name, "variant": variant.id, "device": device, "seed": seed})
+            records = {seed: self.cache.get(job.key) for seed, job in self.jobs(axis, variant, device).items()}
+            if any(record is None for record in records.values()):
+                return None
+            rows += [{**record, "axis": axis.name, "variant": variant.id, "device": device, "seed": seed}
+                     for seed, record in self.read(axis, variant, records).items()]
         family = sum(stochastic_claims(AXES.get(name).effects) for name in AXES) * len(self.options.devices)
         return judge_axis(axis.name, axis.effects, pd.DataFrame(rows), spreads, max(family, 1))
 

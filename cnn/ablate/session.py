@@ -31,6 +31,7 @@ ROWS_PROPERTY = "ablation_rows"
 HISTORY_PROPERTY = "ablation_history"
 AXIS_PROPERTY = "ablation_axis"  # the axis' record (question, variant order, effects) for axes.json
 PEAK_PROPERTY = "ablation_peak"
+WARNINGS_PROPERTY = "ablation_warnings"  # an xdist worker's notices, said once by the controller
 
 
 class AblationSession:
@@ -163,6 +164,11 @@ class AblationSession:
                 self.peaks[value["dtype"]] = value["gflops"]
             elif name == AXIS_PROPERTY:
                 self.axes.setdefault(value["name"], value)
+            elif name == WARNINGS_PROPERTY:
+                for warning in [w for w in value if w not in self.warnings]:
+                    self.warnings.append(warning)
+                    if self.say is not None:
+                        self.say(f"ablation: {warning}")
 
     def finish(self) -> None:
         """Hand this session's runs to the results writer (the CSVs, axes, effects, run.json), then

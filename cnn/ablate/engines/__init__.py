@@ -49,6 +49,7 @@ class Job:
     evaluations: tuple[str, ...] = ()  # run on the trained model (cnn.ablate.evaluations), e.g. "photos"
     axis: str = ""  # the axis and variant that first asked for the run (two axes may share one)
     variant: str = ""
+    snapshots: tuple[int, ...] = ()  # train's snapshot_epochs: the epochs of the variants read from this run
 
     def to_spec(self) -> dict:
         """The job as plain JSON-able values, for a worker on another machine: the config by its
@@ -60,7 +61,7 @@ class Job:
                 "config": self.config.to_dict(), "model_module": MODELS.get(self.config.model).__module__,
                 "model_source": builder_source_hash(self.config.model), "device": self.device,
                 "accuracy_checks": self.accuracy_checks, "label": self.label, "evaluations": list(self.evaluations),
-                "axis": self.axis, "variant": self.variant}
+                "axis": self.axis, "variant": self.variant, "snapshots": list(self.snapshots)}
 
     @classmethod
     def from_spec(cls, spec: dict) -> Job:
@@ -75,7 +76,8 @@ class Job:
                                "installed on every node") from None
         config = getattr(importlib.import_module(module_name), class_name).from_dict(spec["config"])
         return cls(spec["key"], config, spec["device"], spec["accuracy_checks"], spec["label"],
-                   tuple(spec["evaluations"]), spec.get("axis", ""), spec.get("variant", ""))
+                   tuple(spec["evaluations"]), spec.get("axis", ""), spec.get("variant", ""),
+                   tuple(spec.get("snapshots", ())))
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,7 @@ def train_job(job: Job, dataset: Dataset, node: str = "local") -> dict:
 
     started = time.perf_counter()
     with tf.device("/GPU:0" if job.device == "gpu" else "/CPU:0"):
-        result = train(job.config, dataset, accuracy_checks=job.accuracy_checks)
+        result = train(job.config, dataset, accuracy_checks=job.accuracy_checks, snapshot_epochs=job.snapshots)
     train_s = time.perf_counter() - started
     metrics, arrays = evaluate(job.evaluations, result.model, dataset)
     result.model = None  # free the network now; only the numbers are kept
