@@ -1,7 +1,7 @@
 """What does the non-linearity do? (none = no activation function, though max pooling keeps the
 network piecewise linear; scaled_tanh = the custom one, LeCun's 1.7159 tanh(2x/3))"""
 
-from cnn.ablate import Axis, Effect, v
+from cnn.ablate import Axis, Effect, Regime, v
 
 AXIS = Axis(
     "activation",
@@ -28,5 +28,9 @@ AXIS = Axis(
         Effect("learned", low="sigmoid", high="relu", claim="ReLU learns in seeds where sigmoid stays at chance"),
     ],
     sections=("gradients",),
+    regimes={"study": Regime(epochs=10, seeds=6, effect_seeds=10,
+                             why="10 epochs in float32 at Adam's default rate (no bfloat16, no scaled rate: the "
+                                 "fast recipe's saturation is another question); 10 seeds for the claims' sides, "
+                                 "as sigmoid leaves its plateau in some seeds")},
 )
 test_activation, test_activation_effects = AXIS.tests()

@@ -17,6 +17,11 @@ AXIS = Axis(
     # Dropout can only show where the base overfits: on the digits its validation loss turns up by
     # epoch 3-5, so 20 epochs are well past it (Srivastava et al. 2014 measured after long training).
     regimes={"pilot": Regime(epochs=20, seeds=3, why="20 epochs: the base overfits (its validation loss rises "
-                                                     "after epoch 3-5 on the digits), which is where dropout can act")},
+                                                     "after epoch 3-5 on the digits), which is where dropout can act"),
+             # 14 a side: the seed planner's count for the gap's 0.005 from the pilot's spreads
+             "study": Regime(epochs=20, seeds=5, effect_seeds=14,
+                             why="20 epochs, where the base overfits (train loss ~0, validation loss rising since "
+                                 "epoch 3-5); 14 seeds a side for a 0.005 change of the gap (the planner, from the "
+                                 "pilot)")},
 )
 test_dropout, test_dropout_effects = AXIS.tests()

@@ -174,7 +174,7 @@ def test_a_regime_is_validated_and_recorded():
                 regimes={"pilot": Regime(epochs=20, seeds=3, recipe={"batch_size": 64}, why="overfits")})
     assert axis.regime("pilot").epochs == 20 and axis.regime("smoke") is None
     assert axis.record()["regimes"] == {"pilot": {"epochs": 20, "seeds": 3, "recipe": {"batch_size": 64},
-                                                  "why": "overfits"}}
+                                                  "why": "overfits", "effect_seeds": None}}
     with pytest.raises(CnnError, match=r"regimes\['pilot'\].epochs 0 is not an integer >= 1"):
         Axis("d", "?", variants=[v("x")], regimes={"pilot": Regime(epochs=0)})
     with pytest.raises(CnnError, match=r"regimes\['pilot'\].recipe: Config has no field 'batch'"):
@@ -205,3 +205,23 @@ def test_a_prefix_that_is_not_the_first_epochs_of_its_source_fails_when_declared
     assert fragment in str(raised.value)
     with pytest.raises(CnnError, match="measure the trained model only"):
         Axis("e", "?", variants=[v("1", epochs=1, prefix_of="3"), v("3", epochs=3)], accuracy_checks=2)
+
+
+def test_a_regime_s_effect_seeds_go_to_the_variants_its_claims_compare_and_seeds_given_win():
+    import types
+
+    from cnn.ablate import Regime
+    from cnn.ablate.runner import Runner
+
+    axis = Axis("dropout", "?", variants=[v("0"), v("0.2", dropout=0.2), v("0.5", dropout=0.5)],
+                effects=[Effect("accuracy_gap", low="0.5", high="0", claim="c", min_effect=0.005)],
+                regimes={"study": Regime(epochs=20, seeds=3, effect_seeds=8)})
+
+    def counts(seeds_given: bool) -> dict:
+        profile = types.SimpleNamespace(name="study", epochs=2, recipe={})
+        options = types.SimpleNamespace(profile=profile, seeds=2, effect_seeds=0, seeds_given=seeds_given)
+        runner = Runner(options, None, None, None, {}, None)
+        return {i: len(runner.configs(axis, axis.variant(i))) for i in axis.ids}
+
+    assert counts(False) == {"0": 8, "0.2": 3, "0.5": 8}
+    assert counts(True) == {"0": 2, "0.2": 2, "0.5": 2}  # --ablation-seeds 2: every variant, every claim

@@ -66,10 +66,13 @@ class Regime:
     seeds: int | None = None  # --ablation-seeds still sets every variant's count
     recipe: dict = field(default_factory=dict, hash=False)
     why: str = ""
+    # Seeds for the variants an effect compares, where more than `seeds` (the seed planner's count
+    # for its claims), so the variants no claim reads do not train them too.
+    effect_seeds: int | None = None
 
     def record(self) -> dict:
         return {"epochs": self.epochs, "seeds": self.seeds, "recipe": {k: _plain(x) for k, x in self.recipe.items()},
-                "why": self.why}
+                "why": self.why, "effect_seeds": self.effect_seeds}
 
 
 def _check_fields(config: Config, changes: dict, where: str) -> None:
@@ -142,7 +145,7 @@ class Axis:
         for profile, regime in self.regimes.items():
             if not isinstance(regime, Regime):
                 raise CnnError(f"axis {self.name}: regimes[{profile!r}] is a {type(regime).__name__}, not a Regime")
-            for name, value in (("epochs", regime.epochs), ("seeds", regime.seeds)):
+            for name, value in (("epochs", regime.epochs), ("seeds", regime.seeds), ("effect_seeds", regime.effect_seeds)):
                 if value is not None and not (isinstance(value, int) and value >= 1):
                     raise CnnError(f"axis {self.name}: regimes[{profile!r}].{name} {value!r} is not an integer >= 1")
             _check_fields(_resolve(self.base), regime.recipe, f"axis {self.name}: regimes[{profile!r}].recipe")

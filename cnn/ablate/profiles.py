@@ -51,3 +51,10 @@ PROFILES.add("full", Profile("full", "fashion-mnist", 2, 2,
 # --ablation-profile pilot`; its results and run records are committed in results/pilot.
 PROFILES.add("pilot", Profile("pilot", "mnist-5k", 2, 3,
                               "the regimes pilot: dropout and data size in the regimes their questions need, 3 seeds"))
+# The study (issue 24, docs/study.md): each notebook question in the regime it needs, run and
+# committed in chapters. Its digits chapters: the statistical questions, on the embedded digits with
+# the notebook's recipe (float32, batch 32, each optimizer's default rate), where the seed CNN
+# overfits by epoch 3-5 and an epoch takes ~3.5 s on one thread, so seeds are affordable; an axis'
+# regime sets its own epochs and seeds. Results and run records in results/study.
+PROFILES.add("study", Profile("study", "mnist-5k", 10, 5,
+                              "the study's digits chapters: each question in its regime (else 10 epochs, 5 seeds)"))

@@ -37,8 +37,10 @@ class Runner:
         if regime is None:
             return axis.configs(variant, profile.epochs, options.seeds, profile.recipe, options.effect_seeds)
         seeds = options.seeds if options.seeds_given or regime.seeds is None else regime.seeds
+        effect_seeds = options.effect_seeds if options.seeds_given else max(options.effect_seeds,
+                                                                             regime.effect_seeds or 0)
         return axis.configs(variant, regime.epochs or profile.epochs, seeds, {**profile.recipe, **regime.recipe},
-                            options.effect_seeds)
+                            effect_seeds)
 
     def key(self, axis: Axis, config: Config, device: str, snapshots: tuple[int, ...] = ()) -> str:
         return run_key(config, self.dataset.fingerprint, device, self.versions, self.engine.threads(),

@@ -374,6 +374,8 @@ def _regimes_text(profile: str, axis_records: list[dict]) -> str:
         if regime:
             parts = [f"{regime['epochs']} epochs" if regime.get("epochs") else "",
                      f"{regime['seeds']} seeds" if regime.get("seeds") else "",
+                     f"{regime['effect_seeds']} for the variants its claims compare" if regime.get("effect_seeds")
+                     else "",
                      ", ".join(f"{k}={v}" for k, v in (regime.get("recipe") or {}).items())]
             why = f": {regime['why']}" if regime.get("why") else ""
             lines.append(f"- regime of the {record['name']} axis: {', '.join(p for p in parts if p)}{why}")
