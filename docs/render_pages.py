@@ -59,6 +59,18 @@ def run_row(results, profile, key, seed):
                 if (r["axis"], r["variant"], r["seed"]) == (axis, variant, seed)], f"{profile} runs {key} seed {seed}")
 
 
+def curve(results, profile, key, column) -> dict[int, float]:
+    """histories.csv's `column` for a variant, the mean over its seeds per epoch."""
+    axis, variant = key.split("/", 1)
+    by_epoch: dict[int, list[float]] = {}
+    for r in rows(results, profile, "histories"):
+        if (r["axis"], r["variant"]) == (axis, variant) and r[column]:
+            by_epoch.setdefault(int(r["epoch"]), []).append(float(r[column]))
+    if not by_epoch:
+        raise KeyError(f"{profile} histories {key}: no {column}")
+    return {epoch: sum(values) / len(values) for epoch, values in sorted(by_epoch.items())}
+
+
 def clock(results, profile, key, seed) -> list:
     return json.loads(run_row(results, profile, key, seed)["accuracy_clock"] or "[]")
 
@@ -67,13 +79,19 @@ def value(results: Path, spec: str) -> str:
     words = spec.split()
     profile, kind, *args = words
     known_args = {"mean": 2, "pm": 2, "n": 1, "seed": 3, "first": 3, "best": 2, "end": 2, "speed": 2, "run": 1,
-                  "verdict": 2, "ratio": 3, "family": 0, "count": 1}
+                  "verdict": 2, "ratio": 3, "family": 0, "count": 1, "curve": 2}
     if kind not in known_args:
         raise KeyError(f"{{{{{spec}}}}}: unknown kind {kind!r}; known: {', '.join(known_args)}")
     fmt = args[known_args[kind]] if len(args) > known_args[kind] else None
     args = args[:known_args[kind]]
     if kind == "verdict":
         return verdict(results, profile, args[0], int(args[1]))
+    if kind == "curve":  # where the mean curve over seeds is lowest, and where it ends
+        means = curve(results, profile, args[0], args[1])
+        low = min(means, key=means.get)
+        last = max(means)
+        fmt = fmt or ".4f"
+        return f"lowest at epoch {low} ({means[low]:{fmt}}), {means[last]:{fmt}} at epoch {last}"
     if kind == "family":  # the claims judged together (Holm's m)
         return str(max(int(r["family"]) for r in rows(results, profile, "effects")))
     if kind == "count":  # how many claims have this verdict
@@ -123,8 +141,11 @@ def verdict(results: Path, profile: str, axis: str, index: int) -> str:
             return f"{number:.2f}x"
         return f"{number:+.2f}" if r["scale"] == "proportion" else f"{number:+.4f}"
 
+    needs = ""
+    if r["verdict"] == "undetermined" and r.get("seeds_needed"):  # what it would take, as the planner says
+        needs = f"; {int(float(r['seeds_needed']))} seeds a side would see its smallest change that matters"
     return (f"**{r['verdict']}**, {change(r['estimate'])} [{change(r['ci_low'])}, {change(r['ci_high'])}], "
-            f"p_adj {float(r['p_adj']):.2g}, n {r['n_high']} vs {r['n_low']}")
+            f"p_adj {float(r['p_adj']):.2g}, n {r['n_high']} vs {r['n_low']}{needs}")
 
 
 def render(template: str, results: Path = ROOT / "results") -> str:

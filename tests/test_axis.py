@@ -225,3 +225,23 @@ def test_a_regime_s_effect_seeds_go_to_the_variants_its_claims_compare_and_seeds
 
     assert counts(False) == {"0": 8, "0.2": 3, "0.5": 8}
     assert counts(True) == {"0": 2, "0.2": 2, "0.5": 2}  # --ablation-seeds 2: every variant, every claim
+
+
+@pytest.mark.parametrize("variant, fragment", [
+    (v("a", choose={"learning_rate": (0.1,)}), "two or more distinct candidates"),
+    (v("a", choose={"learning_rate": (0.1, 0.1)}), "two or more distinct candidates"),
+    (v("a", learning_rate=0.1, choose={"learning_rate": (0.1, 0.2)}), "also set to 0.1; set it or choose it"),
+    (v("a", choose={"learning_rate": (0.1, 0.2), "dropout": (0, 0.5)}), "names 2 fields"),
+    (v("a", choose={"learning_rat": (0.1, 0.2)}), "no field 'learning_rat'; did you mean 'learning_rate'?"),
+    (v("a", choose={"learning_rate": (0.1, -1.0)}), "learning_rate"),
+])
+def test_a_bad_choice_fails_when_declared(variant, fragment):
+    with pytest.raises(CnnError) as raised:
+        Axis("o", "?", variants=[variant])
+    assert fragment in str(raised.value)
+
+
+def test_a_choice_is_recorded():
+    axis = Axis("o", "?", variants=[v("sgd", optimizer="sgd", choose={"learning_rate": [0.003, 0.01]})])
+    assert axis.variant("sgd").choose == {"learning_rate": (0.003, 0.01)}
+    assert axis.record()["variants"][0]["choose"] == {"learning_rate": [0.003, 0.01]}

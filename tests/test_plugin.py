@@ -1,6 +1,8 @@
 """cnn.ablate.plugin as an installed plugin: any project gets the options, and a project without
 axes pays nothing for it (no TensorFlow start-up, no results folder)."""
 
+from pathlib import Path
+
 import pytest
 
 pytest_plugins = ["pytester"]
@@ -29,7 +31,7 @@ def test_a_bad_option_is_a_usage_error_in_any_project(pytester):
     result = pytester.runpytest_subprocess("--ablation-profile", "nope")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
-        ["ERROR: --ablation-profile: unknown profile 'nope'; known: smoke, standard, full, pilot"])
+        ["ERROR: --ablation-profile: unknown profile 'nope'; known: smoke, standard, full, pilot, study"])
 
 
 # --- a small grid run as a user runs it ----------------------------------------------------------
@@ -170,14 +172,21 @@ test_ep, test_ep_effects = AXIS.tests()
 '''
 
 
+def run_project(tmp_path, npz, name: str, axis_file: str) -> tuple[int, str, Path, Path]:
+    """A project holding one axis file, run with 2 seeds into its own results and cache folders:
+    (exit code, output, results, cache); run it again and the same folders are used."""
+    project, results, cache = tmp_path / "project", tmp_path / "r", tmp_path / "cache"
+    project.mkdir(exist_ok=True)
+    (project / f"test_{name}.py").write_text(axis_file)
+    (project / "pytest.ini").write_text("[pytest]\n")
+    code, output = run_toy(project, npz, results, "-q", "--ablation-seeds=2", f"--ablation-cache={cache}")
+    return code, output, results, cache
+
+
 def test_a_prefix_variant_is_read_from_the_longer_run_which_trains_once(tmp_path, tiny_npz):
     import pandas as pd
 
-    project, results, cache = tmp_path / "project", tmp_path / "r", tmp_path / "cache"
-    project.mkdir()
-    (project / "test_ep.py").write_text(PREFIX_AXIS)
-    (project / "pytest.ini").write_text("[pytest]\n")
-    code, output = run_toy(project, tiny_npz, results, "-q", "--ablation-seeds=2", f"--ablation-cache={cache}")
+    code, output, results, cache = run_project(tmp_path, tiny_npz, "ep", PREFIX_AXIS)
     assert code == 0, output
     assert len(list(cache.glob("*.json"))) == 2  # two seeds of "4"; "2" trained nothing
     folder = next(results.glob("smoke-*"))
@@ -187,5 +196,30 @@ def test_a_prefix_variant_is_read_from_the_longer_run_which_trains_once(tmp_path
     assert (runs.loc["2", "run_key"] == runs.loc["4", "run_key"] + "-e2").all()
     histories = pd.read_csv(folder / "histories.csv", dtype={"variant": str})
     assert histories.groupby("variant")["epoch"].max().to_dict() == {"2": 2, "4": 4}
-    code, output = run_toy(project, tiny_npz, results, "-q", "--ablation-seeds=2", f"--ablation-cache={cache}")
+    code, output, _, _ = run_project(tmp_path, tiny_npz, "ep", PREFIX_AXIS)
     assert code == 0 and len(list(cache.glob("*.json"))) == 2, output  # the rerun found both, trained nothing
+
+
+CHOICE_AXIS = '''"""Rates"""
+
+from cnn.ablate import Axis, v
+from cnn.config import Config
+
+AXIS = Axis("lr", question=__doc__, base=Config(conv_filters=(4, 8), dense_units=(16,)),
+            variants=[v("adam", choose={"learning_rate": (1e-7, 0.003)})])
+test_lr, test_lr_effects = AXIS.tests()
+'''
+
+
+def test_a_choosing_variant_trains_its_candidates_once_and_its_seeds_at_the_chosen_value(tmp_path, tiny_npz):
+    import pandas as pd
+
+    code, output, results, cache = run_project(tmp_path, tiny_npz, "lr", CHOICE_AXIS)
+    assert code == 0, output
+    assert "2 run(s) to train" in output  # the two candidates are planned; the seeds wait for the choice
+    assert len(list(cache.glob("*.json"))) == 4  # two candidates on the tuning seed, two seeds at the chosen rate
+    runs = pd.read_csv(next(results.glob("smoke-*")) / "runs.csv")
+    assert runs["chosen"].tolist() == ["learning_rate=0.003"] * 2 and runs["seed"].tolist() == [0, 1]
+    assert runs["choice"].str.startswith("learning_rate 0.003 chosen on the validation split").all()
+    code, output, _, _ = run_project(tmp_path, tiny_npz, "lr", CHOICE_AXIS)
+    assert code == 0 and "to train" not in output and len(list(cache.glob("*.json"))) == 4, output

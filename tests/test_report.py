@@ -607,3 +607,14 @@ def test_the_header_says_which_code_trained_the_rows_and_warns_when_versions_mix
     assert "- regime of the dropout axis: 20 epochs, 3 seeds: it overfits\n" in regimes
     assert "- data: 10%-steps train as many optimizer steps as the whole training set" in regimes
     assert _regimes_text("smoke", records[:1]) == ""
+
+
+def test_a_choice_on_the_validation_split_is_one_line_under_its_axis():
+    import pandas as pd
+
+    from cnn.report.report import _choices
+
+    runs = pd.DataFrame({"variant": ["sgd", "sgd", "adam"], "device": ["cpu"] * 3,
+                         "choice": ["learning_rate 0.03 chosen on the validation split (...)"] * 2 + [None]})
+    assert _choices(runs) == ["- sgd: learning_rate 0.03 chosen on the validation split (...)"]
+    assert _choices(runs.drop(columns="choice")) == []

@@ -47,13 +47,18 @@ class Variant:
     # The id of a longer variant on the axis that this one is the first epochs of (equal but for
     # `epochs`): read from that variant's run (cnn.ablate.prefix), not trained again.
     prefix_of: str | None = None
+    # {field: candidates}: the field's value is chosen among these on the validation split before
+    # the measured seeds train (cnn.ablate.choice), e.g. {"learning_rate": (0.0003, 0.001, 0.003)}.
+    choose: dict = field(default_factory=dict, hash=False)
 
 
 def v(id: str, *, base: Config | str | None = None, learns: bool = True, budget: str = "epochs",
-      prefix_of: str | None = None, **changes) -> Variant:
+      prefix_of: str | None = None, choose: dict | None = None, **changes) -> Variant:
     """A variant: `v("0.5", dropout=0.5)`; `budget="steps"` trains its base's optimizer steps;
-    `prefix_of="10"`: the first epochs of variant 10's run, read from it (`v("3", epochs=3, prefix_of="10")`)."""
-    return Variant(str(id), changes, base, learns, budget, None if prefix_of is None else str(prefix_of))
+    `prefix_of="10"`: the first epochs of variant 10's run, read from it (`v("3", epochs=3, prefix_of="10")`);
+    `choose={"learning_rate": (1e-4, 1e-3, 1e-2)}`: that field chosen on the validation split."""
+    return Variant(str(id), changes, base, learns, budget, None if prefix_of is None else str(prefix_of),
+                   {name: tuple(values) for name, values in (choose or {}).items()})
 
 
 @dataclass(frozen=True)
@@ -145,7 +150,8 @@ class Axis:
         for profile, regime in self.regimes.items():
             if not isinstance(regime, Regime):
                 raise CnnError(f"axis {self.name}: regimes[{profile!r}] is a {type(regime).__name__}, not a Regime")
-            for name, value in (("epochs", regime.epochs), ("seeds", regime.seeds), ("effect_seeds", regime.effect_seeds)):
+            counts = (("epochs", regime.epochs), ("seeds", regime.seeds), ("effect_seeds", regime.effect_seeds))
+            for name, value in counts:
                 if value is not None and not (isinstance(value, int) and value >= 1):
                     raise CnnError(f"axis {self.name}: regimes[{profile!r}].{name} {value!r} is not an integer >= 1")
             _check_fields(_resolve(self.base), regime.recipe, f"axis {self.name}: regimes[{profile!r}].recipe")
@@ -156,6 +162,8 @@ class Axis:
         for variant in self.variants:
             if variant.prefix_of is not None:
                 self._check_prefix(variant)
+            if variant.choose:
+                self._check_choice(variant)
         if self.reference is not None and self.reference not in ids:
             raise CnnError(
                 f"axis {self.name}: reference {self.reference!r} is not one of its variants; known: {', '.join(ids)}"
@@ -188,6 +196,23 @@ class Axis:
             differing = [f.name for f in dataclasses.fields(mine)
                          if f.name != "epochs" and getattr(mine, f.name) != getattr(theirs, f.name)]
             raise CnnError(f"{where}: the two differ in {', '.join(differing)}, not only in epochs")
+
+    def _check_choice(self, variant: Variant) -> None:
+        """Raise CnnError where `variant`'s choose is not one field with two or more candidates."""
+        where = f"axis {self.name}, variant {variant.id!r}: choose"
+        if len(variant.choose) != 1:
+            raise CnnError(f"{where} names {len(variant.choose)} fields; choose one (each more multiplies the runs)")
+        [(name, candidates)] = variant.choose.items()
+        _check_fields(self.start(variant), {name: None}, where)
+        if name in variant.changes:
+            raise CnnError(f"{where}: {name} is also set to {variant.changes[name]!r}; set it or choose it")
+        if len(set(candidates)) < 2 or len(set(candidates)) != len(candidates):
+            raise CnnError(f"{where}: {name} needs two or more distinct candidates, not {list(candidates)}")
+        if variant.prefix_of is not None or self.prefixes(variant):
+            raise CnnError(f"{where}: a variant read from another's run (prefix_of) cannot choose, nor be read from")
+        start = dataclasses.replace(self.start(variant), **variant.changes)
+        for value in candidates:  # a bad candidate fails here, when the test file is imported
+            dataclasses.replace(start, **{name: value})
 
     def prefixes(self, variant: Variant) -> list[Variant]:
         """The variants read from `variant`'s run (prefix_of it)."""
@@ -248,7 +273,8 @@ class Axis:
             "model": _resolve(self.base).model,
             "variants": [{"id": variant.id, "changes": {k: _plain(x) for k, x in variant.changes.items()},
                           "base": variant.base if isinstance(variant.base, str) else None, "learns": variant.learns,
-                          "budget": variant.budget, "prefix_of": variant.prefix_of}
+                          "budget": variant.budget, "prefix_of": variant.prefix_of,
+                          "choose": {k: list(x) for k, x in variant.choose.items()}}
                          for variant in self.variants],
             "regimes": {profile: regime.record() for profile, regime in self.regimes.items()},
             "effects": [effect.to_dict() for effect in self.effects],

@@ -5,12 +5,14 @@ guard's verdict on it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import TYPE_CHECKING, Callable
 
 from cnn import runtime
 from cnn.ablate.cache import RunCache, run_key
-from cnn.ablate.engines import Engine, Job
+from cnn.ablate.choice import TUNING_SEED, choose
+from cnn.ablate.engines import Engine, Job, RunFailed
 from cnn.ablate.prefix import prefix_record
 from cnn.results.guard import LEARNED_FACTOR, Baseline, variant_key
 from cnn.results.judge import Judgement, judge_axis, stochastic_claims
@@ -28,6 +30,7 @@ class Runner:
                  versions: dict[str, str], baseline: Baseline):
         self.options, self.cache, self.engine = options, cache, engine
         self.dataset, self.versions, self.baseline = dataset, versions, baseline
+        self._chosen: dict[tuple[str, str, str], tuple] = {}  # (axis, variant, device) -> Runner.chosen's answer
 
     def configs(self, axis: Axis, variant: Variant) -> dict[int, Config]:
         """The variant's config per seed at this profile, in the regime the axis declares for it
@@ -57,12 +60,50 @@ class Runner:
         return Job(self.key(axis, config, device, snapshots), config, device, axis.accuracy_checks, label,
                    axis.evaluations, axis=axis.name, variant=variant_id, snapshots=snapshots)
 
-    def jobs(self, axis: Axis, variant: Variant, device: str) -> dict[int, Job]:
+    def jobs(self, axis: Axis, variant: Variant, device: str) -> dict[int, Job] | None:
         """The runs a variant's rows come from, by seed: its own, or those of the variant it is the
-        first epochs of (prefix_of)."""
+        first epochs of (prefix_of); a choosing variant's at its chosen value, None while its
+        tuning runs have not all run (Runner.chosen)."""
         trained = axis.variant(variant.prefix_of) if variant.prefix_of else variant
         configs = self.configs(axis, trained)
+        if trained.choose:
+            choice = self.chosen(axis, trained, device)
+            if choice is None:
+                return None
+            [name] = trained.choose
+            configs = {seed: dataclasses.replace(config, **{name: choice[0]}) for seed, config in configs.items()}
         return {seed: self.job(axis, trained.id, config, device) for seed, config in configs.items()}
+
+    def tuning_jobs(self, axis: Axis, variant: Variant, device: str) -> dict:
+        """A choosing variant's tuning runs, by candidate value: one each, on TUNING_SEED."""
+        [(name, candidates)] = variant.choose.items()
+        start = next(iter(self.configs(axis, variant).values()))
+        return {value: self.job(axis, variant.id, dataclasses.replace(start, seed=TUNING_SEED, **{name: value}),
+                                device) for value in candidates}
+
+    def chosen(self, axis: Axis, variant: Variant, device: str, train: bool = False) -> tuple | None:
+        """(value, how it was chosen) for a choosing variant: its tuning runs from this session's
+        engine or the cache, or trained now where `train` (untimed: they are not the variant's
+        runs); None where one is missing and not `train`. Raises RunFailed when all diverged."""
+        if (axis.name, variant.id, device) in self._chosen:
+            return self._chosen[axis.name, variant.id, device]
+        records, missing = {}, {}
+        for value, job in self.tuning_jobs(axis, variant, device).items():
+            record = self.engine.outcome(job.key) or (None if self.options.retrain else self.cache.get(job.key))
+            if record is None and not train:
+                return None
+            if record is None:
+                missing[value] = job
+                self.engine.submit(job)  # all of them at once where the engine trains elsewhere
+            records[value] = record
+        records.update({value: self.engine.result(job) for value, job in missing.items()})
+        [(name, candidates)] = variant.choose.items()
+        try:
+            choice = choose(name, candidates, records)
+        except ValueError as error:
+            raise RunFailed(f"{axis.name}[{variant.id}] on {device}: {error}") from None
+        self._chosen[axis.name, variant.id, device] = choice
+        return choice
 
     def read(self, axis: Axis, variant: Variant, records: dict[int, dict]) -> dict[int, dict]:
         """`records` of the variant's runs as its rows read them: a prefix variant's from the longer run."""
@@ -85,7 +126,11 @@ class Runner:
             axis, device = AXES.get(name), params.get("device", "cpu")
             if params["variant"] not in axis.ids or (device == "gpu" and not has_gpu()):  # those tests skip
                 continue
-            for job in self.jobs(axis, axis.variant(params["variant"]), device).values():
+            variant = axis.variant(params["variant"])
+            needed = self.jobs(axis, variant, device)
+            if needed is None:  # its tuning runs first; its own runs are known once they have chosen
+                needed = self.tuning_jobs(axis, variant, device)
+            for job in needed.values():
                 if job.key not in jobs and (self.options.retrain or self.cache.get(job.key) is None):
                     jobs[job.key] = job
         return jobs
@@ -96,6 +141,7 @@ class Runner:
         train: timed round by round where the engine trains here, else waited for, their times
         measured where they trained entering the benchmark as recorded times. Raises RunFailed."""
         variant = axis.variant(variant_id)
+        choice = self.chosen(axis, variant, device, train=True) if variant.choose else None
         jobs = self.jobs(axis, variant, device)
         records: dict[int, dict] = {}
         recorded: list[int] = []  # seeds whose time was measured before or elsewhere
@@ -120,6 +166,8 @@ class Runner:
             prepare(axis.evaluations, self.dataset)  # their fixed inputs (the photo benchmark) outside the timed rounds
             bench.time_rounds(queue, train)
         else:
+            for seed in queue:  # a choosing variant's were not planned: on a cluster they train at once
+                self.engine.submit(jobs[seed])
             for seed in queue:
                 train(seed)
             recorded += queue
@@ -141,6 +189,9 @@ class Runner:
                     "hosts": [records[s].get("host", "") for s in sorted(records)]})
 
         rows = [self.row(axis, variant.id, device, seed, records[seed]) for seed in sorted(records)]
+        if choice is not None:  # what was chosen, and from what, on every row
+            for row in rows:
+                row.update(chosen=f"{next(iter(variant.choose))}={choice[0]}", choice=choice[1])
         history = [
             {"profile": self.options.profile.name, "axis": axis.name, "variant": variant.id, "device": device,
              "seed": seed, "epoch": epoch + 1, **{k: values[epoch] for k, values in records[seed]["history"].items()}}
@@ -160,7 +211,10 @@ class Runner:
 
         rows = []
         for variant in axis.variants:
-            records = {seed: self.cache.get(job.key) for seed, job in self.jobs(axis, variant, device).items()}
+            jobs = self.jobs(axis, variant, device)
+            if jobs is None:
+                return None
+            records = {seed: self.cache.get(job.key) for seed, job in jobs.items()}
             if any(record is None for record in records.values()):
                 return None
             rows += [{**record, "axis": axis.name, "variant": variant.id, "device": device, "seed": seed}

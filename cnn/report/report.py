@@ -432,6 +432,8 @@ def _axis_section(results: Results, axis: str, effects: list[dict], out: Path, c
         if status[r.Index].startswith("did not learn")
     ]
     lines += [*stuck, *([""] if stuck else [])]
+    chosen = _choices(runs)
+    lines += [*chosen, *([""] if chosen else [])]
     in_grid = summary[[(axis, v) in results.order for v in summary["variant"]]].reset_index(drop=True)
     if not in_grid.empty:  # a variant the grid no longer has stays in the table, out of the plots
         lines += ["\n\n".join(_image(p, out) for p in _axis_plots(results, axis, in_grid, out, chance))]
@@ -510,6 +512,15 @@ def _statuses(axis: str, summary: pd.DataFrame, runs: pd.DataFrame, chance: floa
         else:
             out.append("ok")
     return out
+
+
+def _choices(runs: pd.DataFrame) -> list[str]:
+    """One line per variant that chose a field on the validation split (runs.csv's `choice`)."""
+    if "choice" not in runs:
+        return []
+    chosen = runs.dropna(subset=["choice"]).drop_duplicates(["variant", "device", "choice"])
+    several_devices = chosen["device"].nunique() > 1
+    return [f"- {r.variant}{f' ({r.device})' if several_devices else ''}: {r.choice}" for r in chosen.itertuples()]
 
 
 def _epochs(runs: pd.DataFrame, variant: str, device: str) -> str:
