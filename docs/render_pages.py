@@ -79,7 +79,7 @@ def value(results: Path, spec: str) -> str:
     words = spec.split()
     profile, kind, *args = words
     known_args = {"mean": 2, "pm": 2, "n": 1, "seed": 3, "first": 3, "best": 2, "end": 2, "speed": 2, "run": 1,
-                  "verdict": 2, "ratio": 3, "family": 0, "count": 1, "curve": 2}
+                  "verdict": 2, "ratio": 3, "family": 0, "count": 1, "curve": 2, "chosen": 1}
     if kind not in known_args:
         raise KeyError(f"{{{{{spec}}}}}: unknown kind {kind!r}; known: {', '.join(known_args)}")
     fmt = args[known_args[kind]] if len(args) > known_args[kind] else None
@@ -92,6 +92,11 @@ def value(results: Path, spec: str) -> str:
         last = max(means)
         fmt = fmt or ".4f"
         return f"lowest at epoch {low} ({means[low]:{fmt}}), {means[last]:{fmt}} at epoch {last}"
+    if kind == "chosen":  # what a variant chose on the validation split (runs.csv `chosen`, e.g. learning_rate=0.03)
+        found = {r["chosen"] for r in rows(results, profile, "runs") if f"{r['axis']}/{r['variant']}" == args[0]}
+        if len(found) != 1 or not next(iter(found)):
+            raise KeyError(f"{profile} runs {args[0]}: chosen is {sorted(found)}, expected one value")
+        return next(iter(found)).split("=", 1)[-1]
     if kind == "family":  # the claims judged together (Holm's m)
         return str(max(int(r["family"]) for r in rows(results, profile, "effects")))
     if kind == "count":  # how many claims have this verdict
