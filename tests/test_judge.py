@@ -211,3 +211,26 @@ def test_a_time_claim_leaves_out_contended_runs_and_rests_on_none():
     accuracy = Effect("test_accuracy", low="512", high="16", claim="c", min_effect=0.01)
     frame = shared.assign(test_accuracy=[0.9, 0.91, 0.92, 0.95, 0.96, 0.955])
     assert judge_axis("b", [accuracy], frame)[0].n_low == 3
+
+
+def test_a_time_claim_compares_times_taken_on_one_cpu_model():
+    """A study resumed on another machine mixes CPUs in one axis: the claim rests on the model with
+    the most clean runs on both sides, and says how many runs on the other it left out."""
+    effect = Effect("steady_epoch_s", low="max2", high="none", claim="no pooling is slower", min_effect=1.1)
+    intel, amd = "Intel(R) Xeon(R) Processor", "AMD EPYC"
+    rows = [{"axis": "p", "device": "cpu", "variant": v, "seed": s, "steady_epoch_s": t, "contended": False,
+             "cpu_model": cpu}
+            for v, s, t, cpu in [("max2", 0, 1.0, intel), ("max2", 1, 2.0, amd), ("max2", 2, 2.1, amd),
+                                 ("max2", 3, 2.2, amd), ("none", 0, 8.0, intel), ("none", 1, 8.2, intel),
+                                 ("none", 2, 6.0, amd), ("none", 3, 6.3, amd)]]
+    [judged] = judge_axis("p", [effect], pd.DataFrame(rows))
+    assert (judged.n_low, judged.n_high) == (3, 2)  # AMD: 3 and 2 beat Intel's 1 and 2
+    assert "1 on another CPU than AMD EPYC left out" in judged.text and "2 on another CPU" in judged.text
+    assert judged.estimate == pytest.approx(6.15 / 2.1, rel=0.01)
+    # One side timed only on one machine, the other only on another: nothing to compare.
+    split = pd.DataFrame([{**r, "cpu_model": intel if r["variant"] == "none" else amd} for r in rows])
+    [unjudged] = judge_axis("p", [effect], split)
+    assert unjudged.verdict == "not judged" and "timed on another CPU than" in unjudged.reason
+    # One model everywhere: the text says nothing of CPUs.
+    [same] = judge_axis("p", [effect], pd.DataFrame([{**r, "cpu_model": amd} for r in rows]))
+    assert "CPU" not in same.text and (same.n_low, same.n_high) == (4, 4)

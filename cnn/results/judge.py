@@ -17,7 +17,9 @@ a run of claims that are all false reports a false "shown" in at most 5% of runs
 
 A side with one seed borrows the baseline's seed spread for that variant (with the baseline's df).
 A time claim leaves out the runs marked `contended` (cnn.runtime.contention): no time claim rests
-on a time taken beside other work.
+on a time taken beside other work. It compares times taken on one CPU model: where a folder's runs
+came from several machines (a study resumed elsewhere: the cache key holds the device, not the
+CPU), the claim rests on the CPU with the most clean runs on both sides and leaves the others out.
 """
 
 from __future__ import annotations
@@ -82,6 +84,8 @@ class Side:
     baseline_std: float | None = None
     baseline_n: int | None = None  # the baseline's seeds behind baseline_std (its df is n - 1)
     contended: int = 0  # runs left out: a time measured while other work shared the cores
+    other_cpu: int = 0  # runs left out: a time taken on another CPU model than the claim's
+    cpu: str = ""  # the CPU model of the times, said where runs on another were left out
 
     @property
     def n(self) -> int:
@@ -97,6 +101,8 @@ class Side:
         if described(metric).deterministic:
             return fmt(metric, self.mean)
         shared = f", {self.contended} contended left out" if self.contended else ""
+        if self.other_cpu:
+            shared += f", {self.other_cpu} on another CPU than {self.cpu} left out"
         if self.n > 1:
             return (f"{fmt(metric, self.mean)} ± {fmt(metric, statistics.stdev(self.values), sign=False)} "
                     f"(n={self.n}{shared})")
@@ -242,19 +248,42 @@ def claims_of(axis: str, effects, runs: pd.DataFrame, spreads: dict | None = Non
     for device in devices:
         on_device = axis_runs[axis_runs["device"] == device] if not axis_runs.empty else axis_runs
         for effect in effects:
+            timed = described(effect.metric).timed
+            measured = not on_device.empty and effect.metric in on_device.columns
+            both = [on_device[on_device["variant"] == variant] if measured else None
+                    for variant in (effect.low, effect.high)]
+            contended = [0, 0]
+            if timed and measured and "contended" in on_device.columns:
+                for i, rows in enumerate(both):
+                    shared = rows["contended"].astype(str).eq("True").to_numpy()
+                    contended[i], both[i] = int(shared.sum()), rows[~shared]
+            cpu, other_cpu = (_one_cpu(both) if timed and measured else ("", [0, 0]))
+            if cpu:
+                both = [rows[rows["cpu_model"].astype(str) == cpu] for rows in both]
             sides = []
-            for variant in (effect.low, effect.high):
-                values, contended = (), 0
-                if not on_device.empty and effect.metric in on_device.columns:
-                    rows = on_device[on_device["variant"] == variant]
-                    if described(effect.metric).timed and "contended" in rows.columns:
-                        shared = rows["contended"].astype(str).eq("True").to_numpy()
-                        contended, rows = int(shared.sum()), rows[~shared]
-                    values = tuple(float(x) for x in rows[effect.metric].dropna())
+            for i, variant in enumerate((effect.low, effect.high)):
+                values = tuple(float(x) for x in both[i][effect.metric].dropna()) if measured else ()
                 std, n = _spread((spreads or {}).get((device, axis, variant), {}).get(effect.metric))
-                sides.append(Side(variant, values, std, n, contended) if values or contended else None)
+                left_out = contended[i] or other_cpu[i]
+                sides.append(Side(variant, values, std, n, contended[i], other_cpu[i], cpu if other_cpu[i] else "")
+                             if values or left_out else None)
             claims.append(Claim(axis, device, effect, *sides))
     return claims
+
+
+def _one_cpu(both: list[pd.DataFrame]) -> tuple[str, list[int]]:
+    """The CPU model a time claim's two sides (their clean runs) are compared on, and each side's
+    runs on other models, left out: the model with the most runs on the side that has fewer, then
+    the most in all. ('', [0, 0]) where the runs name one model or none."""
+    if "cpu_model" not in both[0].columns:
+        return "", [0, 0]
+    models = [rows["cpu_model"].dropna().astype(str) for rows in both]
+    names = sorted(set(models[0]) | set(models[1]))
+    if len(names) < 2:
+        return "", [0, 0]
+    counts = {name: [int((side == name).sum()) for side in models] for name in names}
+    cpu = max(names, key=lambda name: (min(counts[name]), sum(counts[name]), name))
+    return cpu, [len(side) - counts[cpu][i] for i, side in enumerate(models)]
 
 
 def stochastic_claims(effects) -> int:
@@ -279,6 +308,10 @@ def _prepare(claim: Claim) -> stats.Comparison | str:
     if shared:
         return " and ".join(f"all {side.contended} runs of {side.variant}" for side in shared) + (
             " were timed while other work shared the cores (contended): no time claim rests on them")
+    elsewhere = [side for side in (low, high) if side is not None and not side.n and side.other_cpu]
+    if elsewhere:
+        return " and ".join(f"all {side.other_cpu} clean runs of {side.variant}" for side in elsewhere) + (
+            f" were timed on another CPU than {elsewhere[0].cpu}: times from two machines are not compared")
     missing = [variant for variant, side in ((effect.low, low), (effect.high, high)) if side is None or not side.n]
     if missing:
         return (f"{' and '.join(missing)} {'has' if len(missing) == 1 else 'have'} no {label(effect.metric)} on "
