@@ -1,5 +1,5 @@
-"""The process the library runs in: TensorFlow's thread pools, a Ctrl-C that is never lost, and
-TensorFlow's native start-up log kept off the terminal."""
+"""The process the library runs in: TensorFlow's thread pools, what the CPU computes in hardware, a
+Ctrl-C that is never lost, and TensorFlow's native start-up log kept off the terminal."""
 
 from __future__ import annotations
 
@@ -38,6 +38,32 @@ def cpu_share(processes: int) -> int:
     """Cores per process when `processes` train side by side on this machine."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return max(1, cores // max(1, processes))
+
+
+# --- what the CPU computes in hardware -------------------------------------------------------------
+
+BFLOAT16_FLAGS = ("amx_bf16", "avx512_bf16")  # Linux's names for the CPU features bfloat16 needs to pay
+
+
+def native_bfloat16(cpuinfo: str | None = None) -> bool:
+    """Whether the CPU computes bfloat16 in hardware (AMX-BF16 or AVX512-BF16 among /proc/cpuinfo's
+    flags, or `cpuinfo`'s text). Without them TensorFlow emulates it, and bfloat16 is a slowdown:
+    on an AMD EPYC with AVX2 only the speed axis measured it at 0.21x float32's samples/s (the study,
+    chapter 3). False where the flags cannot be read (not Linux)."""
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo") as info:
+                cpuinfo = info.read()
+        except OSError:
+            return False
+    flags = {flag for line in cpuinfo.splitlines() if line.startswith("flags") for flag in line.split()}
+    return any(flag in flags for flag in BFLOAT16_FLAGS)
+
+
+def fast_precision() -> str:
+    """The fast path's precision on this machine: mixed_bfloat16 where the CPU computes bfloat16 in
+    hardware, else float32 (emulated bfloat16 would make the fast path slower than the notebook's)."""
+    return "mixed_bfloat16" if native_bfloat16() else "float32"
 
 
 # --- Ctrl-C that is never lost --------------------------------------------------------------------

@@ -574,7 +574,7 @@ def test_compare_says_when_the_sides_trained_different_epochs(tmp_path):
     assert "different settings" not in same
 
 
-@pytest.mark.parametrize("profile", ["standard", "full"])
+@pytest.mark.parametrize("profile", ["standard", "full", "study"])
 def test_the_committed_report_is_what_the_generator_writes_now(profile, tmp_path, monkeypatch):
     """`cnn report` in a fresh clone leaves git clean: results/<profile>/report.md re-rendered from
     its folder is the committed text (the plots are drawn but not encoded as PNG: encoding took 46 of
@@ -611,6 +611,16 @@ def test_the_header_says_which_code_trained_the_rows_and_warns_when_versions_mix
     assert "- regime of the dropout axis: 20 epochs, 3 seeds: it overfits\n" in regimes
     assert "- data: 10%-steps train as many optimizer steps as the whole training set" in regimes
     assert _regimes_text("smoke", records[:1]) == ""
+
+
+def test_the_header_says_which_cpu_trained_which_rows():
+    from cnn.report.report import _cpus_text
+
+    runs = pd.DataFrame({"axis": ["pooling", "pooling", "dense"], "cpu_model": ["Intel Xeon", "AMD EPYC", "AMD EPYC"]})
+    assert _cpus_text(runs) == ("- CPUs: Intel Xeon: 1 rows of pooling; AMD EPYC: 2 rows of pooling, dense "
+                                "(a time claim compares times of one CPU)\n")
+    assert _cpus_text(runs[runs["axis"] == "dense"]) == "- CPU: AMD EPYC (every row)\n"
+    assert _cpus_text(pd.DataFrame({"axis": ["a"]})) == "- CPU: not recorded in runs.csv\n"
 
 
 def test_a_choice_on_the_validation_split_is_one_line_under_its_axis():

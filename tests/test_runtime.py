@@ -39,3 +39,12 @@ def test_quiet_native_stderr_silences_file_descriptor_2_and_restores_it():
     verbose = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env={**env, "CNN_VERBOSE_TF": "1"},
                              capture_output=True, text=True, timeout=60)
     assert verbose.stderr == "native chatter\nafter\n"
+
+
+def test_bfloat16_is_native_only_where_the_cpu_has_its_instructions():
+    intel = "processor\t: 0\nflags\t\t: fpu avx2 avx512f avx512_bf16 amx_bf16 amx_tile\n"
+    amd_avx2 = "processor\t: 0\nflags\t\t: fpu fma avx avx2\n"
+    assert runtime.native_bfloat16(intel) and runtime.native_bfloat16(intel.replace(" amx_bf16", ""))
+    assert not runtime.native_bfloat16(amd_avx2)
+    assert not runtime.native_bfloat16("model name\t: avx512_bf16 in a name is not a flag\n")
+    assert runtime.fast_precision() in ("mixed_bfloat16", "float32")

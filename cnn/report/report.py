@@ -295,7 +295,8 @@ def _header(results: Results, dataset_note: str, family: int = 0) -> str:
         f"{_regimes_text(results.profile, results.axis_records)}"
         f"- seeds per variant: {_seeds_text(info, seeds)}; devices: {devices}; {len(results.runs)} runs in runs.csv\n"
         f"{_wall_text(info)}"
-        f"- machine: {machine}\n- versions: {versions}\n- commit: {info.get('commit') or 'not recorded'}\n"
+        f"- machine: {machine}\n{_cpus_text(results.runs)}"
+        f"- versions: {versions}\n- commit: {info.get('commit') or 'not recorded'}\n"
         f"{_trained_by_text(results.runs)}\n"
         "Means ± sample std over seeds, from runs.csv and summary.csv in this folder. "
         + _family_text(family)
@@ -313,6 +314,18 @@ def _machine_text(machine: dict) -> str:
         return f"{key} {value}"
 
     return ", ".join(words(k, v) for k, v in sorted(machine.items())) or "not recorded"
+
+
+def _cpus_text(runs: pd.DataFrame) -> str:
+    """Which CPU model trained which rows (runs.csv `cpu_model`): a time is a figure of its CPU, and a
+    study resumed on another machine mixes them (time claims then rest on one model: cnn.results.judge)."""
+    if "cpu_model" not in runs or runs["cpu_model"].isna().all():
+        return "- CPU: not recorded in runs.csv\n"
+    groups = list(runs.dropna(subset=["cpu_model"]).groupby("cpu_model", sort=False))
+    if len(groups) == 1 and not runs["cpu_model"].isna().any():
+        return f"- CPU: {groups[0][0]} (every row)\n"
+    parts = [f"{cpu}: {len(group)} rows of {', '.join(dict.fromkeys(group['axis']))}" for cpu, group in groups]
+    return f"- CPUs: {'; '.join(parts)} (a time claim compares times of one CPU)\n"
 
 
 def _recipe_text(info: dict, axis_records: list[dict] = ()) -> str:
