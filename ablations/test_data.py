@@ -41,9 +41,9 @@ AXIS = Axis(
     ],
     regimes={"pilot": Regime(epochs=5, seeds=3, why="5 epochs of the full set: the base fits its training "
                                                     "set, and 10% of it at the same steps can overfit"),
-             "study-60k": Regime(epochs=10, seeds=3, why="60,000 images, 10 epochs of the whole set (1,060 steps "
-                                                         "at batch 512); 10% and 25% also at that step budget "
-                                                         "(100 and 40 epochs), where less data is only less data")},
+             "study-60k": Regime(epochs=5, seeds=3, why="60,000 images, 5 epochs of the whole set (530 steps at "
+                                                        "batch 512); 10% and 25% also at that step budget (50 and "
+                                                        "20 epochs), where less data is only less data")},
     sections=("data_size",),
 )
 test_data, test_data_effects = AXIS.tests()

@@ -23,7 +23,7 @@ AXIS = Axis(
             min_effect=0.01,
         ),
     ],
-    regimes={"study-60k": Regime(seeds=5, why="at 60,000 images, where a wide head has the data to use its "
-                                             "weights; 5 seeds for its accuracy and its time per epoch (run alone)")},
+    regimes={"study-60k": Regime(epochs=5, seeds=3, why="at 60,000 images, where a wide head has the data to use "
+                                                        "its weights; its accuracy and time per epoch (run alone)")},
 )
 test_dense, test_dense_effects = AXIS.tests()

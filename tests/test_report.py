@@ -621,6 +621,9 @@ def test_the_header_says_which_cpu_trained_which_rows():
                                 "(a time claim compares times of one CPU)\n")
     assert _cpus_text(runs[runs["axis"] == "dense"]) == "- CPU: AMD EPYC (every row)\n"
     assert _cpus_text(pd.DataFrame({"axis": ["a"]})) == "- CPU: not recorded in runs.csv\n"
+    older = pd.DataFrame({"axis": ["a", "b"], "cpu_model": ["AMD EPYC", None]})
+    assert _cpus_text(older) == ("- CPUs: AMD EPYC: 1 rows of a; not recorded: 1 rows of b "
+                                 "(a time claim compares times of one CPU)\n")
 
 
 def test_a_choice_on_the_validation_split_is_one_line_under_its_axis():

@@ -321,8 +321,8 @@ def _cpus_text(runs: pd.DataFrame) -> str:
     study resumed on another machine mixes them (time claims then rest on one model: cnn.results.judge)."""
     if "cpu_model" not in runs or runs["cpu_model"].isna().all():
         return "- CPU: not recorded in runs.csv\n"
-    groups = list(runs.dropna(subset=["cpu_model"]).groupby("cpu_model", sort=False))
-    if len(groups) == 1 and not runs["cpu_model"].isna().any():
+    groups = list(runs.fillna({"cpu_model": "not recorded"}).groupby("cpu_model", sort=False))
+    if len(groups) == 1:
         return f"- CPU: {groups[0][0]} (every row)\n"
     parts = [f"{cpu}: {len(group)} rows of {', '.join(dict.fromkeys(group['axis']))}" for cpu, group in groups]
     return f"- CPUs: {'; '.join(parts)} (a time claim compares times of one CPU)\n"
