@@ -91,7 +91,8 @@ def write_results(folder: Path, rows: list[dict], base_errors: bool = True) -> P
     ]
     tables.write_csvs(folder, runs, tables.summary_frame(runs), tables.history_frame(histories))
     info = {"profile": "smoke", "dataset": "mnist-5k", "dataset_fingerprint": load_dataset("mnist-5k").fingerprint,
-            "seeds": 2, "versions": {"keras": "3.0"}, "machine": {"cpus": "2"}, "commit": "abc1234"}
+            "seeds": 2, "versions": {"keras": "3.0"}, "machine": {"cpus": "2"}, "commit": "abc1234",
+            "description": "embedded digits, 2 epochs: why this size"}
     (folder / "run.json").write_text(json.dumps(info))
     (folder / "axes.json").write_text(json.dumps(axis_records(*dict.fromkeys(r["axis"] for r in rows))))
     if base_errors:
@@ -126,7 +127,8 @@ def benchmark_json(rows: list[dict]) -> dict:
 
 def test_report_tables_hold_the_csv_numbers(reported):
     _, text = reported
-    assert text.startswith("# Ablation report: smoke profile on mnist-5k")
+    assert text.startswith("# Ablation report: smoke profile on mnist-5k\n\n"
+                           "- the profile: embedded digits, 2 epochs: why this size\n")  # run.json's, said first
     assert "commit: abc1234" in text
     # dropout 0: test 0.951 +/- 0.0014, train 0.972, gap +0.021, loss gap +0.05, 2.05 s, 1,952 samples/s
     assert "| 0 | cpu | 2 | 0.9510 ± 0.0014 | 0.9720 | +0.0210 | +0.0500 | 2.05 | 1,952 | 2,990,754 | ok |" in text

@@ -59,7 +59,10 @@ PROFILES.add("pilot", Profile("pilot", "mnist-5k", 2, 3,
 # overfits by epoch 3-5 and an epoch takes ~3.5 s on one thread, so seeds are affordable; an axis'
 # regime sets its own epochs and seeds. Results and run records in results/study.
 PROFILES.add("study", Profile("study", "mnist-5k", 10, 5,
-                              "the study's digits chapters: each question in its regime (else 10 epochs, 5 seeds)"))
+                              "the study's digits chapters (docs/study.md): the statistical questions, on the embedded "
+                              "digits, where the seed CNN overfits within 3-5 epochs and a seed costs under a minute, "
+                              "so 5-14 seeds a variant are affordable; each question in its regime, else 10 epochs "
+                              "and 5 seeds; the scale questions are the study-60k profile's"))
 # The study's scale chapter (issue 24, docs/study.md chapter 4): the questions whose answer depends
 # on how much data there is, at 60,000 images (Fashion-MNIST: full MNIST cannot be downloaded here)
 # on the fast recipe, where an epoch costs a fraction of the notebook recipe's: data size at fixed
@@ -71,5 +74,7 @@ PROFILES.add("study", Profile("study", "mnist-5k", 10, 5,
 # In float32 on every machine, so that a chapter resumed on another CPU trains the same configs:
 # bfloat16 is native on some of the CPUs these runs get and emulated (5x slower) on others.
 PROFILES.add("study-60k", Profile("study-60k", "fashion-mnist", 5, 3,
-                                  "the study's scale chapter: 60,000 images on the fast recipe in float32, "
-                                  "5 epochs, 3 seeds", recipe={**FAST_RECIPE, "precision": "float32"}))
+                                  "the study's scale chapter (docs/study.md): the questions whose answer depends on "
+                                  "the size of the data (data size, dense width, the fast recipe's sigmoid) at 60,000 "
+                                  "images, on the fast recipe in float32, 5 epochs, 3 seeds; the statistical questions "
+                                  "are the study profile's", recipe={**FAST_RECIPE, "precision": "float32"}))

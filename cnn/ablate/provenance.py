@@ -63,7 +63,8 @@ def run_info(options: SuiteOptions, dataset: Dataset, versions: dict[str, str], 
 
     profile = options.profile
     return {
-        "profile": profile.name, "dataset": dataset.name, "dataset_fingerprint": dataset.fingerprint,
+        "profile": profile.name, "description": profile.description, "dataset": dataset.name,
+        "dataset_fingerprint": dataset.fingerprint,
         "seeds": options.seeds, "effect_seeds": max(options.effect_seeds, options.seeds), "epochs": profile.epochs,
         "recipe": profile.recipe, "target_accuracy": profile.target_accuracy,
         "wall_s": round(time.monotonic() - started, 1), "devices": list(options.devices), "versions": versions,

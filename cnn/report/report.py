@@ -291,7 +291,8 @@ def _header(results: Results, dataset_note: str, family: int = 0) -> str:
                    "claim rests on them.")
     return (
         f"# Ablation report: {results.profile} profile on {results.dataset}\n\n"
-        f"- {_recipe_text(info, results.axis_records)}\n"
+        + (f"- the profile: {info['description']}\n" if info.get("description") else "")
+        + f"- {_recipe_text(info, results.axis_records)}\n"
         f"{_regimes_text(results.profile, results.axis_records)}"
         f"- seeds per variant: {_seeds_text(info, seeds)}; devices: {devices}; {len(results.runs)} runs in runs.csv\n"
         f"{_wall_text(info)}"
