@@ -31,7 +31,7 @@ def test_a_bad_option_is_a_usage_error_in_any_project(pytester):
     result = pytester.runpytest_subprocess("--ablation-profile", "nope")
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
-        ["ERROR: --ablation-profile: unknown profile 'nope'; known: smoke, standard, full, pilot, study"])
+        ["ERROR: --ablation-profile: unknown profile 'nope'; known: smoke, standard, full, pilot, study, study-60k"])
 
 
 # --- a small grid run as a user runs it ----------------------------------------------------------
