@@ -259,7 +259,7 @@ def claims_of(axis: str, effects, runs: pd.DataFrame, spreads: dict | None = Non
                     contended[i], both[i] = int(shared.sum()), rows[~shared]
             cpu, other_cpu = (_one_cpu(both) if timed and measured else ("", [0, 0]))
             if cpu:
-                both = [rows[rows["cpu_model"].astype(str) == cpu] for rows in both]
+                both = [rows[_cpu_names(rows) == cpu] for rows in both]
             sides = []
             for i, variant in enumerate((effect.low, effect.high)):
                 values = tuple(float(x) for x in both[i][effect.metric].dropna()) if measured else ()
@@ -271,13 +271,19 @@ def claims_of(axis: str, effects, runs: pd.DataFrame, spreads: dict | None = Non
     return claims
 
 
+def _cpu_names(rows: pd.DataFrame) -> pd.Series:
+    """Each row's CPU model; a row that does not record one counts as a model of its own, so it is left out and
+    counted where the others name one, never dropped unsaid."""
+    return rows["cpu_model"].fillna("not recorded").astype(str)
+
+
 def _one_cpu(both: list[pd.DataFrame]) -> tuple[str, list[int]]:
     """The CPU model a time claim's two sides (their clean runs) are compared on, and each side's
     runs on other models, left out: the model with the most runs on the side that has fewer, then
     the most in all. ('', [0, 0]) where the runs name one model or none."""
     if "cpu_model" not in both[0].columns:
         return "", [0, 0]
-    models = [rows["cpu_model"].dropna().astype(str) for rows in both]
+    models = [_cpu_names(rows) for rows in both]
     names = sorted(set(models[0]) | set(models[1]))
     if len(names) < 2:
         return "", [0, 0]
