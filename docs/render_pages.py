@@ -30,6 +30,8 @@ import sys
 from functools import cache
 from pathlib import Path
 
+from cnn.results.format import change as format_change
+
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ("findings", "performance")
 PLACEHOLDER = re.compile(r"\{\{(.+?)\}\}")
@@ -140,11 +142,8 @@ def verdict(results: Path, profile: str, axis: str, index: int) -> str:
     if r["test"].startswith("exact"):
         return f"**{r['verdict']}** (exact)"
 
-    def change(x: str) -> str:
-        number = float(x)
-        if r["scale"] == "log":
-            return f"{number:.2f}x"
-        return f"{number:+.2f}" if r["scale"] == "proportion" else f"{number:+.4f}"
+    def change(x: str) -> str:  # as the report writes it (cnn.results.format owns the format)
+        return format_change(r["metric"], float(x), r["scale"] or "linear")
 
     needs = ""
     if r["verdict"] == "undetermined" and r.get("seeds_needed"):  # what it would take, as the planner says

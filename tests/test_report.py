@@ -89,7 +89,9 @@ def write_results(folder: Path, rows: list[dict], base_errors: bool = True) -> P
         for r in rows
         for epoch in (1, 2)
     ]
-    tables.write_csvs(folder, runs, tables.summary_frame(runs), tables.history_frame(histories))
+    for name, frame in (("runs.csv", runs), ("summary.csv", tables.summary_frame(runs)),
+                        ("histories.csv", tables.history_frame(histories))):
+        tables.write_csv(folder / name, frame)
     info = {"profile": "smoke", "dataset": "mnist-5k", "dataset_fingerprint": load_dataset("mnist-5k").fingerprint,
             "seeds": 2, "versions": {"keras": "3.0"}, "machine": {"cpus": "2"}, "commit": "abc1234",
             "description": "embedded digits, 2 epochs: why this size"}
@@ -576,7 +578,7 @@ def test_compare_says_when_the_sides_trained_different_epochs(tmp_path):
     assert "different settings" not in same
 
 
-@pytest.mark.parametrize("profile", ["standard", "full", "study"])
+@pytest.mark.parametrize("profile", ["standard", "full", "study", "study-60k"])
 def test_the_committed_report_is_what_the_generator_writes_now(profile, tmp_path, monkeypatch):
     """`cnn report` in a fresh clone leaves git clean: results/<profile>/report.md re-rendered from
     its folder is the committed text (the plots are drawn but not encoded as PNG: encoding took 46 of
@@ -587,7 +589,7 @@ def test_the_committed_report_is_what_the_generator_writes_now(profile, tmp_path
     monkeypatch.setattr(plots, "_save", lambda fig, path: plots.write_atomic(path, b""))
 
     folder = REPO / "results" / profile
-    if profile == "full":  # its chance level, statuses and digit grids need Fashion-MNIST itself
+    if profile in ("full", "study-60k"):  # its chance level, statuses and digit grids need Fashion-MNIST itself
         try:
             load_dataset("fashion-mnist")
         except CnnError:
@@ -613,6 +615,8 @@ def test_the_header_says_which_code_trained_the_rows_and_warns_when_versions_mix
     assert "- regime of the dropout axis: 20 epochs, 3 seeds: it overfits\n" in regimes
     assert "- data: 10%-steps train as many optimizer steps as the whole training set" in regimes
     assert _regimes_text("smoke", records[:1]) == ""
+    one_seed = [{"name": "activation", "regimes": {"pilot": {"epochs": 5, "seeds": 1, "effect_seeds": 5}}}]
+    assert _regimes_text("pilot", one_seed).startswith("- regime of the activation axis: 5 epochs, 1 seed, 5 for ")
 
 
 def test_the_header_says_which_cpu_trained_which_rows():

@@ -87,6 +87,15 @@ def test_what_lists_metrics_reads_the_registry():
     assert "grad_norm_first_conv" not in info  # only the metrics the rows have
 
 
+def test_a_metric_only_a_results_folder_declares_is_summarised_too(monkeypatch):
+    from cnn.results import metrics as registry
+
+    monkeypatch.setattr(registry, "_DECLARED", {})
+    registry.declare(Metric("photo_score", "photo score", ".4f"))  # as ResultsFolder does from metrics.json
+    assert registry.summarised(["test_accuracy", "photo_score", "params"]) == (
+        ["test_accuracy", "photo_score"], ["params"])
+
+
 # --- the schema, the writer and the reader ------------------------------------------------------
 
 
@@ -141,6 +150,20 @@ def test_the_writer_merges_with_earlier_variants_and_the_reader_reads_every_file
     assert folder.axes()[0]["name"] == "dropout" and folder.info() == {"profile": "tiny"}
     assert folder.benchmarks()["train_s"].tolist() == [2.0, 2.0, 2.0]
     assert folder.declared_metrics()["test_accuracy"]["fmt"] == ".4f"
+
+
+def test_summary_and_effects_are_computed_from_runs_csv_as_written_so_a_rejudge_changes_no_digit(tmp_path):
+    from cnn.results.store import rejudge
+
+    claim = {"metric": "grad_norm_first_conv", "low": "sigmoid", "high": "relu", "claim": "vanishes", "min_effect": 10}
+    norms = {"relu": lambda s: 0.7 + s / 7, "sigmoid": lambda s: 2.2222222e-7 * (s + 1) / 3}  # more digits than
+    rows = [run_row("activation", v, s, grad_norm_first_conv=norms[v](s))  # the CSV's 6 significant ones
+            for v in ("relu", "sigmoid") for s in range(3)]
+    write_results(tmp_path, output(rows, [record("activation", ("relu", "sigmoid"), effects=[claim])]))
+    written = {name: (tmp_path / name).read_text() for name in (schema.SUMMARY_CSV, schema.EFFECTS_CSV)}
+    assert "vanishes" in written[schema.EFFECTS_CSV]
+    rejudge(tmp_path)
+    assert {name: (tmp_path / name).read_text() for name in written} == written
 
 
 def test_speed_figures_for_an_axis_with_a_speed_section_and_their_table_in_the_terminal(tmp_path):

@@ -428,6 +428,7 @@ def gradient_norms(histories: pd.DataFrame, axis: str, layers: list[str], path: 
             ax.fill_between(stats.index, stats["min"], stats["max"], color=colours(i % 10), alpha=0.15, linewidth=0)
         ax.set_yscale("log")
         ax.set_title(layer, fontsize=9)
+        ax.set_xlabel("epoch", fontsize=8)  # a panel's own: a figure-wide label collides with the legend below
         ax.tick_params(labelbottom=True, labelleft=True, labelsize=7)
         ax.grid(alpha=0.3)
     for ax in panels[len(layers):]:
@@ -436,7 +437,6 @@ def gradient_norms(histories: pd.DataFrame, axis: str, layers: list[str], path: 
     fig.legend(
         handles, labels, loc="outside lower center", ncols=min(4, max(1, len(labels))), fontsize=7, frameon=False
     )
-    fig.supxlabel("epoch", fontsize=9)
     fig.supylabel("gradient norm of the kernel (log scale)", fontsize=9)
     fig.suptitle(f"{axis}: gradient norm per layer at each epoch end, on a fixed probe batch\n"
                  "(mean over seeds, band lowest to highest; a missing line: a zero gradient, e.g. zero initialisation)",

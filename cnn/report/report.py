@@ -387,7 +387,7 @@ def _regimes_text(profile: str, axis_records: list[dict]) -> str:
         regime = (record.get("regimes") or {}).get(profile)
         if regime:
             parts = [f"{regime['epochs']} epochs" if regime.get("epochs") else "",
-                     f"{regime['seeds']} seeds" if regime.get("seeds") else "",
+                     (f"{regime['seeds']} seed" + ("s" if regime['seeds'] != 1 else "")) if regime.get("seeds") else "",
                      f"{regime['effect_seeds']} for the variants its claims compare" if regime.get("effect_seeds")
                      else "",
                      ", ".join(f"{k}={v}" for k, v in (regime.get("recipe") or {}).items())]

@@ -110,8 +110,10 @@ def metrics(names=None) -> list[Metric]:
 
 def summarised(columns) -> tuple[list[str], list[str]]:
     """(averaged, deterministic): the metric names among `columns` that summary.csv gives as mean
-    and std over seeds, and those it gives as their one value."""
-    present = metrics(columns)
+    and std over seeds, and those it gives as their one value: the registered metrics, then those
+    only a results folder declares (metrics.json), so a rejudge elsewhere keeps an evaluation's column."""
+    names = set(columns)
+    present = [m for m in known_metrics() if m.name in names]
     return [m.name for m in present if not m.deterministic], [m.name for m in present if m.deterministic]
 
 

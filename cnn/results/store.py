@@ -63,7 +63,13 @@ def write_results(folder: str | Path, output: SessionOutput) -> Written:
     order = [(axis["name"], variant["id"]) for axis in axes for variant in axis["variants"]]
     runs = tables.runs_frame(_merge(folder / schema.RUNS_CSV, output.rows, schema.KEYS, order), order)
     histories = tables.history_frame(_merge(folder / schema.HISTORIES_CSV, output.histories, schema.KEYS, order))
-    paths = tables.write_csvs(folder, runs, tables.summary_frame(runs), histories)
+    # runs.csv first, then everything derived from it computed from the file as written (read back at
+    # its precision): summary.csv and effects.csv then agree to the digit with rejudge and the report,
+    # which read the file.
+    paths = [tables.write_csv(folder / schema.RUNS_CSV, runs)]
+    runs = read_table(folder / schema.RUNS_CSV, schema.RUN_REQUIRED)
+    paths += [tables.write_csv(folder / schema.SUMMARY_CSV, tables.summary_frame(runs)),
+              tables.write_csv(folder / schema.HISTORIES_CSV, histories)]
     paths.append(write_json(folder / schema.AXES_JSON, axes))
     paths.append(write_json(folder / schema.METRICS_JSON, _declarations(folder, runs.columns)))
     judged = judge_axes(axes, runs, output.spreads)  # one family: every claim the folder records

@@ -75,10 +75,6 @@ def write_csv(path: Path, frame: pd.DataFrame) -> Path:
     return write_atomic(path, frame.to_csv(index=False, float_format="%.6g"))
 
 
-def write_csvs(folder: Path, runs: pd.DataFrame, summary: pd.DataFrame, histories: pd.DataFrame) -> list[Path]:
-    """runs.csv, summary.csv and histories.csv in `folder`, each written atomically."""
-    return [write_csv(folder / name, frame) for name, frame in
-            ((schema.RUNS_CSV, runs), (schema.SUMMARY_CSV, summary), (schema.HISTORIES_CSV, histories))]
 
 
 def axis_tables(summary: pd.DataFrame) -> str:
