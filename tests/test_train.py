@@ -194,6 +194,8 @@ def test_tf_data_pipeline_repeats_and_trains_whole_batches(tiny, tiny_config):
     assert inputs["x"].cardinality() == -1  # tf.data.INFINITE_CARDINALITY
     assert inputs["steps_per_epoch"] == 5
     assert [tuple(y.shape) for _, y in inputs["x"].take(6)] == [(64,)] * 6  # batches run on across passes
+    # No autotuning: its thread held the end of fit up to a minute at 60,000 images (PREFETCH_BATCHES).
+    assert not inputs["x"].options().autotune.enabled and not inputs["validation_data"].options().autotune.enabled
     result = train(config, tiny)
     assert result.epochs_run == 2
     assert result.samples_per_s == pytest.approx(320 / result.steady_epoch_s)
