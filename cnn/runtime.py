@@ -4,6 +4,7 @@ Ctrl-C that is never lost, and TensorFlow's native start-up log kept off the ter
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import sys
@@ -45,18 +46,23 @@ def cpu_share(processes: int) -> int:
 BFLOAT16_FLAGS = ("amx_bf16", "avx512_bf16")  # Linux's names for the CPU features bfloat16 needs to pay
 
 
-def native_bfloat16(cpuinfo: str | None = None) -> bool:
+@functools.cache  # the CPU does not change while the process runs
+def cpuinfo() -> str:
+    """/proc/cpuinfo's text ('' where there is none: not Linux): the one reader of it."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            return info.read()
+    except OSError:
+        return ""
+
+
+def native_bfloat16(text: str | None = None) -> bool:
     """Whether the CPU computes bfloat16 in hardware (AMX-BF16 or AVX512-BF16 among /proc/cpuinfo's
-    flags, or `cpuinfo`'s text). Without them TensorFlow emulates it, and bfloat16 is a slowdown:
+    flags, or `text`'s). Without them TensorFlow emulates it, and bfloat16 is a slowdown:
     on an AMD EPYC with AVX2 only the speed axis measured it at 0.21x float32's samples/s (the study,
     chapter 3). False where the flags cannot be read (not Linux)."""
-    if cpuinfo is None:
-        try:
-            with open("/proc/cpuinfo") as info:
-                cpuinfo = info.read()
-        except OSError:
-            return False
-    flags = {flag for line in cpuinfo.splitlines() if line.startswith("flags") for flag in line.split()}
+    cpuinfo_text = cpuinfo() if text is None else text
+    flags = {flag for line in cpuinfo_text.splitlines() if line.startswith("flags") for flag in line.split()}
     return any(flag in flags for flag in BFLOAT16_FLAGS)
 
 

@@ -75,8 +75,6 @@ def write_csv(path: Path, frame: pd.DataFrame) -> Path:
     return write_atomic(path, frame.to_csv(index=False, float_format="%.6g"))
 
 
-
-
 def axis_tables(summary: pd.DataFrame) -> str:
     """The per-axis table printed at the end of a run: mean +/- std over seeds."""
     if summary.empty:

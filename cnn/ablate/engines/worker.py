@@ -151,13 +151,11 @@ def worker_info(node: str) -> dict:
 def cpu_model() -> str:
     """The processor's marketing name ("Intel(R) Xeon(R) Processor"): platform.processor() is empty
     on most Linux systems, /proc/cpuinfo has it."""
-    try:
-        with open("/proc/cpuinfo") as stream:
-            for line in stream:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
+    from cnn.runtime import cpuinfo
+
+    for line in cpuinfo().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
     return platform.processor() or platform.machine()
 
 
